@@ -1,0 +1,33 @@
+//! The actors of a crawl and how data flows between them.
+//!
+//! ```text
+//!                    ┌──────────────────── CrawlSupervisor (crawl thread) ───────────────────┐
+//!                    │ frontier · rate limits · in-flight tickets · retry timers · report    │
+//!                    └──┬───────────────▲─────────────────────▲──────────────┬───────────────┘
+//!              1 FetchBatch      4 Fetched              6 PageParsed     7 items│ ▲ 8 ItemsProcessed
+//!                       │      (no page to parse)     (items + links)         ▼ │
+//!   worker arbiter i:   ▼               │                     │          pipeline task
+//!                 ┌──────────┐  3 Parse ┌───────────┐         │
+//!                 │ Fetcher  │─────────▶│  Parser   │─────────┘
+//!                 │ awc::Client         │ spider.parse, extract, admit
+//!                 └──────────┘          └───────────┘
+//! ```
+//!
+//! 1. The supervisor pops requests the frontier and rate limits allow, within the
+//!    concurrency budget, and sends each worker its share as one `FetchBatch`.
+//! 2. The fetcher runs each request as a future on its arbiter (middleware, timeout, capped body).
+//! 3. An HTML 2xx page goes to the parser on the same arbiter (the body never changes thread).
+//! 4. Anything else (redirect, error, non-HTML, retryable status) goes back as `Fetched`.
+//! 5. The parser runs the spider, extracts links and admits them (canonicalize, seen-set,
+//!    scope, `should_follow`) right there, in parallel with the other workers.
+//! 6. `PageParsed` brings the page's outcome, items and admitted links to the supervisor,
+//!    which records outcomes, queues the links (or schedules retries) and dispatches more.
+//! 7. Items go to the pipeline task, 8. which reports when they are through.
+//!
+//! The crawl ends when nothing is queued, waiting for a retry, in flight or in the
+//! pipelines; the pipelines are then closed and the report is sent.
+
+pub(crate) mod fetcher;
+pub(crate) mod messages;
+pub(crate) mod parser;
+pub(crate) mod supervisor;

@@ -1,0 +1,680 @@
+//! The crawl supervisor: owns the crawl's state and decides what happens next.
+//!
+//! Takes: [`Fetched`], [`PageParsed`], [`ItemsProcessed`], [`PipelinesClosed`].
+//! Sends: [`FetchBatch`] to fetchers; item batches to the pipeline task.
+//!
+//! It owns the frontier, the rate limits, the in-flight table, the retry timers, the
+//! report and completion. Work goes out only against the concurrency budget: a request
+//! is dispatched while fewer than `concurrency` are in flight (a page being parsed, or
+//! whose items are in the pipelines, still counts), so no mailbox between actors grows
+//! past that budget. Every accepted URL gets exactly one outcome: results carry a ticket,
+//! and a ticket is honoured once; a request whose worker died is re-queued under a new
+//! ticket, so a late result of the dead worker is ignored.
+//!
+//! Actor restarts are done here, not by actix's `Supervisor` (which does not restart an
+//! actor that panicked): a heartbeat checks every worker's addresses and restarts a dead
+//! pair on its arbiter.
+
+use crate::actors::fetcher::{FetchSettings, Fetcher};
+use crate::actors::messages::*;
+use crate::actors::parser::Parser;
+use crate::admit::Admission;
+use crate::canon;
+use crate::config::CrawlConfig;
+use crate::error::FetchError;
+use crate::frontier::{Frontier, Gate, HostId, Pop};
+use crate::harvest::{Discovered, admit_request, panic_message};
+use crate::outcome::{Outcome, OutcomeKind, SkipReason};
+use crate::pipeline::DynPipeline;
+use crate::politeness::rate::RateLimits;
+use crate::report::{CrawlReport, StopReason};
+use crate::request::Request;
+use crate::spider::Spider;
+use actix::prelude::*;
+use actix_rt::ArbiterHandle;
+use std::collections::{BinaryHeap, HashMap};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+
+/// How often dead workers and the stop flag are checked.
+const HEARTBEAT: Duration = Duration::from_millis(100);
+/// How often idle hosts' rate-limiter state is pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
+
+pub(crate) type OutcomeFn = Box<dyn FnMut(&Outcome) + Send>;
+pub(crate) type Pipelines<I> = Vec<Box<dyn DynPipeline<I>>>;
+
+/// What the supervisor starts with.
+pub(crate) struct Setup<S: Spider> {
+    pub(crate) config: Arc<CrawlConfig>,
+    pub(crate) spider: Arc<S>,
+    pub(crate) fetch: Arc<FetchSettings>,
+    pub(crate) arbiters: Vec<ArbiterHandle>,
+    pub(crate) pipelines: Pipelines<S::Item>,
+    pub(crate) on_outcome: Option<OutcomeFn>,
+    pub(crate) stop_flag: Arc<AtomicBool>,
+    pub(crate) done: oneshot::Sender<CrawlReport>,
+}
+
+struct Worker<S: Spider> {
+    arbiter: ArbiterHandle,
+    fetcher: Addr<Fetcher>,
+    parser: Addr<Parser<S>>,
+    in_flight: usize,
+}
+
+struct InFlight {
+    worker: usize,
+    host: HostId,
+    request: Request,
+}
+
+/// A request waiting for its retry time.
+struct Delayed {
+    due: Instant,
+    seq: u64,
+    host: HostId,
+    request: Request,
+}
+impl Ord for Delayed {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        // Min-heap on (due, seq).
+        o.due.cmp(&self.due).then_with(|| o.seq.cmp(&self.seq))
+    }
+}
+impl PartialOrd for Delayed {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl PartialEq for Delayed {
+    fn eq(&self, o: &Self) -> bool {
+        (self.due, self.seq) == (o.due, o.seq)
+    }
+}
+impl Eq for Delayed {}
+
+/// The crawl supervisor actor.
+pub(crate) struct CrawlSupervisor<S: Spider> {
+    cfg: Arc<CrawlConfig>,
+    spider: Arc<S>,
+    admission: Arc<Admission>,
+    fetch: Arc<FetchSettings>,
+    frontier: Frontier,
+    rate: RateLimits,
+    arbiters: Vec<ArbiterHandle>,
+    workers: Vec<Worker<S>>,
+    inflight: HashMap<Ticket, InFlight>,
+    next_ticket: Ticket,
+    delayed: BinaryHeap<Delayed>,
+    delayed_seq: u64,
+    /// First attempts dispatched, for the page limit.
+    dispatched: u64,
+    limit_reached: bool,
+    stopping: Option<StopReason>,
+    report: CrawlReport,
+    on_outcome: Option<OutcomeFn>,
+    pipelines: Option<Pipelines<S::Item>>,
+    items_tx: Option<mpsc::UnboundedSender<Vec<S::Item>>>,
+    items_pending: usize,
+    pipelines_dead: bool,
+    wake_at: Option<Instant>,
+    started: Instant,
+    last_prune: Instant,
+    stop_flag: Arc<AtomicBool>,
+    done: Option<oneshot::Sender<CrawlReport>>,
+    closing: bool,
+}
+
+impl<S: Spider> CrawlSupervisor<S> {
+    pub(crate) fn new(setup: Setup<S>) -> Self {
+        let cfg = setup.config;
+        let canon = canon::CanonOptions {
+            sort_query: cfg.sort_query,
+        };
+        let now = Instant::now();
+        CrawlSupervisor {
+            admission: Arc::new(Admission::new(canon, cfg.scope.clone())),
+            frontier: Frontier::new(cfg.per_host_concurrency),
+            rate: RateLimits::new(cfg.per_host_rate, cfg.global_rate),
+            spider: setup.spider,
+            fetch: setup.fetch,
+            arbiters: setup.arbiters,
+            workers: Vec::new(),
+            inflight: HashMap::new(),
+            next_ticket: 0,
+            delayed: BinaryHeap::new(),
+            delayed_seq: 0,
+            dispatched: 0,
+            limit_reached: false,
+            stopping: None,
+            report: CrawlReport::default(),
+            on_outcome: setup.on_outcome,
+            pipelines: Some(setup.pipelines),
+            items_tx: None,
+            items_pending: 0,
+            pipelines_dead: false,
+            wake_at: None,
+            started: now,
+            last_prune: now,
+            stop_flag: setup.stop_flag,
+            done: Some(setup.done),
+            closing: false,
+            cfg,
+        }
+    }
+
+    fn spawn_worker(&self, index: usize, ctx: &Context<Self>) -> Worker<S> {
+        let arbiter = self.arbiters[index].clone();
+        let me = ctx.address();
+        let (spider, admission, follow) =
+            (self.spider.clone(), self.admission.clone(), self.cfg.follow);
+        let to_sup = me.clone().recipient();
+        let parser = Parser::start_in_arbiter(&arbiter, move |_| {
+            Parser::new(spider, admission, follow, to_sup)
+        });
+        let (settings, to_parser, to_sup) =
+            (self.fetch.clone(), parser.clone().recipient(), me.recipient());
+        let fetcher = Fetcher::start_in_arbiter(&arbiter, move |_| {
+            Fetcher::new(index, settings, to_parser, to_sup)
+        });
+        Worker {
+            arbiter,
+            fetcher,
+            parser,
+            in_flight: 0,
+        }
+    }
+
+    fn start_pipelines(&mut self, ctx: &Context<Self>) {
+        let pipes = self.pipelines.take().unwrap_or_default();
+        let (tx, mut rx) = mpsc::unbounded_channel::<Vec<S::Item>>();
+        self.items_tx = Some(tx);
+        let me = ctx.address();
+        let me2 = me.clone();
+        let task = async move {
+            let mut pipes = pipes;
+            while let Some(batch) = rx.recv().await {
+                let (mut passed, mut errors) = (0, 0);
+                'items: for item in batch {
+                    let mut item = item;
+                    for p in pipes.iter_mut() {
+                        match p.process(item).await {
+                            Ok(Some(i)) => item = i,
+                            Ok(None) => continue 'items,
+                            Err(e) => {
+                                tracing::warn!(error = %e, "pipeline error; item dropped");
+                                errors += 1;
+                                continue 'items;
+                            }
+                        }
+                    }
+                    passed += 1;
+                }
+                me.do_send(ItemsProcessed { passed, errors });
+            }
+            let mut errors = 0;
+            for p in pipes.iter_mut() {
+                if let Err(e) = p.close_boxed().await {
+                    tracing::warn!(error = %e, "pipeline failed to close");
+                    errors += 1;
+                }
+            }
+            me.do_send(PipelinesClosed { errors });
+        };
+        actix_rt::spawn(async move {
+            use futures_util::FutureExt;
+            if let Err(p) = AssertUnwindSafe(task).catch_unwind().await {
+                tracing::error!(panic = %panic_message(&*p), "a pipeline panicked; later items are dropped");
+                me2.do_send(PipelinesClosed { errors: 1 });
+            }
+        });
+    }
+
+    fn seed(&mut self) {
+        let seeds = self.cfg.seeds.clone();
+        let spider = self.spider.clone();
+        let requests = match catch_unwind(AssertUnwindSafe(|| spider.start_requests(&seeds))) {
+            Ok(r) => r,
+            Err(p) => {
+                tracing::error!(panic = %panic_message(&*p), "start_requests panicked; using the seeds");
+                seeds.into_iter().map(Request::new).collect()
+            }
+        };
+        for mut r in requests {
+            r.depth = 0;
+            r.attempts = 0;
+            let url = r.url.clone();
+            self.admit_one(url, 0, move |u| {
+                r.url = u;
+                r
+            });
+        }
+    }
+
+    /// Admission, `should_follow` and queueing, for seeds and redirect targets.
+    fn admit_one(&mut self, url: url::Url, depth: u32, build: impl FnOnce(url::Url) -> Request) {
+        let mut stop = false;
+        match admit_request(&*self.spider, &self.admission, url, depth, build, &mut stop) {
+            Some(d) => self.discovered(d),
+            None => self.report.duplicates += 1,
+        }
+        if stop {
+            self.begin_stop(StopReason::Plugin);
+        }
+    }
+
+    fn discovered(&mut self, d: Discovered) {
+        match d {
+            Discovered::Accept(r) => self.enqueue(r),
+            Discovered::Skip(r, reason) => self.skip(r, reason),
+        }
+    }
+
+    fn enqueue(&mut self, r: Request) {
+        if self.stopping.is_some() {
+            return self.skip(r, SkipReason::Stopped);
+        }
+        if self.limit_reached && r.attempts == 0 {
+            return self.skip(r, SkipReason::PageLimit);
+        }
+        let Some(key) = canon::host_key(&r.url) else {
+            return self.skip(r, SkipReason::Scheme);
+        };
+        let host = self.frontier.host_id(&key);
+        self.frontier.push(host, r);
+    }
+
+    fn skip(&mut self, r: Request, reason: SkipReason) {
+        let mut o = Outcome::skipped(r.url, r.depth, r.referrer, reason);
+        o.label = r.label;
+        o.attempts = r.attempts;
+        self.record(o);
+    }
+
+    fn record(&mut self, o: Outcome) {
+        self.report.record(&o);
+        if o.is_failed() {
+            let spider = self.spider.clone();
+            if let Err(p) = catch_unwind(AssertUnwindSafe(|| spider.on_failure(&o))) {
+                tracing::error!(panic = %panic_message(&*p), "on_failure panicked");
+                self.report.plugin_panics += 1;
+            }
+        }
+        if let Some(f) = &mut self.on_outcome {
+            f(&o);
+        }
+        if self.cfg.collect_outcomes {
+            self.report.outcomes.push(o);
+        }
+    }
+
+    fn outcome(r: Request, kind: OutcomeKind, meta: Option<&ResponseMeta>) -> Outcome {
+        let mut o = Outcome::skipped(r.url, r.depth, r.referrer, SkipReason::Stopped);
+        o.kind = kind;
+        o.label = r.label;
+        o.attempts = r.attempts;
+        if let Some(m) = meta {
+            o.status = Some(m.status);
+            o.bytes = m.bytes;
+            o.elapsed = m.elapsed;
+            o.content_type = m.content_type.clone();
+            o.truncated = m.truncated;
+        }
+        o
+    }
+
+    /// Closes the books on a ticket; `None` if it is stale.
+    fn complete(&mut self, ticket: Ticket) -> Option<InFlight> {
+        let f = self.inflight.remove(&ticket)?;
+        let w = &mut self.workers[f.worker];
+        w.in_flight = w.in_flight.saturating_sub(1);
+        self.frontier.done(f.host);
+        Some(f)
+    }
+
+    fn retry_or_fail(
+        &mut self,
+        f: InFlight,
+        error: FetchError,
+        meta: Option<ResponseMeta>,
+        retry_after: Option<Duration>,
+    ) {
+        if self.stopping.is_none() && self.cfg.retry.may_retry(f.request.attempts) {
+            let now = Instant::now();
+            if let Some(ra) = retry_after {
+                // The server asked the whole host to slow down, not only this URL.
+                self.frontier.park(f.host, now + ra);
+            }
+            let wait = self.cfg.retry.backoff(f.request.attempts, retry_after);
+            tracing::debug!(url = %f.request.url, %error, ?wait, "retrying");
+            self.delayed_seq += 1;
+            self.delayed.push(Delayed {
+                due: now + wait,
+                seq: self.delayed_seq,
+                host: f.host,
+                request: f.request,
+            });
+            return;
+        }
+        let o = Self::outcome(f.request, OutcomeKind::Failed(error), meta.as_ref());
+        self.record(o);
+    }
+
+    fn redirect(&mut self, from: &Request, location: &str) -> Result<url::Url, FetchError> {
+        let target = from
+            .url
+            .join(location.trim())
+            .ok()
+            .filter(|_| !location.trim().is_empty())
+            .ok_or_else(|| FetchError::BadRedirect(location.to_string()))?;
+        let mut shown = target.clone();
+        canon::canonicalize(&mut shown, canon::CanonOptions { sort_query: self.cfg.sort_query });
+        let hops = from.redirects.saturating_add(1);
+        let over = hops > self.cfg.max_redirects;
+        let referrer = Arc::new(from.url.clone());
+        let (priority, label) = (from.priority, from.label.clone());
+        let mut stop = false;
+        let build = |url| {
+            let mut r = Request::new(url);
+            r.depth = from.depth;
+            r.priority = priority;
+            r.label = label;
+            r.referrer = Some(referrer);
+            r.redirects = hops;
+            r
+        };
+        match admit_request(&*self.spider, &self.admission, target, from.depth, build, &mut stop) {
+            Some(Discovered::Accept(r)) if over => self.skip(r, SkipReason::RedirectLimit),
+            Some(d) => self.discovered(d),
+            None => self.report.duplicates += 1,
+        }
+        if stop {
+            self.begin_stop(StopReason::Plugin);
+        }
+        Ok(shown)
+    }
+
+    fn begin_stop(&mut self, reason: StopReason) {
+        if self.stopping.is_some() {
+            return;
+        }
+        tracing::info!(?reason, "stopping the crawl");
+        self.stopping = Some(reason);
+        for r in self.frontier.drain() {
+            self.skip(r, SkipReason::Stopped);
+        }
+        for d in std::mem::take(&mut self.delayed).into_sorted_vec() {
+            self.skip(d.request, SkipReason::Stopped);
+        }
+    }
+
+    /// Dispatches as much as the budget, the frontier and the rate limits allow.
+    fn pump(&mut self, ctx: &mut Context<Self>) {
+        if self.stopping.is_none() {
+            let now = Instant::now();
+            while self.delayed.peek().is_some_and(|d| d.due <= now) {
+                let d = self.delayed.pop().expect("peeked");
+                self.frontier.push(d.host, d.request);
+            }
+            let mut batches: Vec<Vec<FetchJob>> = (0..self.workers.len()).map(|_| Vec::new()).collect();
+            let budget = self.cfg.concurrency;
+            let mut wake = self.delayed.peek().map(|d| d.due);
+            while self.inflight.len() + self.items_pending < budget {
+                let rate = &self.rate;
+                let gate = |h| if rate.is_unlimited() { Gate::Open } else { rate.gate(h) };
+                match self.frontier.pop(now, gate) {
+                    Pop::Ready(mut r, host) => {
+                        if r.attempts == 0 {
+                            if self.limit_reached {
+                                self.frontier.done(host);
+                                self.skip(r, SkipReason::PageLimit);
+                                continue;
+                            }
+                            self.dispatched += 1;
+                            if self.cfg.max_pages.is_some_and(|m| self.dispatched >= m) {
+                                self.limit_reached = true;
+                            }
+                        } else {
+                            self.report.retries += 1;
+                        }
+                        r.attempts += 1;
+                        self.report.requests += 1;
+                        let w = (0..self.workers.len())
+                            .min_by_key(|&i| self.workers[i].in_flight)
+                            .expect("at least one worker");
+                        self.workers[w].in_flight += 1;
+                        self.next_ticket += 1;
+                        let ticket = self.next_ticket;
+                        batches[w].push(FetchJob {
+                            ticket,
+                            request: r.clone(),
+                        });
+                        self.inflight.insert(
+                            ticket,
+                            InFlight {
+                                worker: w,
+                                host,
+                                request: r,
+                            },
+                        );
+                    }
+                    Pop::WaitUntil(t) => {
+                        wake = Some(wake.map_or(t, |w| w.min(t)));
+                        break;
+                    }
+                    Pop::Idle => break,
+                }
+            }
+            for (w, batch) in batches.into_iter().enumerate() {
+                if !batch.is_empty() {
+                    self.workers[w].fetcher.do_send(FetchBatch(batch));
+                }
+            }
+            if let Some(t) = wake {
+                self.wake(t, ctx);
+            }
+        }
+        self.maybe_finish(ctx);
+    }
+
+    fn wake(&mut self, at: Instant, ctx: &mut Context<Self>) {
+        if self.wake_at.is_some_and(|w| w <= at) {
+            return;
+        }
+        self.wake_at = Some(at);
+        let after = at.saturating_duration_since(Instant::now());
+        ctx.run_later(after, move |act, ctx| {
+            if act.wake_at == Some(at) {
+                act.wake_at = None;
+            }
+            act.pump(ctx);
+        });
+    }
+
+    fn maybe_finish(&mut self, ctx: &mut Context<Self>) {
+        if self.closing || !self.inflight.is_empty() || self.items_pending > 0 {
+            return;
+        }
+        if self.stopping.is_none() && !(self.frontier.is_empty() && self.delayed.is_empty()) {
+            return;
+        }
+        self.closing = true;
+        if self.stopping.is_none() && self.limit_reached {
+            self.stopping = Some(StopReason::PageLimit);
+        }
+        // Dropping the sender ends the pipeline task, which closes the pipelines and
+        // reports back; the report goes out then.
+        self.items_tx = None;
+        if self.pipelines_dead {
+            self.finish(ctx);
+        }
+    }
+
+    fn finish(&mut self, ctx: &mut Context<Self>) {
+        self.report.elapsed = self.started.elapsed();
+        self.report.stop_reason = self.stopping.unwrap_or(StopReason::Completed);
+        if let Some(done) = self.done.take() {
+            let _ = done.send(std::mem::take(&mut self.report));
+        }
+        ctx.stop();
+    }
+
+    fn heartbeat(&mut self, ctx: &mut Context<Self>) {
+        if self.stop_flag.load(Ordering::Relaxed) && self.stopping.is_none() {
+            self.begin_stop(StopReason::Requested);
+        }
+        for w in 0..self.workers.len() {
+            let worker = &self.workers[w];
+            if !worker.fetcher.connected() || !worker.parser.connected() {
+                self.restart_worker(w, ctx);
+            }
+        }
+        if self.last_prune.elapsed() >= PRUNE_EVERY {
+            self.last_prune = Instant::now();
+            self.rate.prune();
+        }
+        self.pump(ctx);
+    }
+
+    fn restart_worker(&mut self, w: usize, ctx: &mut Context<Self>) {
+        tracing::warn!(worker = w, "a worker died; restarting it and re-queueing its requests");
+        self.report.restarts += 1;
+        self.workers[w] = self.spawn_worker(w, ctx);
+        let tickets: Vec<Ticket> = self
+            .inflight
+            .iter()
+            .filter(|(_, f)| f.worker == w)
+            .map(|(t, _)| *t)
+            .collect();
+        for t in tickets {
+            if let Some(f) = self.complete(t) {
+                self.retry_or_fail(f, FetchError::WorkerDied, None, None);
+            }
+        }
+    }
+}
+
+impl<S: Spider> Actor for CrawlSupervisor<S> {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        self.workers = (0..self.arbiters.len()).map(|i| self.spawn_worker(i, ctx)).collect();
+        self.start_pipelines(ctx);
+        self.seed();
+        ctx.run_interval(HEARTBEAT, |act, ctx| act.heartbeat(ctx));
+        self.pump(ctx);
+    }
+}
+
+impl<S: Spider> Handler<Fetched> for CrawlSupervisor<S> {
+    type Result = ();
+
+    fn handle(&mut self, msg: Fetched, ctx: &mut Context<Self>) {
+        let Some(f) = self.complete(msg.ticket) else {
+            return;
+        };
+        match msg.result {
+            FetchResult::Answer(meta) => {
+                self.report.bytes += meta.bytes;
+                let redirected = match &meta.location {
+                    Some(loc) => Some(self.redirect(&f.request, loc)),
+                    None => None,
+                };
+                let (kind, target) = match redirected {
+                    Some(Err(e)) => (OutcomeKind::Failed(e), None),
+                    Some(Ok(t)) => (OutcomeKind::Fetched, Some(t)),
+                    None => (OutcomeKind::Fetched, None),
+                };
+                let mut o = Self::outcome(f.request, kind, Some(&meta));
+                o.redirected_to = target;
+                self.record(o);
+            }
+            FetchResult::Transient {
+                error,
+                meta,
+                retry_after,
+            } => {
+                if let Some(m) = &meta {
+                    self.report.bytes += m.bytes;
+                }
+                self.retry_or_fail(f, error, meta, retry_after);
+            }
+            FetchResult::Failed { error, meta } => {
+                let o = Self::outcome(f.request, OutcomeKind::Failed(error), meta.as_ref());
+                self.record(o);
+            }
+            FetchResult::Skipped { reason, stop } => {
+                self.skip(f.request, reason);
+                if stop {
+                    self.begin_stop(StopReason::Plugin);
+                }
+            }
+        }
+        self.pump(ctx);
+    }
+}
+
+impl<S: Spider> Handler<PageParsed<S::Item>> for CrawlSupervisor<S> {
+    type Result = ();
+
+    fn handle(&mut self, msg: PageParsed<S::Item>, ctx: &mut Context<Self>) {
+        let Some(f) = self.complete(msg.ticket) else {
+            return;
+        };
+        self.report.bytes += msg.meta.bytes;
+        self.report.duplicates += u64::from(msg.duplicates);
+        if msg.panicked {
+            self.report.plugin_panics += 1;
+        }
+        let mut o = Self::outcome(f.request, OutcomeKind::Fetched, Some(&msg.meta));
+        o.parse_error = msg.parse_error;
+        self.record(o);
+        for d in msg.discovered {
+            self.discovered(d);
+        }
+        if !msg.items.is_empty() {
+            match &self.items_tx {
+                Some(tx) if !self.pipelines_dead => {
+                    if tx.send(msg.items).is_ok() {
+                        self.items_pending += 1;
+                    }
+                }
+                _ => self.report.item_errors += msg.items.len() as u64,
+            }
+        }
+        if msg.stop {
+            self.begin_stop(StopReason::Plugin);
+        }
+        self.pump(ctx);
+    }
+}
+
+impl<S: Spider> Handler<ItemsProcessed> for CrawlSupervisor<S> {
+    type Result = ();
+
+    fn handle(&mut self, msg: ItemsProcessed, ctx: &mut Context<Self>) {
+        self.items_pending = self.items_pending.saturating_sub(1);
+        self.report.items += msg.passed;
+        self.report.item_errors += msg.errors;
+        self.pump(ctx);
+    }
+}
+
+impl<S: Spider> Handler<PipelinesClosed> for CrawlSupervisor<S> {
+    type Result = ();
+
+    fn handle(&mut self, msg: PipelinesClosed, ctx: &mut Context<Self>) {
+        self.report.item_errors += msg.errors;
+        self.items_pending = 0;
+        self.pipelines_dead = true;
+        if self.closing {
+            self.finish(ctx);
+        } else {
+            self.pump(ctx);
+        }
+    }
+}

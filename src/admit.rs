@@ -1,0 +1,88 @@
+//! Admission: from a discovered URL to "new and in scope", "seen before" or "skipped".
+//!
+//! Canonicalize, then insert the fingerprint into the seen-set, then apply the scope.
+//! The seen-set insert comes before the scope check on purpose: an off-host or too-deep
+//! URL is then recorded once (one skip outcome), not once per page that links to it.
+//! Shared by every parser and the supervisor (seeds and redirect targets), so links are
+//! judged where they are found, in parallel.
+
+use crate::canon::{self, CanonOptions};
+use crate::frontier::seen::SeenSet;
+use crate::outcome::SkipReason;
+use crate::scope::Scope;
+use url::Url;
+
+/// What admission decided about one URL.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Admit {
+    /// First seen and in scope: to be queued.
+    New(Url),
+    /// Seen before: dropped without an outcome (the first sighting has it).
+    Duplicate,
+    /// First seen, but out of scope: recorded as skipped.
+    Skip(Url, SkipReason),
+}
+
+/// The canonicalizer, seen-set and scope of one crawl.
+#[derive(Debug)]
+pub(crate) struct Admission {
+    canon: CanonOptions,
+    seen: SeenSet,
+    scope: Scope,
+}
+
+impl Admission {
+    pub(crate) fn new(canon: CanonOptions, scope: Scope) -> Self {
+        Admission {
+            canon,
+            seen: SeenSet::default(),
+            scope,
+        }
+    }
+
+    /// Judges `url`, found at `depth`.
+    pub(crate) fn admit(&self, mut url: Url, depth: u32) -> Admit {
+        canon::canonicalize(&mut url, self.canon);
+        if !self.seen.insert(canon::fingerprint(&url)) {
+            return Admit::Duplicate;
+        }
+        match self.scope.check(&url, depth) {
+            Ok(()) => Admit::New(url),
+            Err(reason) => Admit::Skip(url, reason),
+        }
+    }
+
+    /// URLs seen so far.
+    pub(crate) fn seen(&self) -> usize {
+        self.seen.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scope::HostRule;
+
+    #[test]
+    fn canonical_duplicates_are_dropped_and_skips_recorded_once() {
+        let seed = Url::parse("http://a.test/").unwrap();
+        let scope = Scope {
+            hosts: vec![HostRule::exact_of(&seed).unwrap()],
+            include: vec![],
+            exclude: vec![],
+            max_depth: Some(3),
+            max_url_len: 2083,
+        };
+        let a = Admission::new(CanonOptions::default(), scope);
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert_eq!(a.admit(u("http://A.test:80/x#f"), 1), Admit::New(u("http://a.test/x")));
+        assert_eq!(a.admit(u("http://a.test/x"), 1), Admit::Duplicate);
+        assert_eq!(
+            a.admit(u("http://b.test/"), 1),
+            Admit::Skip(u("http://b.test/"), SkipReason::OffHost)
+        );
+        assert_eq!(a.admit(u("http://b.test/"), 1), Admit::Duplicate);
+        assert!(matches!(a.admit(u("http://a.test/deep"), 4), Admit::Skip(_, SkipReason::Depth)));
+        assert_eq!(a.seen(), 3);
+    }
+}

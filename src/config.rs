@@ -1,0 +1,458 @@
+//! The crawl's configuration: one builder over documented defaults.
+//!
+//! Every knob has a `DEFAULT_*` constant and a setter whose doc says "By default, …".
+//! [`CrawlConfigBuilder::build`] validates everything at once and returns a typed
+//! [`ConfigError`], so a bad seed or regex is reported before any thread starts.
+
+use crate::error::ConfigError;
+use crate::retry::RetryPolicy;
+use crate::scope::{HostRule, Scope};
+use regex::Regex;
+use std::time::Duration;
+use url::Url;
+
+/// Requests in flight at once over all hosts (lychee uses 128, Scrapy 16).
+pub const DEFAULT_CONCURRENCY: usize = 64;
+/// Requests in flight at once to one host (Scrapy's `CONCURRENT_REQUESTS_PER_DOMAIN`).
+pub const DEFAULT_PER_HOST_CONCURRENCY: usize = 8;
+/// Whole-request timeout, from sending the request to the last body byte.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// TCP (and TLS) connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Body size cap: reading stops there and the page is recorded as truncated (10 MiB, like Colly).
+pub const DEFAULT_MAX_BODY: usize = 10 * 1024 * 1024;
+/// Redirect hops followed from one request (Firefox and lychee use 10-20).
+pub const DEFAULT_MAX_REDIRECTS: u8 = 10;
+/// Longest URL accepted (Scrapy's `URLLENGTH_LIMIT`, the old IE limit).
+pub const DEFAULT_MAX_URL_LEN: usize = 2083;
+/// The User-Agent header sent with every request.
+pub const DEFAULT_USER_AGENT: &str = concat!("trawler/", env!("CARGO_PKG_VERSION"));
+
+/// What to follow when `parse` follows nothing itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FollowMode {
+    /// Follow every link the default extractor finds (`a[href]`, `area[href]`).
+    #[default]
+    AllLinks,
+    /// Follow only what `parse` asks for.
+    Explicit,
+}
+
+/// A validated crawl configuration. Made with [`CrawlConfig::builder`].
+#[derive(Debug, Clone)]
+pub struct CrawlConfig {
+    pub(crate) seeds: Vec<Url>,
+    pub(crate) concurrency: usize,
+    pub(crate) per_host_concurrency: usize,
+    pub(crate) workers: usize,
+    pub(crate) per_host_rate: Option<f64>,
+    pub(crate) global_rate: Option<f64>,
+    pub(crate) request_timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) max_body: usize,
+    pub(crate) max_redirects: u8,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) user_agent: String,
+    pub(crate) max_pages: Option<u64>,
+    pub(crate) follow: FollowMode,
+    pub(crate) sort_query: bool,
+    pub(crate) collect_outcomes: bool,
+    pub(crate) scope: Scope,
+}
+
+impl CrawlConfig {
+    /// Starts a builder with every default.
+    pub fn builder() -> CrawlConfigBuilder {
+        CrawlConfigBuilder::default()
+    }
+
+    /// The seed URLs.
+    pub fn seeds(&self) -> &[Url] {
+        &self.seeds
+    }
+
+    /// The number of fetch/parse worker threads.
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+}
+
+/// Builds a [`CrawlConfig`]. Setters take plain values; [`build`](Self::build) checks them.
+#[derive(Debug, Clone)]
+pub struct CrawlConfigBuilder {
+    seeds: Vec<String>,
+    concurrency: usize,
+    per_host_concurrency: usize,
+    workers: Option<usize>,
+    per_host_rate: Option<f64>,
+    global_rate: Option<f64>,
+    request_timeout: Duration,
+    connect_timeout: Duration,
+    max_body: usize,
+    max_redirects: u8,
+    retry: RetryPolicy,
+    user_agent: String,
+    max_pages: Option<u64>,
+    max_depth: Option<u32>,
+    max_url_len: usize,
+    allowed_hosts: Option<Vec<String>>,
+    include: Vec<String>,
+    exclude: Vec<String>,
+    follow: FollowMode,
+    sort_query: bool,
+    collect_outcomes: bool,
+}
+
+impl Default for CrawlConfigBuilder {
+    fn default() -> Self {
+        CrawlConfigBuilder {
+            seeds: Vec::new(),
+            concurrency: DEFAULT_CONCURRENCY,
+            per_host_concurrency: DEFAULT_PER_HOST_CONCURRENCY,
+            workers: None,
+            per_host_rate: None,
+            global_rate: None,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            max_body: DEFAULT_MAX_BODY,
+            max_redirects: DEFAULT_MAX_REDIRECTS,
+            retry: RetryPolicy::default(),
+            user_agent: DEFAULT_USER_AGENT.to_string(),
+            max_pages: None,
+            max_depth: None,
+            max_url_len: DEFAULT_MAX_URL_LEN,
+            allowed_hosts: None,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            follow: FollowMode::AllLinks,
+            sort_query: false,
+            collect_outcomes: false,
+        }
+    }
+}
+
+impl CrawlConfigBuilder {
+    /// Adds a seed URL (http or https). At least one is required.
+    #[must_use]
+    pub fn seed(mut self, url: impl Into<String>) -> Self {
+        self.seeds.push(url.into());
+        self
+    }
+
+    /// Adds several seed URLs.
+    #[must_use]
+    pub fn seeds<I: IntoIterator<Item = S>, S: Into<String>>(mut self, urls: I) -> Self {
+        self.seeds.extend(urls.into_iter().map(Into::into));
+        self
+    }
+
+    /// Requests in flight at once over all hosts. By default, [`DEFAULT_CONCURRENCY`].
+    #[must_use]
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n;
+        self
+    }
+
+    /// Requests in flight at once to one host (scheme, host and port). By default,
+    /// [`DEFAULT_PER_HOST_CONCURRENCY`].
+    #[must_use]
+    pub fn per_host_concurrency(mut self, n: usize) -> Self {
+        self.per_host_concurrency = n;
+        self
+    }
+
+    /// Fetch/parse worker threads (one actix arbiter each). By default, the number of CPUs.
+    #[must_use]
+    pub fn workers(mut self, n: usize) -> Self {
+        self.workers = Some(n);
+        self
+    }
+
+    /// Most requests per second to one host, evenly spaced (no burst). By default, no limit
+    /// beyond the per-host concurrency.
+    #[must_use]
+    pub fn per_host_rate(mut self, per_second: f64) -> Self {
+        self.per_host_rate = Some(per_second);
+        self
+    }
+
+    /// Most requests per second over all hosts. By default, no limit.
+    #[must_use]
+    pub fn global_rate(mut self, per_second: f64) -> Self {
+        self.global_rate = Some(per_second);
+        self
+    }
+
+    /// Whole-request timeout, body included. By default, [`DEFAULT_REQUEST_TIMEOUT`].
+    #[must_use]
+    pub fn request_timeout(mut self, t: Duration) -> Self {
+        self.request_timeout = t;
+        self
+    }
+
+    /// Connect timeout. By default, [`DEFAULT_CONNECT_TIMEOUT`].
+    #[must_use]
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.connect_timeout = t;
+        self
+    }
+
+    /// Body size cap in bytes (after decompression). By default, [`DEFAULT_MAX_BODY`].
+    #[must_use]
+    pub fn max_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes;
+        self
+    }
+
+    /// Redirect hops followed from one request. By default, [`DEFAULT_MAX_REDIRECTS`].
+    #[must_use]
+    pub fn max_redirects(mut self, hops: u8) -> Self {
+        self.max_redirects = hops;
+        self
+    }
+
+    /// Retries after the first attempt. By default,
+    /// [`DEFAULT_MAX_RETRIES`](crate::retry::DEFAULT_MAX_RETRIES).
+    #[must_use]
+    pub fn retries(mut self, n: u32) -> Self {
+        self.retry.max_retries = n;
+        self
+    }
+
+    /// The whole retry policy (statuses, delays). By default, [`RetryPolicy::default`].
+    #[must_use]
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The User-Agent header. By default, [`DEFAULT_USER_AGENT`].
+    #[must_use]
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = ua.into();
+        self
+    }
+
+    /// Stops fetching new URLs after this many (retries not counted). By default, no limit.
+    #[must_use]
+    pub fn max_pages(mut self, n: u64) -> Self {
+        self.max_pages = Some(n);
+        self
+    }
+
+    /// Deepest link distance fetched (seeds are depth 0). By default, no limit.
+    #[must_use]
+    pub fn max_depth(mut self, depth: u32) -> Self {
+        self.max_depth = Some(depth);
+        self
+    }
+
+    /// Longest URL accepted. By default, [`DEFAULT_MAX_URL_LEN`].
+    #[must_use]
+    pub fn max_url_len(mut self, len: usize) -> Self {
+        self.max_url_len = len;
+        self
+    }
+
+    /// Allows a host: `example.com` admits it and its subdomains on any port;
+    /// `127.0.0.1:8080` admits exactly that host and port. By default, only the seeds'
+    /// hosts and ports; the first call replaces that default.
+    #[must_use]
+    pub fn allow_host(mut self, host: impl Into<String>) -> Self {
+        self.allowed_hosts
+            .get_or_insert_with(Vec::new)
+            .push(host.into());
+        self
+    }
+
+    /// Admits every host (mind the scope of such a crawl). By default, only the seeds' hosts.
+    #[must_use]
+    pub fn allow_any_host(mut self) -> Self {
+        self.allowed_hosts = Some(vec!["*".to_string()]);
+        self
+    }
+
+    /// Only URLs matching at least one include pattern are fetched. By default, all are.
+    #[must_use]
+    pub fn include(mut self, regex: impl Into<String>) -> Self {
+        self.include.push(regex.into());
+        self
+    }
+
+    /// URLs matching any exclude pattern are skipped. By default, none is.
+    #[must_use]
+    pub fn exclude(mut self, regex: impl Into<String>) -> Self {
+        self.exclude.push(regex.into());
+        self
+    }
+
+    /// What to follow when `parse` follows nothing itself. By default, [`FollowMode::AllLinks`].
+    #[must_use]
+    pub fn follow(mut self, mode: FollowMode) -> Self {
+        self.follow = mode;
+        self
+    }
+
+    /// Sorts query parameters when canonicalizing (`?b=1&a=2` = `?a=2&b=1`). By default, off:
+    /// some servers care about order.
+    #[must_use]
+    pub fn sort_query(mut self, on: bool) -> Self {
+        self.sort_query = on;
+        self
+    }
+
+    /// Keeps every outcome in [`CrawlReport::outcomes`](crate::CrawlReport::outcomes). By
+    /// default, off: use [`Crawler::on_outcome`](crate::Crawler::on_outcome) to stream them.
+    #[must_use]
+    pub fn collect_outcomes(mut self, on: bool) -> Self {
+        self.collect_outcomes = on;
+        self
+    }
+
+    /// Checks every value and returns the configuration.
+    pub fn build(self) -> Result<CrawlConfig, ConfigError> {
+        if self.seeds.is_empty() {
+            return Err(ConfigError::NoSeeds);
+        }
+        let seeds = self
+            .seeds
+            .iter()
+            .map(|s| parse_seed(s))
+            .collect::<Result<Vec<_>, _>>()?;
+        for (field, v) in [
+            ("concurrency", self.concurrency),
+            ("per_host_concurrency", self.per_host_concurrency),
+            ("workers", self.workers.unwrap_or(1)),
+            ("max_body", self.max_body),
+            ("max_url_len", self.max_url_len),
+        ] {
+            if v == 0 {
+                return Err(ConfigError::Zero { field });
+            }
+        }
+        for (field, t) in [
+            ("request_timeout", self.request_timeout),
+            ("connect_timeout", self.connect_timeout),
+        ] {
+            if t.is_zero() {
+                return Err(ConfigError::Zero { field });
+            }
+        }
+        for (field, rate) in [
+            ("per_host_rate", self.per_host_rate),
+            ("global_rate", self.global_rate),
+        ] {
+            if let Some(r) = rate
+                && !(r.is_finite() && r > 0.0)
+            {
+                return Err(ConfigError::BadRate {
+                    field,
+                    value: r.to_string(),
+                });
+            }
+        }
+        let hosts = match &self.allowed_hosts {
+            None => seeds.iter().filter_map(HostRule::exact_of).collect(),
+            Some(list) => list
+                .iter()
+                .map(|h| HostRule::parse(h))
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+        let scope = Scope {
+            hosts,
+            include: compile(&self.include)?,
+            exclude: compile(&self.exclude)?,
+            max_depth: self.max_depth,
+            max_url_len: self.max_url_len,
+        };
+        let workers = self.workers.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        });
+        Ok(CrawlConfig {
+            seeds,
+            concurrency: self.concurrency,
+            per_host_concurrency: self.per_host_concurrency,
+            workers,
+            per_host_rate: self.per_host_rate,
+            global_rate: self.global_rate,
+            request_timeout: self.request_timeout,
+            connect_timeout: self.connect_timeout,
+            max_body: self.max_body,
+            max_redirects: self.max_redirects,
+            retry: self.retry,
+            user_agent: self.user_agent,
+            max_pages: self.max_pages,
+            follow: self.follow,
+            sort_query: self.sort_query,
+            collect_outcomes: self.collect_outcomes,
+            scope,
+        })
+    }
+}
+
+fn parse_seed(s: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(s.trim()).map_err(|e| ConfigError::BadUrl {
+        url: s.to_string(),
+        reason: e.to_string(),
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(ConfigError::UnsupportedScheme { url: s.to_string() });
+    }
+    Ok(url)
+}
+
+fn compile(patterns: &[String]) -> Result<Vec<Regex>, ConfigError> {
+    patterns
+        .iter()
+        .map(|p| {
+            Regex::new(p).map_err(|e| ConfigError::BadRegex {
+                pattern: p.clone(),
+                reason: e.to_string(),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_build_with_a_seed() {
+        let c = CrawlConfig::builder().seed("http://127.0.0.1:1/").build().unwrap();
+        assert_eq!(c.concurrency, DEFAULT_CONCURRENCY);
+        assert_eq!(c.per_host_concurrency, DEFAULT_PER_HOST_CONCURRENCY);
+        assert!(c.workers >= 1);
+        assert_eq!(c.scope.hosts.len(), 1);
+    }
+
+    #[test]
+    fn bad_input_is_a_typed_error() {
+        let b = || CrawlConfig::builder().seed("http://a.test/");
+        assert_eq!(CrawlConfig::builder().build().unwrap_err(), ConfigError::NoSeeds);
+        assert!(matches!(
+            CrawlConfig::builder().seed("not a url").build(),
+            Err(ConfigError::BadUrl { .. })
+        ));
+        assert!(matches!(
+            CrawlConfig::builder().seed("ftp://a.test/").build(),
+            Err(ConfigError::UnsupportedScheme { .. })
+        ));
+        assert_eq!(
+            b().concurrency(0).build().unwrap_err(),
+            ConfigError::Zero { field: "concurrency" }
+        );
+        assert!(matches!(b().include("(").build(), Err(ConfigError::BadRegex { .. })));
+        assert!(matches!(
+            b().per_host_rate(f64::NAN).build(),
+            Err(ConfigError::BadRate { .. })
+        ));
+        assert!(matches!(b().allow_host("").build(), Err(ConfigError::BadHost { .. })));
+        assert!(matches!(
+            b().request_timeout(Duration::ZERO).build(),
+            Err(ConfigError::Zero { .. })
+        ));
+    }
+}

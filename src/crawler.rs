@@ -1,0 +1,168 @@
+//! The entry point: a [`Crawler`] puts a config, a spider, pipelines and middleware
+//! together, runs the actors, and returns the [`CrawlReport`].
+//!
+//! `run` blocks the calling thread and runs the crawl on a thread of its own (with its own
+//! actix `System`) plus one arbiter thread per worker. So it works the same from a plain
+//! `main`, a test, or inside another async runtime, without nesting runtimes.
+
+use crate::actors::fetcher::FetchSettings;
+use crate::actors::supervisor::{CrawlSupervisor, OutcomeFn, Pipelines, Setup};
+use crate::config::CrawlConfig;
+use crate::error::{ConfigError, Error};
+use crate::middleware::Middleware;
+use crate::outcome::Outcome;
+use crate::pipeline::Pipeline;
+use crate::report::CrawlReport;
+use crate::spider::Spider;
+use actix::Actor;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Stops a running crawl from another thread (a Ctrl-C handler, a timer): in-flight
+/// requests finish, queued ones are recorded as skipped, and `run` returns the report.
+#[derive(Debug, Clone, Default)]
+pub struct StopHandle(Arc<AtomicBool>);
+
+impl StopHandle {
+    /// Asks the crawl to stop (it notices within about 100 ms).
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether a stop was asked for.
+    pub fn is_stopped(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// A crawl, ready to run.
+pub struct Crawler<S: Spider> {
+    config: CrawlConfig,
+    spider: S,
+    pipelines: Pipelines<S::Item>,
+    middleware: Vec<Arc<dyn Middleware>>,
+    on_outcome: Option<OutcomeFn>,
+    stop: StopHandle,
+}
+
+impl<S: Spider> std::fmt::Debug for Crawler<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Crawler")
+            .field("config", &self.config)
+            .field("pipelines", &self.pipelines.len())
+            .field("middleware", &self.middleware.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Spider> Crawler<S> {
+    /// A crawl of `config` with `spider`.
+    pub fn new(config: CrawlConfig, spider: S) -> Self {
+        Crawler {
+            config,
+            spider,
+            pipelines: Vec::new(),
+            middleware: Vec::new(),
+            on_outcome: None,
+            stop: StopHandle::default(),
+        }
+    }
+
+    /// Adds a pipeline stage; items go through the stages in the order they were added.
+    #[must_use]
+    pub fn pipeline<P: Pipeline<S::Item>>(mut self, pipeline: P) -> Self {
+        self.pipelines.push(Box::new(pipeline));
+        self
+    }
+
+    /// Adds a request/response middleware; hooks run in the order they were added.
+    #[must_use]
+    pub fn middleware<M: Middleware>(mut self, middleware: M) -> Self {
+        self.middleware.push(Arc::new(middleware));
+        self
+    }
+
+    /// Calls `f` with every outcome as it is recorded (on the crawl's supervisor thread:
+    /// keep it quick, e.g. write a line to a buffered file).
+    #[must_use]
+    pub fn on_outcome<F: FnMut(&Outcome) + Send + 'static>(mut self, f: F) -> Self {
+        self.on_outcome = Some(Box::new(f));
+        self
+    }
+
+    /// A handle to stop this crawl early from another thread.
+    pub fn stop_handle(&self) -> StopHandle {
+        self.stop.clone()
+    }
+
+    /// Runs the crawl to its end and returns the report. Blocks the calling thread.
+    ///
+    /// Per-URL failures are outcomes in the report; `Err` means the crawl itself could not
+    /// run (bad plugin setup, no threads, a crashed supervisor).
+    pub fn run(self) -> Result<CrawlReport, Error> {
+        if let Err(e) = self.spider.open() {
+            return Err(match e.downcast::<ConfigError>() {
+                Ok(c) => Error::Config(*c),
+                Err(e) => Error::SpiderOpen(e),
+            });
+        }
+        install_crypto_provider();
+        let Crawler {
+            config,
+            spider,
+            pipelines,
+            middleware,
+            on_outcome,
+            stop,
+        } = self;
+        let fetch = Arc::new(FetchSettings {
+            request_timeout: config.request_timeout,
+            connect_timeout: config.connect_timeout,
+            max_body: config.max_body,
+            user_agent: config.user_agent.clone(),
+            retry: config.retry.clone(),
+            concurrency: config.concurrency,
+            middleware,
+        });
+        let thread = std::thread::Builder::new()
+            .name("trawler-crawl".into())
+            .spawn(move || {
+                let system = actix::System::new();
+                let arbiters = (0..config.workers)
+                    .map(|_| actix_rt::Arbiter::try_new())
+                    .collect::<std::io::Result<Vec<_>>>()
+                    .map_err(Error::Runtime)?;
+                let (done, report) = tokio::sync::oneshot::channel();
+                let setup = Setup {
+                    config: Arc::new(config),
+                    spider: Arc::new(spider),
+                    fetch,
+                    arbiters: arbiters.iter().map(|a| a.handle()).collect(),
+                    pipelines,
+                    on_outcome,
+                    stop_flag: stop.0,
+                    done,
+                };
+                let report = system.block_on(async move {
+                    CrawlSupervisor::new(setup).start();
+                    report.await.map_err(|_| Error::SupervisorDied)
+                });
+                for a in arbiters {
+                    a.stop();
+                    let _ = a.join();
+                }
+                report
+            })
+            .map_err(Error::Runtime)?;
+        thread.join().unwrap_or(Err(Error::SupervisorDied))
+    }
+}
+
+/// awc's rustls build selects no crypto provider; install ring's once per process (a
+/// provider the host program installed first is kept).
+fn install_crypto_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}

@@ -1,0 +1,357 @@
+//! The frontier: queued requests, one queue per host, and which host may go next.
+//!
+//! Downloader-aware scheduling: a host is offered only while it has work, is under its
+//! concurrency limit and is not held back (by its rate limit or a `Retry-After`). A held
+//! host is parked with a wake-up time, so a slow or throttled host never occupies a fetch
+//! slot while it waits, and the others go on (Scrapy and StormCrawler users hit exactly
+//! that: fetchers blocked on one sleeping host). Hosts are served round-robin; within a
+//! host, higher priority first, then discovery order (breadth-first).
+//!
+//! A plain struct with no actors and no clock of its own (`now` is passed in), so every
+//! rule here is unit-tested.
+
+pub(crate) mod seen;
+
+use crate::request::Request;
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::time::Instant;
+
+/// A host's index in the frontier (scheme, host and port).
+pub(crate) type HostId = u32;
+
+/// What the rate limiter says about sending one more request to a host now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Gate {
+    /// Go.
+    Open,
+    /// This host must wait until then.
+    HostWait(Instant),
+    /// Every host must wait until then (global rate).
+    GlobalWait(Instant),
+}
+
+/// The result of asking for the next request.
+#[derive(Debug)]
+pub(crate) enum Pop {
+    /// Send this one.
+    Ready(Request, HostId),
+    /// Nothing can go before this time.
+    WaitUntil(Instant),
+    /// Nothing can go until an in-flight request finishes or new work arrives.
+    Idle,
+}
+
+#[derive(Debug)]
+struct Queued {
+    priority: i32,
+    seq: u64,
+    request: Request,
+}
+
+impl Ord for Queued {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Max-heap: higher priority first, then the lower (earlier) sequence number.
+        self.priority
+            .cmp(&other.priority)
+            .then_with(|| other.seq.cmp(&self.seq))
+    }
+}
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl PartialEq for Queued {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Queued {}
+
+#[derive(Debug)]
+struct Host {
+    key: Box<str>,
+    queue: BinaryHeap<Queued>,
+    in_flight: u32,
+    /// In the ready list now.
+    listed: bool,
+    /// Held back until then.
+    parked: Option<Instant>,
+}
+
+/// Queues of requests per host, and the round-robin of hosts that may send now.
+#[derive(Debug)]
+pub(crate) struct Frontier {
+    hosts: Vec<Host>,
+    ids: HashMap<Box<str>, HostId>,
+    ready: VecDeque<HostId>,
+    parked: BinaryHeap<Reverse<(Instant, HostId)>>,
+    queued: usize,
+    seq: u64,
+    per_host_limit: u32,
+}
+
+impl Frontier {
+    /// An empty frontier allowing `per_host_limit` requests in flight per host.
+    pub(crate) fn new(per_host_limit: usize) -> Self {
+        Frontier {
+            hosts: Vec::new(),
+            ids: HashMap::new(),
+            ready: VecDeque::new(),
+            parked: BinaryHeap::new(),
+            queued: 0,
+            seq: 0,
+            per_host_limit: u32::try_from(per_host_limit).unwrap_or(u32::MAX).max(1),
+        }
+    }
+
+    /// The id of the host with this key, made on first use.
+    pub(crate) fn host_id(&mut self, key: &str) -> HostId {
+        if let Some(id) = self.ids.get(key) {
+            return *id;
+        }
+        let id = HostId::try_from(self.hosts.len()).expect("fewer than 2^32 hosts");
+        self.hosts.push(Host {
+            key: key.into(),
+            queue: BinaryHeap::new(),
+            in_flight: 0,
+            listed: false,
+            parked: None,
+        });
+        self.ids.insert(key.into(), id);
+        id
+    }
+
+    /// The key a host id was made from.
+    pub(crate) fn host_key(&self, id: HostId) -> &str {
+        &self.hosts[id as usize].key
+    }
+
+    /// Queues a request for `host`.
+    pub(crate) fn push(&mut self, host: HostId, request: Request) {
+        self.seq += 1;
+        let h = &mut self.hosts[host as usize];
+        h.queue.push(Queued {
+            priority: request.priority,
+            seq: self.seq,
+            request,
+        });
+        self.queued += 1;
+        self.relist(host);
+    }
+
+    /// The next request that may be sent now, asking `gate` before taking one from a host.
+    pub(crate) fn pop(&mut self, now: Instant, mut gate: impl FnMut(HostId) -> Gate) -> Pop {
+        while let Some(Reverse((t, id))) = self.parked.peek().copied() {
+            if t > now {
+                break;
+            }
+            self.parked.pop();
+            let h = &mut self.hosts[id as usize];
+            if h.parked.is_some_and(|p| p <= now) {
+                h.parked = None;
+                self.relist(id);
+            }
+        }
+        for _ in 0..self.ready.len() {
+            let Some(id) = self.ready.pop_front() else { break };
+            let limit = self.per_host_limit;
+            let h = &mut self.hosts[id as usize];
+            h.listed = false;
+            if h.queue.is_empty() || h.in_flight >= limit || h.parked.is_some() {
+                continue; // relisted by push, done or the wake-up
+            }
+            match gate(id) {
+                Gate::Open => {
+                    let q = h.queue.pop().expect("checked non-empty");
+                    h.in_flight += 1;
+                    self.queued -= 1;
+                    self.relist(id);
+                    return Pop::Ready(q.request, id);
+                }
+                Gate::HostWait(until) => self.park(id, until),
+                Gate::GlobalWait(until) => {
+                    h.listed = true;
+                    self.ready.push_front(id);
+                    return Pop::WaitUntil(until);
+                }
+            }
+        }
+        match self.parked.peek() {
+            Some(Reverse((t, _))) => Pop::WaitUntil(*t),
+            None => Pop::Idle,
+        }
+    }
+
+    /// A request of `host` taken by [`pop`](Self::pop) has finished.
+    pub(crate) fn done(&mut self, host: HostId) {
+        let h = &mut self.hosts[host as usize];
+        h.in_flight = h.in_flight.saturating_sub(1);
+        self.relist(host);
+    }
+
+    /// Holds `host` back until `until` (a `Retry-After`, a rate limit).
+    pub(crate) fn park(&mut self, host: HostId, until: Instant) {
+        let h = &mut self.hosts[host as usize];
+        let until = h.parked.map_or(until, |p| p.max(until));
+        h.parked = Some(until);
+        self.parked.push(Reverse((until, host)));
+    }
+
+    /// Requests queued (not in flight).
+    pub(crate) fn len(&self) -> usize {
+        self.queued
+    }
+
+    /// Whether nothing is queued.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.queued == 0
+    }
+
+    /// Takes every queued request out (when a crawl stops early).
+    pub(crate) fn drain(&mut self) -> Vec<Request> {
+        let mut out = Vec::with_capacity(self.queued);
+        for h in &mut self.hosts {
+            let mut q: Vec<Queued> = std::mem::take(&mut h.queue).into_vec();
+            q.sort_by_key(|q| q.seq);
+            out.extend(q.into_iter().map(|q| q.request));
+            h.listed = false;
+        }
+        self.ready.clear();
+        self.queued = 0;
+        out
+    }
+
+    fn relist(&mut self, id: HostId) {
+        let h = &mut self.hosts[id as usize];
+        if !h.listed && h.parked.is_none() && !h.queue.is_empty() && h.in_flight < self.per_host_limit {
+            h.listed = true;
+            self.ready.push_back(id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn req(path: &str) -> Request {
+        Request::get(&format!("http://h.test{path}")).unwrap()
+    }
+
+    fn pop_path(f: &mut Frontier, now: Instant) -> Option<String> {
+        match f.pop(now, |_| Gate::Open) {
+            Pop::Ready(r, _) => Some(r.url.path().to_string()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn fifo_within_a_host_with_priority_first() {
+        let mut f = Frontier::new(10);
+        let h = f.host_id("http://h.test:80");
+        f.push(h, req("/1"));
+        f.push(h, req("/2"));
+        f.push(h, req("/urgent").with_priority(5));
+        f.push(h, req("/3"));
+        let now = Instant::now();
+        let order: Vec<_> = std::iter::from_fn(|| pop_path(&mut f, now)).collect();
+        assert_eq!(order, ["/urgent", "/1", "/2", "/3"]);
+        assert!(f.is_empty());
+    }
+
+    #[test]
+    fn hosts_take_turns() {
+        let mut f = Frontier::new(10);
+        let a = f.host_id("a");
+        let b = f.host_id("b");
+        for i in 0..3 {
+            f.push(a, req(&format!("/a{i}")));
+        }
+        f.push(b, req("/b0"));
+        f.push(b, req("/b1"));
+        let now = Instant::now();
+        let order: Vec<_> = std::iter::from_fn(|| pop_path(&mut f, now)).collect();
+        assert_eq!(order, ["/a0", "/b0", "/a1", "/b1", "/a2"]);
+    }
+
+    #[test]
+    fn per_host_limit_holds_until_done() {
+        let mut f = Frontier::new(2);
+        let a = f.host_id("a");
+        for i in 0..4 {
+            f.push(a, req(&format!("/{i}")));
+        }
+        let now = Instant::now();
+        assert!(pop_path(&mut f, now).is_some());
+        assert!(pop_path(&mut f, now).is_some());
+        assert!(matches!(f.pop(now, |_| Gate::Open), Pop::Idle));
+        f.done(a);
+        assert_eq!(pop_path(&mut f, now).as_deref(), Some("/2"));
+        assert!(matches!(f.pop(now, |_| Gate::Open), Pop::Idle));
+        assert_eq!(f.len(), 1);
+    }
+
+    #[test]
+    fn a_waiting_host_is_parked_and_others_go_on() {
+        let mut f = Frontier::new(10);
+        let slow = f.host_id("slow");
+        let fast = f.host_id("fast");
+        f.push(slow, req("/s"));
+        f.push(fast, req("/f"));
+        let now = Instant::now();
+        let later = now + Duration::from_millis(500);
+        let gate = |id| if id == slow { Gate::HostWait(later) } else { Gate::Open };
+        match f.pop(now, gate) {
+            Pop::Ready(r, id) => assert_eq!((r.url.path(), id), ("/f", fast)),
+            other => panic!("{other:?}"),
+        }
+        match f.pop(now, |_| Gate::Open) {
+            Pop::WaitUntil(t) => assert_eq!(t, later),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(pop_path(&mut f, later).as_deref(), Some("/s"));
+    }
+
+    #[test]
+    fn global_wait_takes_nothing() {
+        let mut f = Frontier::new(10);
+        let a = f.host_id("a");
+        f.push(a, req("/1"));
+        let now = Instant::now();
+        let t = now + Duration::from_millis(10);
+        assert!(matches!(f.pop(now, |_| Gate::GlobalWait(t)), Pop::WaitUntil(x) if x == t));
+        assert_eq!(f.len(), 1);
+        assert_eq!(pop_path(&mut f, t).as_deref(), Some("/1"));
+    }
+
+    #[test]
+    fn retry_after_parks_a_listed_host() {
+        let mut f = Frontier::new(10);
+        let a = f.host_id("a");
+        f.push(a, req("/1"));
+        let now = Instant::now();
+        let t = now + Duration::from_secs(2);
+        f.park(a, t);
+        f.park(a, now + Duration::from_secs(1)); // an earlier park does not shorten it
+        assert!(matches!(f.pop(now, |_| Gate::Open), Pop::WaitUntil(_)));
+        assert!(pop_path(&mut f, now + Duration::from_secs(1)).is_none());
+        assert_eq!(pop_path(&mut f, t).as_deref(), Some("/1"));
+    }
+
+    #[test]
+    fn drain_empties_in_discovery_order() {
+        let mut f = Frontier::new(1);
+        let a = f.host_id("a");
+        let b = f.host_id("b");
+        f.push(a, req("/1"));
+        f.push(b, req("/2"));
+        f.push(a, req("/3"));
+        let paths: Vec<_> = f.drain().iter().map(|r| r.url.path().to_string()).collect();
+        assert_eq!(paths.len(), 3);
+        assert!(f.is_empty());
+        assert!(matches!(f.pop(Instant::now(), |_| Gate::Open), Pop::Idle));
+    }
+}

@@ -1,0 +1,173 @@
+//! What a parser does with one fetched HTML page, as a plain function.
+//!
+//! Runs the spider (its panics and errors caught and recorded on the page), decides
+//! what to follow (explicit follows, or every link under `FollowMode::AllLinks`), and
+//! sends each candidate through admission and `should_follow`. The parser actor is a
+//! thin shell around [`harvest`]; tests call it without any actor.
+
+use crate::admit::{Admission, Admit};
+use crate::charset;
+use crate::config::FollowMode;
+use crate::extract;
+use crate::outcome::SkipReason;
+use crate::page::Page;
+use crate::request::{Flow, Request};
+use crate::spider::{Follow, Output, Spider};
+use awc::http::header::HeaderMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use url::Url;
+
+/// A URL found on a page (or a redirect target) after admission.
+#[derive(Debug)]
+pub(crate) enum Discovered {
+    /// New and in scope: queue it.
+    Accept(Request),
+    /// New but not to be fetched: record the skip.
+    Skip(Request, SkipReason),
+}
+
+/// Everything the supervisor needs from one parsed page.
+#[derive(Debug)]
+pub(crate) struct Harvest<I> {
+    pub(crate) items: Vec<I>,
+    pub(crate) discovered: Vec<Discovered>,
+    pub(crate) duplicates: u32,
+    pub(crate) parse_error: Option<String>,
+    pub(crate) panicked: bool,
+    pub(crate) stop: bool,
+}
+
+/// A fetched page handed to a parser.
+#[derive(Debug)]
+pub(crate) struct FetchedPage {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: bytes::Bytes,
+    pub(crate) truncated: bool,
+}
+
+/// Parses one page with `spider` and admits what it leads to.
+pub(crate) fn harvest<S: Spider>(
+    spider: &S,
+    admission: &Admission,
+    follow: FollowMode,
+    request: &Request,
+    fetched: &FetchedPage,
+) -> Harvest<S::Item> {
+    let content_type = fetched
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok());
+    let encoding = charset::detect(content_type, &fetched.body);
+    let page = Page::new(
+        request,
+        &request.url,
+        fetched.status,
+        &fetched.headers,
+        &fetched.body,
+        encoding,
+        fetched.truncated,
+    );
+    let mut out = Output::default();
+    let (parse_error, panicked) =
+        match catch_unwind(AssertUnwindSafe(|| spider.parse(&page, &mut out))) {
+            Ok(Ok(())) => (None, false),
+            Ok(Err(e)) => (Some(e.to_string()), false),
+            Err(p) => (Some(format!("panic: {}", panic_message(&*p))), true),
+        };
+    if parse_error.is_some() {
+        // What a failed parse produced is not trusted; the crawl's own following still is.
+        out = Output::default();
+    }
+    let follow_all = out.all_links || (!out.explicit && follow == FollowMode::AllLinks);
+
+    let referrer = Arc::new(request.url.clone());
+    let depth = request.depth + 1;
+    // (url, the plugin's own request if it made one)
+    let mut candidates: Vec<(Url, Option<Request>)> = Vec::new();
+    if follow_all {
+        candidates.extend(page.links().iter().map(|u| (u.clone(), None)));
+    }
+    if !out.follows.is_empty() {
+        let base = page.base();
+        for f in out.follows.drain(..) {
+            match f {
+                Follow::Href(h) => {
+                    if let Some(u) = extract::resolve_href(&base, &h) {
+                        candidates.push((u, None));
+                    }
+                }
+                Follow::Request(r) => candidates.push((r.url.clone(), Some(r))),
+            }
+        }
+    }
+    let mut h = Harvest {
+        items: out.items,
+        discovered: Vec::new(),
+        duplicates: 0,
+        parse_error,
+        panicked,
+        stop: out.stop,
+    };
+    for (url, from) in candidates {
+        let build = |url: Url| {
+            let mut r = match from {
+                Some(mut r) => {
+                    r.url = url;
+                    r
+                }
+                None => Request::new(url),
+            };
+            r.depth = depth;
+            r.attempts = 0;
+            r.redirects = 0;
+            r.referrer = Some(referrer.clone());
+            r
+        };
+        if let Some(d) = admit_request(spider, admission, url, depth, build, &mut h.stop) {
+            h.discovered.push(d);
+        } else {
+            h.duplicates += 1;
+        }
+    }
+    h
+}
+
+/// Admission then `should_follow` for one URL found at `depth` (seeds, links and redirect
+/// targets); `build` makes its request once it is known to be new. `None` for a duplicate;
+/// sets `stop` when the spider asks to stop.
+pub(crate) fn admit_request<S: Spider>(
+    spider: &S,
+    admission: &Admission,
+    url: Url,
+    depth: u32,
+    build: impl FnOnce(Url) -> Request,
+    stop: &mut bool,
+) -> Option<Discovered> {
+    match admission.admit(url, depth) {
+        Admit::Duplicate => None,
+        Admit::Skip(url, reason) => Some(Discovered::Skip(build(url), reason)),
+        Admit::New(url) => {
+            let request = build(url);
+            let flow = catch_unwind(AssertUnwindSafe(|| spider.should_follow(&request)))
+                .unwrap_or(Flow::Skip);
+            Some(match flow {
+                Flow::Continue => Discovered::Accept(request),
+                Flow::Skip => Discovered::Skip(request, SkipReason::Spider),
+                Flow::Stop => {
+                    *stop = true;
+                    Discovered::Skip(request, SkipReason::Stopped)
+                }
+            })
+        }
+    }
+}
+
+/// The text of a panic payload.
+pub(crate) fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".to_string())
+}

@@ -1,0 +1,98 @@
+//! # trawler
+//!
+//! An actor-based web crawler framework: fast on the same work, polite by default, and
+//! it never loses a URL: every URL it accepts ends with exactly one recorded
+//! [`Outcome`].
+//!
+//! A plugin is a [`Spider`]: one required method, `parse`, that turns a [`Page`] into
+//! items and links to follow. Configure with [`CrawlConfig::builder`], run with
+//! [`Crawler::run`]:
+//!
+//! ```no_run
+//! use trawler::prelude::*;
+//!
+//! struct Titles;
+//!
+//! impl Spider for Titles {
+//!     type Item = (String, String);
+//!
+//!     fn parse(&self, page: &Page<'_>, out: &mut Output<Self::Item>) -> Result<(), BoxError> {
+//!         let title = Selector::parse("title")?;
+//!         if let Some(t) = page.select(&title).next() {
+//!             out.item((page.url().to_string(), t.text().collect()));
+//!         }
+//!         Ok(()) // following nothing explicitly: every link is followed
+//!     }
+//! }
+//!
+//! let config = CrawlConfig::builder().seed("http://127.0.0.1:8080/").max_depth(3).build()?;
+//! let report = Crawler::new(config, Titles).pipeline(JsonLines::create("titles.jsonl")?).run()?;
+//! println!("{report}");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The actors and their message flow are described in the `actors` module's source docs;
+//! the README has the design, the defaults and the measured performance.
+
+mod actors;
+mod admit;
+pub mod canon;
+mod charset;
+mod closure;
+mod config;
+mod crawler;
+mod error;
+pub mod extract;
+mod frontier;
+mod harvest;
+mod middleware;
+mod outcome;
+mod page;
+mod pipeline;
+mod politeness;
+pub mod prelude;
+mod report;
+mod request;
+pub mod retry;
+mod scope;
+mod spider;
+#[cfg(feature = "testbed")]
+pub mod testbed;
+
+// The plugin API (also in the prelude).
+#[doc(inline)]
+pub use crate::closure::FnSpider;
+#[doc(inline)]
+pub use crate::page::Page;
+#[doc(inline)]
+pub use crate::request::{Flow, Request};
+#[doc(inline)]
+pub use crate::spider::{Output, Spider};
+// Items and HTTP hooks.
+#[doc(inline)]
+pub use crate::middleware::{
+    InvalidHeader, Middleware, OutgoingRequest, ResponseAction, ResponseView,
+};
+#[doc(inline)]
+pub use crate::pipeline::{Collect, Collected, JsonLines, Pipeline};
+// Configuration and running.
+#[doc(inline)]
+pub use crate::config::{
+    CrawlConfig, CrawlConfigBuilder, DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_BODY, DEFAULT_MAX_REDIRECTS, DEFAULT_MAX_URL_LEN, DEFAULT_PER_HOST_CONCURRENCY,
+    DEFAULT_REQUEST_TIMEOUT, DEFAULT_USER_AGENT, FollowMode,
+};
+#[doc(inline)]
+pub use crate::crawler::{Crawler, StopHandle};
+#[doc(inline)]
+pub use crate::retry::RetryPolicy;
+// Results.
+#[doc(inline)]
+pub use crate::error::{BoxError, ConfigError, Error, FetchError};
+#[doc(inline)]
+pub use crate::outcome::{Outcome, OutcomeKind, SkipReason};
+#[doc(inline)]
+pub use crate::report::{CrawlReport, StopReason};
+// The crates whose types appear in the API, so plugins use the same versions.
+pub use scraper;
+pub use url;

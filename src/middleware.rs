@@ -1,0 +1,106 @@
+//! Request and response hooks that run inside the fetchers.
+//!
+//! For what is about HTTP rather than pages: headers, cookies, auth, a custom user agent
+//! per host, retry decisions from the response (including its body). Hooks are
+//! synchronous and run on a fetcher thread for every request, so keep them cheap.
+//! A hook that panics takes its fetcher down: the supervisor restarts the fetcher and
+//! re-queues what it held (the attempt counts).
+
+use crate::request::{Flow, Request};
+use awc::http::header::{HeaderMap, HeaderName, HeaderValue};
+use url::Url;
+
+/// A request/response hook. Both methods have do-nothing defaults.
+pub trait Middleware: Send + Sync + 'static {
+    /// Called before each attempt is sent. [`Flow::Skip`] records the URL as skipped;
+    /// [`Flow::Stop`] also winds the crawl down. By default, continues.
+    fn on_request(&self, request: &mut OutgoingRequest<'_>) -> Flow {
+        let _ = request;
+        Flow::Continue
+    }
+
+    /// Called after each answer has been read (body included), before redirects and retries
+    /// are decided. By default, [`ResponseAction::Default`].
+    fn on_response(&self, response: &ResponseView<'_>) -> ResponseAction {
+        let _ = response;
+        ResponseAction::Default
+    }
+}
+
+/// What to do with an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ResponseAction {
+    /// Let the retry policy decide by status.
+    #[default]
+    Default,
+    /// Take the answer as it is, whatever its status.
+    Accept,
+    /// Retry it (within the retry budget), e.g. a 200 page that says "try again later".
+    Retry,
+    /// Fail the URL now with [`FetchError::Rejected`](crate::FetchError::Rejected).
+    Fail,
+}
+
+/// A request about to be sent, with headers a hook may add.
+#[derive(Debug)]
+pub struct OutgoingRequest<'a> {
+    pub(crate) request: &'a Request,
+    pub(crate) headers: &'a mut Vec<(HeaderName, HeaderValue)>,
+}
+
+/// A header name or value that is not valid HTTP.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[error("invalid header {0:?}")]
+pub struct InvalidHeader(pub String);
+
+impl OutgoingRequest<'_> {
+    /// The request (URL, depth, attempt, label).
+    pub fn request(&self) -> &Request {
+        self.request
+    }
+
+    /// The URL to be fetched.
+    pub fn url(&self) -> &Url {
+        &self.request.url
+    }
+
+    /// Sets a header (replacing the default of the same name, e.g. `user-agent`).
+    pub fn set_header(&mut self, name: &str, value: &str) -> Result<(), InvalidHeader> {
+        let n = HeaderName::try_from(name).map_err(|_| InvalidHeader(name.to_string()))?;
+        let v = HeaderValue::try_from(value).map_err(|_| InvalidHeader(value.to_string()))?;
+        self.headers.retain(|(k, _)| k != n);
+        self.headers.push((n, v));
+        Ok(())
+    }
+}
+
+/// An answer, as a response hook sees it.
+#[derive(Debug)]
+pub struct ResponseView<'a> {
+    pub(crate) request: &'a Request,
+    pub(crate) status: u16,
+    pub(crate) headers: &'a HeaderMap,
+    pub(crate) body: &'a [u8],
+}
+
+impl ResponseView<'_> {
+    /// The request this answers.
+    pub fn request(&self) -> &Request {
+        self.request
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// A header's value, if present and valid text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body read so far (all of it, up to the size cap).
+    pub fn body(&self) -> &[u8] {
+        self.body
+    }
+}

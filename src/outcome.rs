@@ -1,0 +1,239 @@
+//! The one recorded result of every URL the crawl accepted.
+//!
+//! A URL is accepted when it is first seen (seeds, links, redirect targets), whatever
+//! happens to it next; from then on it ends with exactly one [`Outcome`]: fetched (an HTTP
+//! answer came), failed (no usable answer after the retries) or skipped (with the reason).
+//! Outcomes are what a CLI, a link checker or a test reads, so they serialize flat.
+
+use crate::error::FetchError;
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::Duration;
+use url::Url;
+
+/// How a URL's crawl ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutcomeKind {
+    /// An HTTP answer came (any status, including 3xx and 4xx); see [`Outcome::status`].
+    Fetched,
+    /// No usable answer after all attempts.
+    Failed(FetchError),
+    /// Never fetched, for this reason.
+    Skipped(SkipReason),
+}
+
+/// Why an accepted URL was not fetched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SkipReason {
+    /// Its host is not among the allowed hosts.
+    OffHost,
+    /// An include/exclude pattern ruled it out.
+    Filtered,
+    /// It lies deeper than the maximum depth.
+    Depth,
+    /// The URL is longer than the maximum URL length.
+    UrlTooLong,
+    /// It is not an http(s) URL.
+    Scheme,
+    /// The page limit was reached before it could be fetched.
+    PageLimit,
+    /// The crawl was stopped (by a plugin or the host program) before it was fetched.
+    Stopped,
+    /// The spider's `should_follow` returned [`Flow::Skip`](crate::Flow::Skip).
+    Spider,
+    /// A request middleware returned [`Flow::Skip`](crate::Flow::Skip).
+    Middleware,
+    /// It was reached through more redirects than allowed.
+    RedirectLimit,
+}
+
+impl SkipReason {
+    /// The reason as a short snake_case word (as in the JSON output).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::OffHost => "off_host",
+            SkipReason::Filtered => "filtered",
+            SkipReason::Depth => "depth",
+            SkipReason::UrlTooLong => "url_too_long",
+            SkipReason::Scheme => "scheme",
+            SkipReason::PageLimit => "page_limit",
+            SkipReason::Stopped => "stopped",
+            SkipReason::Spider => "spider",
+            SkipReason::Middleware => "middleware",
+            SkipReason::RedirectLimit => "redirect_limit",
+        }
+    }
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The final record of one accepted URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The canonical URL.
+    pub url: Url,
+    /// How it ended.
+    pub kind: OutcomeKind,
+    /// The HTTP status of the last answer, if any came (also set on a failure by status).
+    pub status: Option<u16>,
+    /// Link distance from the seeds.
+    pub depth: u32,
+    /// The page it was found on, or redirected from.
+    pub referrer: Option<Arc<Url>>,
+    /// The request's label, if any.
+    pub label: Option<Arc<str>>,
+    /// Fetch attempts made (0 for a skip).
+    pub attempts: u32,
+    /// Body bytes read (after decompression).
+    pub bytes: u64,
+    /// Time of the last attempt, from sending the request to the end of the body.
+    pub elapsed: Duration,
+    /// The response's Content-Type, if any.
+    pub content_type: Option<String>,
+    /// The redirect target (the resolved `Location`) of a 3xx answer.
+    pub redirected_to: Option<Url>,
+    /// The body was cut at the size cap.
+    pub truncated: bool,
+    /// What went wrong in the spider's `parse` on this page (error or panic), if anything.
+    pub parse_error: Option<String>,
+}
+
+impl Outcome {
+    /// A skip of `url` for `reason`, with no fetch made.
+    pub(crate) fn skipped(
+        url: Url,
+        depth: u32,
+        referrer: Option<Arc<Url>>,
+        reason: SkipReason,
+    ) -> Self {
+        Outcome {
+            url,
+            kind: OutcomeKind::Skipped(reason),
+            status: None,
+            depth,
+            referrer,
+            label: None,
+            attempts: 0,
+            bytes: 0,
+            elapsed: Duration::ZERO,
+            content_type: None,
+            redirected_to: None,
+            truncated: false,
+            parse_error: None,
+        }
+    }
+
+    /// Whether an HTTP answer came.
+    pub fn is_fetched(&self) -> bool {
+        matches!(self.kind, OutcomeKind::Fetched)
+    }
+
+    /// Whether the URL failed after all attempts.
+    pub fn is_failed(&self) -> bool {
+        matches!(self.kind, OutcomeKind::Failed(_))
+    }
+
+    /// The skip reason, if the URL was skipped.
+    pub fn skip_reason(&self) -> Option<SkipReason> {
+        match self.kind {
+            OutcomeKind::Skipped(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// Whether this outcome is a broken link: a failure, or an answer of 400 or above.
+    pub fn is_broken(&self) -> bool {
+        self.is_failed() || (self.is_fetched() && self.status.is_some_and(|s| s >= 400))
+    }
+}
+
+/// The flat JSON shape: `{"url", "outcome": "fetched|failed|skipped", "status", "error",
+/// "reason", "depth", "referrer", "attempts", "bytes", "elapsed_ms", "content_type",
+/// "redirected_to", "truncated", "label", "parse_error"}`; absent values are omitted.
+impl Serialize for Outcome {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Flat<'a> {
+            url: &'a str,
+            outcome: &'static str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            status: Option<u16>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            error: Option<String>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            reason: Option<SkipReason>,
+            depth: u32,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            referrer: Option<&'a str>,
+            attempts: u32,
+            bytes: u64,
+            elapsed_ms: f64,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            content_type: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            redirected_to: Option<&'a str>,
+            #[serde(skip_serializing_if = "std::ops::Not::not")]
+            truncated: bool,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            label: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            parse_error: Option<&'a str>,
+        }
+        let (outcome, error, reason) = match &self.kind {
+            OutcomeKind::Fetched => ("fetched", None, None),
+            OutcomeKind::Failed(e) => ("failed", Some(e.to_string()), None),
+            OutcomeKind::Skipped(r) => ("skipped", None, Some(*r)),
+        };
+        Flat {
+            url: self.url.as_str(),
+            outcome,
+            status: self.status,
+            error,
+            reason,
+            depth: self.depth,
+            referrer: self.referrer.as_deref().map(Url::as_str),
+            attempts: self.attempts,
+            bytes: self.bytes,
+            elapsed_ms: (self.elapsed.as_secs_f64() * 1e6).round() / 1e3,
+            content_type: self.content_type.as_deref(),
+            redirected_to: self.redirected_to.as_ref().map(Url::as_str),
+            truncated: self.truncated,
+            label: self.label.as_deref(),
+            parse_error: self.parse_error.as_deref(),
+        }
+        .serialize(serializer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serializes_flat_and_omits_absent_fields() {
+        let mut o = Outcome::skipped(
+            Url::parse("http://a.test/x").unwrap(),
+            2,
+            Some(Arc::new(Url::parse("http://a.test/").unwrap())),
+            SkipReason::Depth,
+        );
+        let v: serde_json::Value = serde_json::to_value(&o).unwrap();
+        assert_eq!(v["outcome"], "skipped");
+        assert_eq!(v["reason"], "depth");
+        assert_eq!(v["referrer"], "http://a.test/");
+        assert!(v.get("status").is_none());
+        o.kind = OutcomeKind::Failed(FetchError::Status(503));
+        o.status = Some(503);
+        let v: serde_json::Value = serde_json::to_value(&o).unwrap();
+        assert_eq!(v["outcome"], "failed");
+        assert_eq!(v["status"], 503);
+        assert_eq!(v["error"], "HTTP status 503 after all retries");
+        assert!(o.is_broken());
+    }
+}

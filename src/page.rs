@@ -1,0 +1,150 @@
+//! A fetched page as the spider sees it, with lazily built views.
+//!
+//! Only what a plugin asks for is computed: the decoded text, the scraper DOM (the costly
+//! one, ~40 MB/s per core), or the links found by the streaming extractor. A page lives on
+//! its parser thread for the duration of one `parse` call; nothing in it crosses actors.
+
+use crate::extract::{self, RawLinks};
+use crate::request::Request;
+use awc::http::header::HeaderMap;
+use encoding_rs::Encoding;
+use scraper::{ElementRef, Html, Selector};
+use std::borrow::Cow;
+use std::cell::OnceCell;
+use url::Url;
+
+/// A fetched HTML page.
+pub struct Page<'a> {
+    pub(crate) request: &'a Request,
+    pub(crate) url: &'a Url,
+    pub(crate) status: u16,
+    pub(crate) headers: &'a HeaderMap,
+    pub(crate) body: &'a [u8],
+    pub(crate) encoding: &'static Encoding,
+    pub(crate) truncated: bool,
+    text: OnceCell<Cow<'a, str>>,
+    html: OnceCell<Html>,
+    raw: OnceCell<RawLinks>,
+    links: OnceCell<Vec<Url>>,
+}
+
+impl std::fmt::Debug for Page<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Page")
+            .field("url", &self.url.as_str())
+            .field("status", &self.status)
+            .field("bytes", &self.body.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Page<'a> {
+    pub(crate) fn new(
+        request: &'a Request,
+        url: &'a Url,
+        status: u16,
+        headers: &'a HeaderMap,
+        body: &'a [u8],
+        encoding: &'static Encoding,
+        truncated: bool,
+    ) -> Self {
+        Page {
+            request,
+            url,
+            status,
+            headers,
+            body,
+            encoding,
+            truncated,
+            text: OnceCell::new(),
+            html: OnceCell::new(),
+            raw: OnceCell::new(),
+            links: OnceCell::new(),
+        }
+    }
+
+    /// The final URL, after redirects (links resolve against it).
+    pub fn url(&self) -> &Url {
+        self.url
+    }
+
+    /// The request that led here (depth, label, referrer, attempts).
+    pub fn request(&self) -> &Request {
+        self.request
+    }
+
+    /// Link distance from the seeds.
+    pub fn depth(&self) -> u32 {
+        self.request.depth
+    }
+
+    /// The request's label, if any.
+    pub fn label(&self) -> Option<&str> {
+        self.request.label()
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// A response header's value, if present and valid text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The raw body bytes (decompressed).
+    pub fn body(&self) -> &[u8] {
+        self.body
+    }
+
+    /// Whether the body was cut at the size cap.
+    pub fn is_truncated(&self) -> bool {
+        self.truncated
+    }
+
+    /// The page's character encoding (BOM, then Content-Type charset, then UTF-8).
+    pub fn encoding(&self) -> &'static Encoding {
+        self.encoding
+    }
+
+    /// The body decoded to text (borrowed when it already is valid UTF-8).
+    pub fn text(&self) -> &str {
+        self.text.get_or_init(|| {
+            if self.encoding == encoding_rs::UTF_8
+                && let Ok(s) = std::str::from_utf8(self.body)
+            {
+                return Cow::Borrowed(s);
+            }
+            self.encoding.decode(self.body).0
+        })
+    }
+
+    /// The parsed DOM, built on first use (this is the costly view: prefer
+    /// [`links`](Self::links) when links are all you need).
+    pub fn html(&self) -> &Html {
+        self.html.get_or_init(|| Html::parse_document(self.text()))
+    }
+
+    /// The elements matching a CSS selector (builds the DOM).
+    pub fn select<'s>(&'s self, selector: &'s Selector) -> impl Iterator<Item = ElementRef<'s>> {
+        self.html().select(selector)
+    }
+
+    /// The page's http(s) links (`a[href]`, `area[href]`), absolute, fragments dropped, in
+    /// document order, duplicates kept. Found by the streaming extractor: no DOM is built.
+    pub fn links(&self) -> &[Url] {
+        self.links
+            .get_or_init(|| extract::resolve_links(self.url, self.raw_links()))
+    }
+
+    /// The base URL that relative links resolve against (`<base href>` or the page URL).
+    pub fn base(&self) -> Url {
+        extract::effective_base(self.url, self.raw_links().base.as_deref())
+    }
+
+    fn raw_links(&self) -> &RawLinks {
+        self.raw
+            .get_or_init(|| extract::extract_links(self.body, self.encoding))
+    }
+}

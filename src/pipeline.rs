@@ -1,0 +1,130 @@
+//! Item pipelines: where a spider's items go, one after another, off the parser threads.
+//!
+//! A [`Pipeline`] is async (writing to a file, a database, a socket), runs on the crawl's
+//! supervisor thread, and sees items in the order pages finish. Each page's items hold
+//! that page's place in the crawl's concurrency budget until the pipelines are done with
+//! them, so a slow pipeline slows the crawl down instead of filling memory.
+
+use crate::error::BoxError;
+use serde::Serialize;
+use std::future::Future;
+use std::io::Write;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+/// A stage that items pass through.
+pub trait Pipeline<I>: Send + 'static {
+    /// Handles one item: `Ok(Some(item))` passes it (possibly changed) to the next stage,
+    /// `Ok(None)` drops it, `Err` drops it and counts an item error in the report.
+    fn process_item(&mut self, item: I) -> impl Future<Output = Result<Option<I>, BoxError>>;
+
+    /// Called once after the last item (flush files, commit transactions). An `Err` is
+    /// counted as an item error. By default, does nothing.
+    fn close(&mut self) -> impl Future<Output = Result<(), BoxError>> {
+        async { Ok(()) }
+    }
+}
+
+type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// Object-safe form of [`Pipeline`], so a crawl can chain pipelines of different types.
+pub(crate) trait DynPipeline<I>: Send {
+    fn process<'a>(&'a mut self, item: I) -> LocalBoxFuture<'a, Result<Option<I>, BoxError>>;
+    fn close_boxed(&mut self) -> LocalBoxFuture<'_, Result<(), BoxError>>;
+}
+
+impl<I: 'static, P: Pipeline<I>> DynPipeline<I> for P {
+    fn process<'a>(&'a mut self, item: I) -> LocalBoxFuture<'a, Result<Option<I>, BoxError>> {
+        Box::pin(self.process_item(item))
+    }
+    fn close_boxed(&mut self) -> LocalBoxFuture<'_, Result<(), BoxError>> {
+        Box::pin(self.close())
+    }
+}
+
+/// Writes each item as one line of JSON.
+#[derive(Debug)]
+pub struct JsonLines<W: Write + Send + 'static> {
+    out: std::io::BufWriter<W>,
+}
+
+impl<W: Write + Send + 'static> JsonLines<W> {
+    /// Writes to `out` (buffered; flushed on close).
+    pub fn new(out: W) -> Self {
+        JsonLines {
+            out: std::io::BufWriter::new(out),
+        }
+    }
+}
+
+impl JsonLines<std::fs::File> {
+    /// Creates (or truncates) the file at `path`.
+    pub fn create(path: impl AsRef<std::path::Path>) -> std::io::Result<Self> {
+        std::fs::File::create(path).map(JsonLines::new)
+    }
+}
+
+impl<I: Serialize + Send + 'static, W: Write + Send + 'static> Pipeline<I> for JsonLines<W> {
+    async fn process_item(&mut self, item: I) -> Result<Option<I>, BoxError> {
+        serde_json::to_writer(&mut self.out, &item)?;
+        self.out.write_all(b"\n")?;
+        Ok(Some(item))
+    }
+
+    async fn close(&mut self) -> Result<(), BoxError> {
+        self.out.flush()?;
+        Ok(())
+    }
+}
+
+/// Collects items in memory; read them through the [`Collected`] handle.
+#[derive(Debug)]
+pub struct Collect<I> {
+    items: Arc<Mutex<Vec<I>>>,
+}
+
+/// The reading end of a [`Collect`] pipeline.
+#[derive(Debug, Clone)]
+pub struct Collected<I> {
+    items: Arc<Mutex<Vec<I>>>,
+}
+
+impl<I> Collect<I> {
+    /// A collector and the handle to read its items after (or during) the crawl.
+    pub fn new() -> (Collect<I>, Collected<I>) {
+        let items = Arc::new(Mutex::new(Vec::new()));
+        (
+            Collect {
+                items: items.clone(),
+            },
+            Collected { items },
+        )
+    }
+}
+
+impl<I> Collected<I> {
+    /// Takes the items collected so far.
+    pub fn take(&self) -> Vec<I> {
+        std::mem::take(&mut *self.items.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// How many items are held.
+    pub fn len(&self) -> usize {
+        self.items.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Whether no item is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<I: Clone + Send + 'static> Pipeline<I> for Collect<I> {
+    async fn process_item(&mut self, item: I) -> Result<Option<I>, BoxError> {
+        self.items
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(item.clone());
+        Ok(Some(item))
+    }
+}

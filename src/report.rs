@@ -1,0 +1,140 @@
+//! The crawl's report: counts per outcome, status and skip reason, and throughput.
+//!
+//! Built by the supervisor as outcomes are recorded, so its counts always add up:
+//! `fetched + failed + skipped` is the number of URLs the crawl accepted.
+
+use crate::outcome::{Outcome, OutcomeKind, SkipReason};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+/// Why the crawl ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum StopReason {
+    /// Nothing was left to fetch.
+    #[default]
+    Completed,
+    /// The page limit was reached.
+    PageLimit,
+    /// A plugin asked to stop ([`Flow::Stop`](crate::Flow::Stop) or `Output::stop`).
+    Plugin,
+    /// The host program asked to stop ([`StopHandle::stop`](crate::StopHandle::stop)).
+    Requested,
+}
+
+/// What a crawl did.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct CrawlReport {
+    /// URLs that got an HTTP answer.
+    pub fetched: u64,
+    /// URLs that failed after all attempts.
+    pub failed: u64,
+    /// URLs accepted but not fetched.
+    pub skipped: u64,
+    /// Skips by reason.
+    pub skipped_by_reason: BTreeMap<SkipReason, u64>,
+    /// Final answers by HTTP status (of fetched and failed-by-status URLs).
+    pub statuses: BTreeMap<u16, u64>,
+    /// HTTP requests sent, retries and redirects included.
+    pub requests: u64,
+    /// Attempts that were retries.
+    pub retries: u64,
+    /// Body bytes read (after decompression).
+    pub bytes: u64,
+    /// Pages whose body was cut at the size cap.
+    pub truncated: u64,
+    /// Links dropped because their canonical URL had been seen before.
+    pub duplicates: u64,
+    /// Worker actors that died and were restarted.
+    pub restarts: u64,
+    /// Pages whose `parse` returned an error or panicked.
+    pub parse_errors: u64,
+    /// Of those, the panics.
+    pub plugin_panics: u64,
+    /// Items that came out of the last pipeline stage.
+    pub items: u64,
+    /// Items dropped by a pipeline error (and failed pipeline closes).
+    pub item_errors: u64,
+    /// Wall time of the crawl.
+    pub elapsed: Duration,
+    /// Why it ended.
+    pub stop_reason: StopReason,
+    /// Every outcome, when [`collect_outcomes`](crate::CrawlConfigBuilder::collect_outcomes) is on.
+    pub outcomes: Vec<Outcome>,
+}
+
+impl CrawlReport {
+    /// URLs the crawl accepted: each has exactly one outcome.
+    pub fn accepted(&self) -> u64 {
+        self.fetched + self.failed + self.skipped
+    }
+
+    /// Fetched pages per second of wall time.
+    pub fn pages_per_sec(&self) -> f64 {
+        let s = self.elapsed.as_secs_f64();
+        if s > 0.0 { self.fetched as f64 / s } else { 0.0 }
+    }
+
+    pub(crate) fn record(&mut self, o: &Outcome) {
+        match &o.kind {
+            OutcomeKind::Fetched => self.fetched += 1,
+            OutcomeKind::Failed(_) => self.failed += 1,
+            OutcomeKind::Skipped(r) => {
+                self.skipped += 1;
+                *self.skipped_by_reason.entry(*r).or_default() += 1;
+            }
+        }
+        if let Some(s) = o.status {
+            *self.statuses.entry(s).or_default() += 1;
+        }
+        if o.truncated {
+            self.truncated += 1;
+        }
+        if o.parse_error.is_some() {
+            self.parse_errors += 1;
+        }
+    }
+}
+
+impl fmt::Display for CrawlReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{} URLs: {} fetched, {} failed, {} skipped ({:?})",
+            self.accepted(),
+            self.fetched,
+            self.failed,
+            self.skipped,
+            self.stop_reason
+        )?;
+        if !self.statuses.is_empty() {
+            let s: Vec<String> = self.statuses.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+            writeln!(f, "statuses: {}", s.join(", "))?;
+        }
+        if !self.skipped_by_reason.is_empty() {
+            let s: Vec<String> = self
+                .skipped_by_reason
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            writeln!(f, "skipped: {}", s.join(", "))?;
+        }
+        writeln!(
+            f,
+            "{} requests ({} retries), {:.1} MB, {} duplicate links, {} items",
+            self.requests,
+            self.retries,
+            self.bytes as f64 / 1e6,
+            self.duplicates,
+            self.items
+        )?;
+        write!(
+            f,
+            "{:.2} s, {:.0} pages/s",
+            self.elapsed.as_secs_f64(),
+            self.pages_per_sec()
+        )
+    }
+}

@@ -1,0 +1,1 @@
+//! The synthetic local website (being written).
