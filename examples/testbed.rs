@@ -1,0 +1,84 @@
+//! Serves the synthetic testbed site until Ctrl-C or `--seconds` elapse, then prints its
+//! request counters. Handy to look at the pages in a browser or to point `wrk` at.
+//!
+//! Run with: cargo run --release --example testbed -- --pages 10000 [--hosts 2] [--port 18090]
+//!
+//! Other flags: `--links K`, `--page-bytes B`, `--seed S`, `--workers W`, `--seconds N`
+//! (default 600, at most 86400).
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use futures_util::future::{Either, select};
+use trawler::testbed::{SiteSpec, Testbed};
+
+fn parse_args() -> Result<(SiteSpec, u64), String> {
+    let mut spec = SiteSpec {
+        pages: 10_000,
+        ..SiteSpec::default()
+    };
+    let mut seconds = 600;
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        let bad = |e: std::num::ParseIntError| format!("{flag} {value}: {e}");
+        match flag.as_str() {
+            "--pages" => spec.pages = value.parse().map_err(bad)?,
+            "--links" => spec.links_per_page = value.parse().map_err(bad)?,
+            "--page-bytes" => spec.page_bytes = value.parse().map_err(bad)?,
+            "--seed" => spec.seed = value.parse().map_err(bad)?,
+            "--hosts" => spec.hosts = value.parse().map_err(bad)?,
+            "--port" => spec.port = value.parse().map_err(bad)?,
+            "--workers" => spec.workers = value.parse().map_err(bad)?,
+            "--seconds" => seconds = value.parse::<u64>().map_err(bad)?.min(86_400),
+            _ => return Err(format!("unknown flag {flag}")),
+        }
+    }
+    Ok((spec, seconds))
+}
+
+fn main() -> ExitCode {
+    let (spec, seconds) = match parse_args() {
+        Ok(parsed) => parsed,
+        Err(msg) => {
+            eprintln!("testbed: {msg}");
+            return ExitCode::from(2);
+        }
+    };
+    let testbed = match Testbed::start(spec) {
+        Ok(testbed) => testbed,
+        Err(err) => {
+            eprintln!("testbed: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    for url in testbed.host_urls() {
+        println!("serving {url}");
+    }
+    println!(
+        "{} reachable pages; stopping after {seconds} s or on Ctrl-C",
+        testbed.reachable_pages()
+    );
+    let stopped_by = actix_rt::System::new().block_on(async move {
+        let timer = Box::pin(actix_rt::time::sleep(Duration::from_secs(seconds)));
+        match select(Box::pin(actix_rt::signal::ctrl_c()), timer).await {
+            Either::Left(_) => "Ctrl-C",
+            Either::Right(_) => "timer",
+        }
+    });
+    let stats = testbed.stats();
+    testbed.stop();
+    println!("stopped by {stopped_by}");
+    println!(
+        "requests {} bytes {} pages_served {}/{} duplicates {} traps {} unreachable {} not_found {}",
+        stats.requests,
+        stats.bytes,
+        stats.pages_served,
+        stats.reachable_pages,
+        stats.duplicate_page_requests,
+        stats.trap_hits,
+        stats.unreachable_hits,
+        stats.not_found
+    );
+    ExitCode::SUCCESS
+}
