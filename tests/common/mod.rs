@@ -1,0 +1,397 @@
+//! The loopback test server and helpers shared by the integration tests.
+//!
+//! [`TestServer`] is a real actix-web server on `127.0.0.1:0`, run on its own thread with
+//! its own `actix_rt::System`, so plain `#[test]` functions can crawl it. Every request is
+//! logged (arrival time, path with query, user agent, headers) before it is routed, so a
+//! test can check what the crawler really sent, not only what the crawler reports. The
+//! routes (in `routes.rs`) are named behaviours (Scrapy's mockserver, colly's `httptest` mux):
+//!
+//! | route | behaviour |
+//! |---|---|
+//! | `/site/{i}.html` | [`SITE_PAGES`] pages; links listed by [`site_links`], plus an off-host and a `mailto:` link |
+//! | `/depth/{n}.html` | linear chain n → n+1, up to [`DEPTH_LAST`] |
+//! | `/fan/{i}.html`, `/slow/{i}.html` | page 0 links to 1..[`FAN_PAGES`]; `/slow/` answers after [`SLOW_DELAY`] |
+//! | `/base/index.html` | `<base href="/base/sub/">`, links `a.html` and `/base/abs.html` |
+//! | `/rel/dir/page.html` | links `../up.html`, `./same.html`, `child/c.html` |
+//! | `/redirect/chain/{n}` | 302 to `chain/{n-1}`; `chain/0` is a 200 page |
+//! | `/redirect/loop/{a,b}` | 302 to each other |
+//! | `/redirect/off` | 301 to [`OFFSITE_REDIRECT`] |
+//! | `/redirect/rel` | 301 with the relative Location `target.html` |
+//! | `/redirect/nolocation` | 302 without Location |
+//! | `/flaky/{id}` | 503 on the first request per id, then 200 |
+//! | `/throttle/{id}` | 429 + `Retry-After: 1` on the first request per id, then 200 |
+//! | `/always500` | 500, always |
+//! | `/notfound` | 404 with an HTML body full of links (never to be followed) |
+//! | `/stall` | answers after 30 s |
+//! | `/drip` | 200, then 1 byte every 200 ms, 100 bytes |
+//! | `/huge` | 64 MiB streamed in 64 KiB chunks, counted in [`TestServer::huge_bytes_sent`] |
+//! | `/panic.html` | a page the test spiders panic on, linking to `/after-panic.html` |
+//! | `/json`, `/img.png` | non-HTML bodies that contain `<a href>` text |
+//! | `/linkto?u=URL&u=URL` | an HTML page linking to each `u` |
+//! | `/long.html` | links to [`LONG_LINK`] (over 200 characters) and `/depth/20.html` |
+//!
+//! Nothing here listens on or links to an address outside 127.0.0.0/8: the off-host
+//! targets are `127.0.0.254:9`, where nothing listens, so a request to them fails locally.
+// Each test binary compiles this module and uses only part of it.
+#![allow(dead_code)]
+// `pub` shares these items with the test files; the module itself is private to each test crate.
+#![allow(unreachable_pub)]
+
+mod routes;
+
+// Not every test file uses the site graph.
+#[allow(unused_imports)]
+pub use routes::{site_links, site_reachable, site_title};
+
+use actix_web::dev::Service;
+use actix_web::http::header;
+use actix_web::{App, HttpServer, web};
+use std::collections::{HashMap, HashSet};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use trawler::{CrawlConfig, CrawlConfigBuilder, CrawlReport, Outcome, RetryPolicy};
+
+/// Pages of the generated site.
+pub const SITE_PAGES: usize = 300;
+/// The last page of the `/depth/` chain.
+pub const DEPTH_LAST: usize = 20;
+/// Pages of `/fan/` and `/slow/` (page 0 links to all the others).
+pub const FAN_PAGES: usize = 20;
+/// How long a `/slow/` page takes to answer.
+pub const SLOW_DELAY: Duration = Duration::from_millis(30);
+/// How long `/stall` takes to answer: far beyond any test's request timeout.
+pub const STALL: Duration = Duration::from_secs(30);
+/// Bytes `/drip` sends, one per [`DRIP_EVERY`].
+pub const DRIP_BYTES: usize = 100;
+/// The pause between two bytes of `/drip`.
+pub const DRIP_EVERY: Duration = Duration::from_millis(200);
+/// What `/huge` would send in full.
+pub const HUGE_TOTAL: u64 = 64 * 1024 * 1024;
+/// The size of one `/huge` chunk.
+pub const HUGE_CHUNK: usize = 64 * 1024;
+/// The off-host link on every site page (nothing listens there).
+pub const OFFSITE_LINK: &str = "http://127.0.0.254:9/offsite.html";
+/// Where `/redirect/off` points (nothing listens there).
+pub const OFFSITE_REDIRECT: &str = "http://127.0.0.254:9/x";
+
+/// A long link (a padded query) found on `/long.html`.
+pub const LONG_LINK: &str = "/depth/20.html?pad=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+
+/// Slack allowed on timing assertions: loopback latency, thread wake-ups and the
+/// scheduler's timer granularity can shift an observed gap by a few milliseconds either way.
+pub const TIMING_TOLERANCE: Duration = Duration::from_millis(15);
+
+/// The base delay of the retry policy every test uses, so retries cost milliseconds.
+pub const TEST_BASE_DELAY: Duration = Duration::from_millis(50);
+
+/// One logged request.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    /// When the request arrived.
+    pub at: Instant,
+    /// Path and query, e.g. `/site/3.html` or `/linkto?u=/json`.
+    pub path: String,
+    /// The User-Agent header, if any.
+    pub user_agent: Option<String>,
+    /// Every header, lowercase names.
+    pub headers: Vec<(String, String)>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    port: u16,
+    log: Mutex<Vec<Hit>>,
+    seen_ids: Mutex<HashMap<String, u32>>,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+    huge_sent: AtomicU64,
+}
+
+impl State {
+    fn record(&self, req: &actix_web::dev::ServiceRequest) {
+        let path = match req.query_string() {
+            "" => req.path().to_string(),
+            q => format!("{}?{q}", req.path()),
+        };
+        let headers = req
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let user_agent = req
+            .headers()
+            .get(header::USER_AGENT)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let hit = Hit {
+            at: Instant::now(),
+            path,
+            user_agent,
+            headers,
+        };
+        self.log.lock().unwrap().push(hit);
+    }
+
+    /// How many times `key` was requested before this request (0 the first time).
+    fn count(&self, key: String) -> u32 {
+        let mut m = self.seen_ids.lock().unwrap();
+        let n = m.entry(key).or_default();
+        *n += 1;
+        *n - 1
+    }
+}
+
+/// A loopback HTTP server with the named behaviours above; stops on drop.
+#[derive(Debug)]
+pub struct TestServer {
+    addr: SocketAddr,
+    state: Arc<State>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// Binds `127.0.0.1:0` and starts serving on a thread of its own.
+    pub fn start() -> TestServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().unwrap();
+        let state = Arc::new(State {
+            port: addr.port(),
+            ..State::default()
+        });
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
+        let st = state.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("test-server-{}", addr.port()))
+            .spawn(move || {
+                let system = actix_rt::System::new();
+                system.block_on(async move {
+                    let data = web::Data::from(st.clone());
+                    let server = HttpServer::new(move || {
+                        let st = st.clone();
+                        App::new()
+                            .app_data(data.clone())
+                            .wrap_fn(move |req, srv| {
+                                st.record(&req);
+                                let now = st.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                                st.max_in_flight.fetch_max(now, Ordering::SeqCst);
+                                let fut = srv.call(req);
+                                let st = st.clone();
+                                async move {
+                                    let res = fut.await;
+                                    st.in_flight.fetch_sub(1, Ordering::SeqCst);
+                                    res
+                                }
+                            })
+                            .configure(routes::routes)
+                    })
+                    .workers(2)
+                    .disable_signals()
+                    // Bounds a graceful stop: `/stall` must not hold the test for 30 s.
+                    .shutdown_timeout(1)
+                    .listen(listener);
+                    let server = match server {
+                        Ok(s) => s.run(),
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e.to_string()));
+                            return;
+                        }
+                    };
+                    let handle = server.handle();
+                    let running = actix_rt::spawn(server);
+                    let _ = ready_tx.send(Ok(()));
+                    // A dropped sender (a panicking test) stops the server as well.
+                    let _ = stop_rx.await;
+                    let _ =
+                        actix_rt::time::timeout(Duration::from_secs(3), handle.stop(true)).await;
+                    let _ = actix_rt::time::timeout(Duration::from_secs(1), running).await;
+                });
+            })
+            .expect("spawn the server thread");
+        ready_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the test server started in time")
+            .expect("the test server could listen");
+        TestServer {
+            addr,
+            state,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+
+    /// The absolute URL of `path` on this server (`path` starts with `/`).
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// The server's address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The request log: arrival time, path (with query) and user agent.
+    pub fn log(&self) -> Vec<(Instant, String, Option<String>)> {
+        self.hits_full()
+            .into_iter()
+            .map(|h| (h.at, h.path, h.user_agent))
+            .collect()
+    }
+
+    /// The request log with every header.
+    pub fn hits_full(&self) -> Vec<Hit> {
+        self.state.log.lock().unwrap().clone()
+    }
+
+    /// How many requests asked for exactly `path` (query included).
+    pub fn hits(&self, path: &str) -> usize {
+        self.state
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|h| h.path == path)
+            .count()
+    }
+
+    /// Every requested path, in arrival order.
+    pub fn paths(&self) -> Vec<String> {
+        self.state
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|h| h.path.clone())
+            .collect()
+    }
+
+    /// Requests whose path starts with `prefix`, in arrival order.
+    pub fn paths_under(&self, prefix: &str) -> Vec<String> {
+        self.paths()
+            .into_iter()
+            .filter(|p| p.starts_with(prefix))
+            .collect()
+    }
+
+    /// Arrival times of the requests for `path`.
+    pub fn times(&self, path: &str) -> Vec<Instant> {
+        self.state
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|h| h.path == path)
+            .map(|h| h.at)
+            .collect()
+    }
+
+    /// The most requests the server was handling at once (until each response's head).
+    pub fn max_in_flight(&self) -> usize {
+        self.state.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// The bytes `/huge` actually handed out to the connection so far.
+    pub fn huge_bytes_sent(&self) -> u64 {
+        self.state.huge_sent.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            // Bounded: the server thread gives the graceful stop at most 3 s + 1 s.
+            let _ = t.join();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Crawl helpers.
+
+/// The retry policy of the tests: the default statuses, a 50 ms base delay.
+pub fn fast_retry(retries: u32) -> RetryPolicy {
+    RetryPolicy {
+        max_retries: retries,
+        base_delay: TEST_BASE_DELAY,
+        ..RetryPolicy::default()
+    }
+}
+
+/// A small, fast, bounded configuration for one seed: 2 workers, short timeouts, outcomes
+/// collected, 2 retries with a 50 ms base delay.
+pub fn config(seed: &str) -> CrawlConfigBuilder {
+    CrawlConfig::builder()
+        .seed(seed)
+        .workers(2)
+        .concurrency(16)
+        .per_host_concurrency(8)
+        .request_timeout(Duration::from_secs(5))
+        .connect_timeout(Duration::from_secs(2))
+        .retry_policy(fast_retry(2))
+        .collect_outcomes(true)
+}
+
+/// A `/linkto` page on `server` linking to each of `urls` (absolute or relative).
+pub fn link_page(server: &TestServer, urls: &[&str]) -> String {
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(urls.iter().map(|u| ("u", *u)))
+        .finish();
+    server.url(&format!("/linkto?{query}"))
+}
+
+/// A spider that extracts nothing and follows every link (the default `FollowMode`).
+#[derive(Debug, Default)]
+pub struct FollowAll;
+
+impl trawler::Spider for FollowAll {
+    type Item = ();
+
+    fn parse(
+        &self,
+        _page: &trawler::Page<'_>,
+        _out: &mut trawler::Output<()>,
+    ) -> Result<(), trawler::BoxError> {
+        Ok(())
+    }
+}
+
+/// The outcome of `url`; panics with the list of outcome URLs if there is none.
+pub fn outcome<'r>(report: &'r CrawlReport, url: &str) -> &'r Outcome {
+    report
+        .outcomes
+        .iter()
+        .find(|o| o.url.as_str() == url)
+        .unwrap_or_else(|| {
+            let urls: Vec<&str> = report.outcomes.iter().map(|o| o.url.as_str()).collect();
+            panic!("no outcome for {url}; outcomes: {urls:#?}")
+        })
+}
+
+/// Whether `url` has an outcome.
+pub fn has_outcome(report: &CrawlReport, url: &str) -> bool {
+    report.outcomes.iter().any(|o| o.url.as_str() == url)
+}
+
+/// Checks the crawl's bookkeeping: outcomes collected, one per URL, and as many as the
+/// report's counts say were accepted.
+pub fn assert_books_balance(report: &CrawlReport) {
+    let mut seen = HashSet::new();
+    for o in &report.outcomes {
+        assert!(seen.insert(o.url.as_str()), "two outcomes for {}", o.url);
+    }
+    assert_eq!(
+        report.accepted(),
+        report.outcomes.len() as u64,
+        "accepted() must equal the outcomes recorded\n{report}"
+    );
+}

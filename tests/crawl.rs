@@ -1,0 +1,524 @@
+//! Whole crawls of the loopback site: coverage, scope, limits and stopping.
+//!
+//! Each test checks the crawl's report and outcomes against the server's own request log.
+
+mod common;
+
+use common::*;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use trawler::{
+    BoxError, CrawlReport, Crawler, FetchError, Flow, OutcomeKind, Output, Page, Request,
+    SkipReason, Spider, StopReason,
+};
+
+fn site_url(server: &TestServer, i: usize) -> String {
+    server.url(&format!("/site/{i}.html"))
+}
+
+/// Every `/site/` path the server saw is the page of a fetched outcome, requested once.
+fn assert_site_hits_match_fetched(server: &TestServer, report: &CrawlReport) {
+    let fetched: HashSet<String> = report
+        .outcomes
+        .iter()
+        .filter(|o| o.is_fetched() && o.url.path().starts_with("/site/"))
+        .map(|o| o.url.path().to_string())
+        .collect();
+    let hits = server.paths_under("/site/");
+    let unique: HashSet<String> = hits.iter().cloned().collect();
+    assert_eq!(hits.len(), unique.len(), "a site page was requested twice");
+    assert_eq!(unique, fetched, "server log vs fetched outcomes");
+}
+
+#[test]
+fn full_site_is_covered_and_every_page_fetched_once() {
+    let server = TestServer::start();
+    let config = config(&site_url(&server, 0)).build().unwrap();
+    let report = Crawler::new(config, FollowAll).run().unwrap();
+
+    for i in 0..SITE_PAGES {
+        assert_eq!(
+            server.hits(&format!("/site/{i}.html")),
+            1,
+            "/site/{i}.html requests"
+        );
+    }
+    let site_hits = server.paths_under("/site/");
+    assert_eq!(
+        site_hits.len(),
+        SITE_PAGES,
+        "no other /site/ path requested"
+    );
+    assert_eq!(server.paths().len(), SITE_PAGES, "nothing else requested");
+
+    assert_eq!(report.fetched, SITE_PAGES as u64, "{report}");
+    assert_eq!(report.failed, 0);
+    assert_eq!(report.stop_reason, StopReason::Completed);
+    assert_eq!(report.statuses.get(&200), Some(&(SITE_PAGES as u64)));
+    assert_eq!(report.requests, SITE_PAGES as u64);
+    assert_eq!(report.retries, 0);
+    assert!(
+        report.duplicates > 0,
+        "the site links back to page 0 everywhere"
+    );
+
+    // The off-host link: one outcome, skipped, never fetched.
+    let off = outcome(&report, OFFSITE_LINK);
+    assert_eq!(off.kind, OutcomeKind::Skipped(SkipReason::OffHost));
+    assert_eq!(off.attempts, 0);
+    assert_eq!(off.status, None);
+    assert_eq!(report.skipped, 1);
+    assert_eq!(report.skipped_by_reason.get(&SkipReason::OffHost), Some(&1));
+
+    // mailto: links are not crawlable URLs: no outcome at all.
+    assert!(!report.outcomes.iter().any(|o| o.url.scheme() == "mailto"));
+    // Fragments are dropped: no outcome URL carries one.
+    assert!(report.outcomes.iter().all(|o| o.url.fragment().is_none()));
+
+    assert_books_balance(&report);
+    assert_eq!(report.outcomes.len(), SITE_PAGES + 1);
+    let seed = outcome(&report, &site_url(&server, 0));
+    assert_eq!(seed.depth, 0);
+    assert!(seed.referrer.is_none());
+    for o in report.outcomes.iter().filter(|o| o.is_fetched()) {
+        assert_eq!(o.status, Some(200), "{}", o.url);
+        assert_eq!(o.attempts, 1, "{}", o.url);
+        assert!(o.bytes > 0, "{}", o.url);
+        assert!(
+            o.content_type.as_deref().unwrap().starts_with("text/html"),
+            "{}",
+            o.url
+        );
+        if o.depth > 0 {
+            let referrer = o.referrer.as_ref().expect("a linked page has a referrer");
+            assert!(referrer.path().starts_with("/site/"), "{}", o.url);
+        }
+    }
+    assert_site_hits_match_fetched(&server, &report);
+}
+
+#[test]
+fn max_depth_is_honoured() {
+    let server = TestServer::start();
+    let config = config(&server.url("/depth/0.html"))
+        .max_depth(3)
+        .build()
+        .unwrap();
+    let report = Crawler::new(config, FollowAll).run().unwrap();
+
+    for n in 0..=3 {
+        assert_eq!(server.hits(&format!("/depth/{n}.html")), 1, "page {n}");
+        let o = outcome(&report, &server.url(&format!("/depth/{n}.html")));
+        assert!(o.is_fetched(), "page {n}: {:?}", o.kind);
+        assert_eq!(o.depth, n as u32);
+    }
+    let four = outcome(&report, &server.url("/depth/4.html"));
+    assert_eq!(four.kind, OutcomeKind::Skipped(SkipReason::Depth));
+    assert_eq!(four.depth, 4);
+    assert_eq!(
+        four.referrer.as_deref().map(|u| u.path()),
+        Some("/depth/3.html")
+    );
+    assert_eq!(server.hits("/depth/4.html"), 0);
+    assert_eq!(server.hits("/depth/5.html"), 0);
+    assert!(!has_outcome(&report, &server.url("/depth/5.html")));
+    assert_eq!(server.paths().len(), 4);
+    assert_eq!(report.fetched, 4);
+    assert_eq!(report.skipped, 1);
+    assert_books_balance(&report);
+}
+
+#[test]
+fn max_pages_is_honoured_and_the_rest_is_skipped_not_lost() {
+    const MAX: u64 = 10;
+    let server = TestServer::start();
+    let config = config(&site_url(&server, 0))
+        .max_pages(MAX)
+        .build()
+        .unwrap();
+    let report = Crawler::new(config, FollowAll).run().unwrap();
+
+    assert_eq!(report.stop_reason, StopReason::PageLimit, "{report}");
+    assert!(report.fetched <= MAX, "{report}");
+    assert_eq!(report.fetched, MAX, "every dispatched page succeeds here");
+    assert_eq!(server.paths_under("/site/").len() as u64, report.fetched);
+    assert_eq!(report.requests, MAX);
+    let page_limit = report
+        .skipped_by_reason
+        .get(&SkipReason::PageLimit)
+        .copied()
+        .unwrap_or(0);
+    assert!(page_limit > 0, "links found beyond the limit: {report}");
+    // Every accepted site URL is either fetched or skipped for the page limit.
+    for o in &report.outcomes {
+        if o.url.path().starts_with("/site/") {
+            assert!(
+                o.is_fetched() || o.skip_reason() == Some(SkipReason::PageLimit),
+                "{}: {:?}",
+                o.url,
+                o.kind
+            );
+        }
+    }
+    assert_eq!(
+        report.accepted(),
+        report.fetched + page_limit + 1,
+        "fetched + page-limit skips + the off-host link"
+    );
+    assert_books_balance(&report);
+    assert_site_hits_match_fetched(&server, &report);
+}
+
+#[test]
+fn base_href_and_relative_links_resolve() {
+    let server = TestServer::start();
+    let config = two_seeds(&server, "/base/index.html", "/rel/dir/page.html");
+    let report = Crawler::new(config, FollowAll).run().unwrap();
+
+    for path in [
+        "/base/index.html",
+        "/base/sub/a.html",
+        "/base/abs.html",
+        "/rel/dir/page.html",
+        "/rel/up.html",
+        "/rel/dir/same.html",
+        "/rel/dir/child/c.html",
+    ] {
+        assert_eq!(server.hits(path), 1, "{path}");
+        let o = outcome(&report, &server.url(path));
+        assert!(o.is_fetched() && o.status == Some(200), "{path}: {o:?}");
+    }
+    // Resolving `a.html` against the page instead of the <base> would ask for this.
+    assert_eq!(server.hits("/base/a.html"), 0);
+    assert_eq!(server.paths().len(), 7, "{:?}", server.paths());
+    assert_eq!(report.fetched, 7);
+    assert_eq!(report.accepted(), 7);
+    assert_books_balance(&report);
+}
+
+/// A configuration with two seeds on one server.
+fn two_seeds(server: &TestServer, a: &str, b: &str) -> trawler::CrawlConfig {
+    config(&server.url(a)).seed(server.url(b)).build().unwrap()
+}
+
+#[test]
+fn non_html_answers_are_not_parsed() {
+    let server = TestServer::start();
+    let config = two_seeds(&server, "/json", "/img.png");
+    let parsed = Arc::new(AtomicUsize::new(0));
+    let spider = CountingSpider {
+        parsed: parsed.clone(),
+    };
+    let report = Crawler::new(config, spider).run().unwrap();
+
+    assert_eq!(parsed.load(Ordering::SeqCst), 0, "parse ran on non-HTML");
+    assert_eq!(report.parse_errors, 0);
+
+    let json = outcome(&report, &server.url("/json"));
+    assert!(json.is_fetched());
+    assert_eq!(json.status, Some(200));
+    assert_eq!(json.content_type.as_deref(), Some("application/json"));
+    assert!(json.bytes > 0);
+    let png = outcome(&report, &server.url("/img.png"));
+    assert!(png.is_fetched());
+    assert_eq!(png.content_type.as_deref(), Some("image/png"));
+    assert_eq!(server.hits("/nope"), 0);
+    assert_eq!(server.hits("/nope-img"), 0);
+    assert_eq!(server.paths().len(), 2);
+    assert_eq!(report.accepted(), 2);
+    assert_books_balance(&report);
+}
+
+/// Counts `parse` calls (and fails them: the test wants none).
+struct CountingSpider {
+    parsed: Arc<AtomicUsize>,
+}
+
+impl Spider for CountingSpider {
+    type Item = ();
+    fn parse(&self, page: &Page<'_>, _out: &mut Output<()>) -> Result<(), BoxError> {
+        self.parsed.fetch_add(1, Ordering::SeqCst);
+        Err(format!("parse called for non-HTML {}", page.url()).into())
+    }
+}
+
+#[test]
+fn a_404_page_is_recorded_but_its_links_are_not_followed() {
+    let server = TestServer::start();
+    let config = config(&server.url("/notfound")).build().unwrap();
+    let report = Crawler::new(config, FollowAll).run().unwrap();
+
+    let o = outcome(&report, &server.url("/notfound"));
+    assert_eq!(o.kind, OutcomeKind::Fetched);
+    assert_eq!(o.status, Some(404));
+    assert_eq!(o.attempts, 1, "404 is not retried");
+    assert!(o.is_broken());
+    assert!(o.parse_error.is_none());
+    assert_eq!(server.paths(), vec!["/notfound".to_string()]);
+    assert_eq!(report.accepted(), 1);
+    assert_eq!(report.statuses.get(&404), Some(&1));
+    assert_books_balance(&report);
+}
+
+#[test]
+fn an_unreachable_seed_fails_with_connect_after_its_retries() {
+    // A port that was just free: bind, note, close. Nothing listens there now.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let url = format!("http://127.0.0.1:{port}/");
+    let config = config(&url).retries(1).build().unwrap();
+    let started = Instant::now();
+    let report = Crawler::new(config, FollowAll).run().unwrap();
+
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let o = outcome(&report, &url);
+    assert!(
+        matches!(o.kind, OutcomeKind::Failed(FetchError::Connect(_))),
+        "{:?}",
+        o.kind
+    );
+    assert_eq!(o.attempts, 2, "one retry");
+    assert_eq!(o.status, None);
+    assert_eq!(report.failed, 1);
+    assert_eq!(report.requests, 2);
+    assert_eq!(report.retries, 1);
+    assert_eq!(report.stop_reason, StopReason::Completed);
+    assert_books_balance(&report);
+}
+
+#[test]
+fn two_seeds_are_both_crawled() {
+    let server = TestServer::start();
+    let config = two_seeds(&server, "/depth/18.html", "/rel/dir/page.html");
+    let report = Crawler::new(config, FollowAll).run().unwrap();
+
+    for (path, depth) in [
+        ("/depth/18.html", 0),
+        ("/depth/19.html", 1),
+        ("/depth/20.html", 2),
+        ("/rel/dir/page.html", 0),
+        ("/rel/up.html", 1),
+        ("/rel/dir/same.html", 1),
+        ("/rel/dir/child/c.html", 1),
+    ] {
+        assert_eq!(server.hits(path), 1, "{path}");
+        let o = outcome(&report, &server.url(path));
+        assert!(o.is_fetched(), "{path}");
+        assert_eq!(o.depth, depth, "{path}");
+        assert_eq!(o.referrer.is_none(), depth == 0, "{path}");
+    }
+    assert_eq!(server.paths().len(), 7);
+    assert_eq!(report.fetched, 7);
+    assert_books_balance(&report);
+}
+
+/// Follows everything except what `decide` says.
+struct Deciding<F: Fn(&Request) -> Flow + Send + Sync + 'static> {
+    decide: F,
+}
+
+impl<F: Fn(&Request) -> Flow + Send + Sync + 'static> Spider for Deciding<F> {
+    type Item = ();
+    fn parse(&self, _page: &Page<'_>, _out: &mut Output<()>) -> Result<(), BoxError> {
+        Ok(())
+    }
+    fn should_follow(&self, request: &Request) -> Flow {
+        (self.decide)(request)
+    }
+}
+
+#[test]
+fn should_follow_skip_records_a_spider_skip() {
+    let server = TestServer::start();
+    let config = config(&server.url("/depth/0.html")).build().unwrap();
+    let spider = Deciding {
+        decide: |r: &Request| {
+            if r.url().path() == "/depth/3.html" {
+                Flow::Skip
+            } else {
+                Flow::Continue
+            }
+        },
+    };
+    let report = Crawler::new(config, spider).run().unwrap();
+
+    let three = outcome(&report, &server.url("/depth/3.html"));
+    assert_eq!(three.kind, OutcomeKind::Skipped(SkipReason::Spider));
+    assert_eq!(three.depth, 3);
+    assert_eq!(server.hits("/depth/3.html"), 0);
+    assert_eq!(server.hits("/depth/4.html"), 0);
+    assert_eq!(server.paths().len(), 3);
+    assert_eq!(report.fetched, 3);
+    assert_eq!(report.skipped_by_reason.get(&SkipReason::Spider), Some(&1));
+    assert_eq!(report.stop_reason, StopReason::Completed);
+    assert_books_balance(&report);
+}
+
+/// What a plugin-stopped crawl of the site must look like.
+fn assert_stopped_early(server: &TestServer, report: &CrawlReport, reason: StopReason) {
+    assert_eq!(report.stop_reason, reason, "{report}");
+    assert!(
+        report.fetched < SITE_PAGES as u64 / 2,
+        "stopped early: {report}"
+    );
+    let stopped = report
+        .skipped_by_reason
+        .get(&SkipReason::Stopped)
+        .copied()
+        .unwrap_or(0);
+    assert!(stopped > 0, "leftovers are recorded as stopped: {report}");
+    for o in &report.outcomes {
+        if o.skip_reason() == Some(SkipReason::Stopped) {
+            assert_eq!(o.attempts, 0, "{}", o.url);
+        }
+    }
+    assert_books_balance(report);
+    assert_site_hits_match_fetched(server, report);
+}
+
+#[test]
+fn flow_stop_from_should_follow_ends_the_crawl() {
+    let server = TestServer::start();
+    let config = config(&site_url(&server, 0))
+        .per_host_concurrency(2)
+        .build()
+        .unwrap();
+    let asked = AtomicUsize::new(0);
+    let stop_at = site_url(&server, 6);
+    let spider = Deciding {
+        decide: move |r: &Request| {
+            asked.fetch_add(1, Ordering::SeqCst);
+            if r.url().as_str() == stop_at {
+                Flow::Stop
+            } else {
+                Flow::Continue
+            }
+        },
+    };
+    let report = Crawler::new(config, spider).run().unwrap();
+
+    let six = outcome(&report, &site_url(&server, 6));
+    assert_eq!(six.kind, OutcomeKind::Skipped(SkipReason::Stopped));
+    assert_eq!(server.hits("/site/6.html"), 0);
+    assert_stopped_early(&server, &report, StopReason::Plugin);
+}
+
+/// Stops the crawl from `parse` on one page.
+struct StopOn(String);
+
+impl Spider for StopOn {
+    type Item = ();
+    fn parse(&self, page: &Page<'_>, out: &mut Output<()>) -> Result<(), BoxError> {
+        if page.url().as_str() == self.0 {
+            out.stop();
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn output_stop_ends_the_crawl() {
+    let server = TestServer::start();
+    let config = config(&site_url(&server, 0))
+        .per_host_concurrency(2)
+        .build()
+        .unwrap();
+    let report = Crawler::new(config, StopOn(site_url(&server, 2)))
+        .run()
+        .unwrap();
+
+    let two = outcome(&report, &site_url(&server, 2));
+    assert!(two.is_fetched(), "the stopping page itself is fetched");
+    assert_stopped_early(&server, &report, StopReason::Plugin);
+}
+
+#[test]
+fn stop_handle_ends_a_slow_crawl_from_another_thread() {
+    const RATE: f64 = 5.0; // one request every 200 ms
+    let server = TestServer::start();
+    let config = config(&site_url(&server, 0))
+        .per_host_rate(RATE)
+        .build()
+        .unwrap();
+    let crawler = Crawler::new(config, FollowAll);
+    let handle = crawler.stop_handle();
+    assert!(!handle.is_stopped());
+    let started = Instant::now();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(700));
+        handle.stop();
+        handle
+    });
+    let report = crawler.run().unwrap();
+    let handle = stopper.join().unwrap();
+
+    assert!(handle.is_stopped());
+    // Unstopped, this crawl would take SITE_PAGES / RATE = 60 s.
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(report.fetched >= 2, "{report}");
+    assert!(report.fetched <= 10, "{report}");
+    assert_stopped_early(&server, &report, StopReason::Requested);
+}
+
+#[test]
+fn max_depth_zero_fetches_only_the_seeds() {
+    let server = TestServer::start();
+    let config = config(&server.url("/depth/0.html"))
+        .max_depth(0)
+        .build()
+        .unwrap();
+    let report = Crawler::new(config, FollowAll).run().unwrap();
+
+    assert_eq!(server.paths(), vec!["/depth/0.html"]);
+    assert_eq!(
+        outcome(&report, &server.url("/depth/1.html")).kind,
+        OutcomeKind::Skipped(SkipReason::Depth)
+    );
+    assert_eq!(report.accepted(), 2);
+}
+
+#[test]
+fn max_pages_one_fetches_only_the_seed() {
+    let server = TestServer::start();
+    let config = config(&site_url(&server, 0)).max_pages(1).build().unwrap();
+    let report = Crawler::new(config, FollowAll).run().unwrap();
+
+    assert_eq!(server.paths(), vec!["/site/0.html"]);
+    assert_eq!(report.fetched, 1);
+    assert_eq!(report.stop_reason, StopReason::PageLimit);
+    // The seed's site links are accepted and skipped for the limit; none is lost.
+    let left = report
+        .skipped_by_reason
+        .get(&SkipReason::PageLimit)
+        .copied();
+    assert_eq!(left, Some(4), "{report}");
+    assert_books_balance(&report);
+}
+
+#[test]
+#[ignore = "engine bug: max_pages(0) is accepted by build() but the seed is still fetched (limit checked after dispatch)"]
+fn max_pages_zero_fetches_nothing() {
+    let server = TestServer::start();
+    // Either the builder refuses 0, or the crawl honours it: no page may be fetched.
+    let Ok(config) = config(&site_url(&server, 0)).max_pages(0).build() else {
+        return;
+    };
+    let report = Crawler::new(config, FollowAll).run().unwrap();
+
+    assert_eq!(report.fetched, 0, "max_pages(0) fetched pages: {report}");
+    assert!(server.paths().is_empty(), "{:?}", server.paths());
+    assert_eq!(
+        outcome(&report, &site_url(&server, 0)).kind,
+        OutcomeKind::Skipped(SkipReason::PageLimit)
+    );
+    assert_eq!(report.stop_reason, StopReason::PageLimit);
+    assert_books_balance(&report);
+}
