@@ -96,3 +96,8 @@ pub use crate::report::{CrawlReport, StopReason};
 // The crates whose types appear in the API, so plugins use the same versions.
 pub use scraper;
 pub use url;
+
+/// The README's code blocks, compiled as doc tests so they never go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
