@@ -11,7 +11,11 @@ use trawler::prelude::*;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let value = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1));
+    let value = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+    };
     let Some(start) = args.first().filter(|a| !a.starts_with("--")) else {
         eprintln!("usage: crawl URL [--concurrency N] [--out FILE]");
         std::process::exit(2);

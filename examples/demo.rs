@@ -39,7 +39,11 @@ fn arg(args: &[String], name: &str, default: usize) -> Result<usize, String> {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let known = ["--pages", "--workers", "--concurrency"];
-    if let Some(bad) = args.iter().step_by(2).find(|a| !known.contains(&a.as_str())) {
+    if let Some(bad) = args
+        .iter()
+        .step_by(2)
+        .find(|a| !known.contains(&a.as_str()))
+    {
         eprintln!("demo: unknown option {bad} (known: {})", known.join(", "));
         std::process::exit(2);
     }
@@ -70,7 +74,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         config = config.workers(workers);
     }
     let (collect, titles) = Collect::new();
-    let report = Crawler::new(config.build()?, Titles).pipeline(collect).run()?;
+    let report = Crawler::new(config.build()?, Titles)
+        .pipeline(collect)
+        .run()?;
 
     println!("{report}");
     let titles = titles.take();

@@ -75,14 +75,20 @@ mod tests {
         };
         let a = Admission::new(CanonOptions::default(), scope);
         let u = |s: &str| Url::parse(s).unwrap();
-        assert_eq!(a.admit(u("http://A.test:80/x#f"), 1), Admit::New(u("http://a.test/x")));
+        assert_eq!(
+            a.admit(u("http://A.test:80/x#f"), 1),
+            Admit::New(u("http://a.test/x"))
+        );
         assert_eq!(a.admit(u("http://a.test/x"), 1), Admit::Duplicate);
         assert_eq!(
             a.admit(u("http://b.test/"), 1),
             Admit::Skip(u("http://b.test/"), SkipReason::OffHost)
         );
         assert_eq!(a.admit(u("http://b.test/"), 1), Admit::Duplicate);
-        assert!(matches!(a.admit(u("http://a.test/deep"), 4), Admit::Skip(_, SkipReason::Depth)));
+        assert!(matches!(
+            a.admit(u("http://a.test/deep"), 4),
+            Admit::Skip(_, SkipReason::Depth)
+        ));
         assert_eq!(a.seen(), 3);
     }
 }

@@ -46,10 +46,20 @@ fn sniff_html(body: &[u8]) -> bool {
         .iter()
         .position(|b| !b.is_ascii_whitespace())
         .unwrap_or(head.len());
-    let head = head[start..].strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head[start..]);
-    [&b"<!doctype html"[..], b"<html", b"<head", b"<body", b"<!--", b"<p", b"<a "]
-        .iter()
-        .any(|p| head.len() >= p.len() && head[..p.len()].eq_ignore_ascii_case(p))
+    let head = head[start..]
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(&head[start..]);
+    [
+        &b"<!doctype html"[..],
+        b"<html",
+        b"<head",
+        b"<body",
+        b"<!--",
+        b"<p",
+        b"<a ",
+    ]
+    .iter()
+    .any(|p| head.len() >= p.len() && head[..p.len()].eq_ignore_ascii_case(p))
 }
 
 #[cfg(test)]
@@ -58,12 +68,18 @@ mod tests {
 
     #[test]
     fn bom_then_header_then_utf8() {
-        assert_eq!(detect(Some("text/html; charset=iso-8859-1"), b"\xEF\xBB\xBFx"), UTF_8);
+        assert_eq!(
+            detect(Some("text/html; charset=iso-8859-1"), b"\xEF\xBB\xBFx"),
+            UTF_8
+        );
         assert_eq!(
             detect(Some("text/html; Charset=\"ISO-8859-1\""), b"x").name(),
             "windows-1252"
         );
-        assert_eq!(detect(Some("text/html; charset=shift_jis"), b"x").name(), "Shift_JIS");
+        assert_eq!(
+            detect(Some("text/html; charset=shift_jis"), b"x").name(),
+            "Shift_JIS"
+        );
         assert_eq!(detect(Some("text/html"), b"x"), UTF_8);
         assert_eq!(detect(Some("text/html; charset=bogus"), b"x"), UTF_8);
         assert_eq!(detect(None, b"x"), UTF_8);

@@ -421,7 +421,10 @@ mod tests {
 
     #[test]
     fn defaults_build_with_a_seed() {
-        let c = CrawlConfig::builder().seed("http://127.0.0.1:1/").build().unwrap();
+        let c = CrawlConfig::builder()
+            .seed("http://127.0.0.1:1/")
+            .build()
+            .unwrap();
         assert_eq!(c.concurrency, DEFAULT_CONCURRENCY);
         assert_eq!(c.per_host_concurrency, DEFAULT_PER_HOST_CONCURRENCY);
         assert!(c.workers >= 1);
@@ -431,7 +434,10 @@ mod tests {
     #[test]
     fn bad_input_is_a_typed_error() {
         let b = || CrawlConfig::builder().seed("http://a.test/");
-        assert_eq!(CrawlConfig::builder().build().unwrap_err(), ConfigError::NoSeeds);
+        assert_eq!(
+            CrawlConfig::builder().build().unwrap_err(),
+            ConfigError::NoSeeds
+        );
         assert!(matches!(
             CrawlConfig::builder().seed("not a url").build(),
             Err(ConfigError::BadUrl { .. })
@@ -442,14 +448,22 @@ mod tests {
         ));
         assert_eq!(
             b().concurrency(0).build().unwrap_err(),
-            ConfigError::Zero { field: "concurrency" }
+            ConfigError::Zero {
+                field: "concurrency"
+            }
         );
-        assert!(matches!(b().include("(").build(), Err(ConfigError::BadRegex { .. })));
+        assert!(matches!(
+            b().include("(").build(),
+            Err(ConfigError::BadRegex { .. })
+        ));
         assert!(matches!(
             b().per_host_rate(f64::NAN).build(),
             Err(ConfigError::BadRate { .. })
         ));
-        assert!(matches!(b().allow_host("").build(), Err(ConfigError::BadHost { .. })));
+        assert!(matches!(
+            b().allow_host("").build(),
+            Err(ConfigError::BadHost { .. })
+        ));
         assert!(matches!(
             b().request_timeout(Duration::ZERO).build(),
             Err(ConfigError::Zero { .. })

@@ -6,7 +6,8 @@
 //! `main`, a test, or inside another async runtime, without nesting runtimes.
 
 use crate::actors::fetcher::FetchSettings;
-use crate::actors::supervisor::{CrawlSupervisor, OutcomeFn, Pipelines, Setup};
+use crate::actors::items::Pipelines;
+use crate::actors::supervisor::{CrawlSupervisor, OutcomeFn, Setup};
 use crate::config::CrawlConfig;
 use crate::error::{ConfigError, Error};
 use crate::middleware::Middleware;

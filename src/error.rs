@@ -105,7 +105,9 @@ pub enum FetchError {
     /// The body could not be read to its end (reset or decoding error mid-body).
     #[error("body error: {0}")]
     Body(String),
-    /// The server kept answering with a status that is retried, and the retries ran out.
+    /// Every attempt got an answer that is retried (by the [`RetryPolicy`](crate::RetryPolicy)'s
+    /// statuses or a middleware's [`ResponseAction::Retry`](crate::ResponseAction::Retry)),
+    /// and the retries ran out; the status is the last one.
     #[error("HTTP status {0} after all retries")]
     Status(u16),
     /// A redirect without a usable `Location` header.

@@ -34,8 +34,17 @@ pub(crate) struct Harvest<I> {
     pub(crate) discovered: Vec<Discovered>,
     pub(crate) duplicates: u32,
     pub(crate) parse_error: Option<String>,
-    pub(crate) panicked: bool,
+    /// What the plugin signalled while the page was handled.
+    pub(crate) signals: Signals,
+}
+
+/// What plugin code signalled while a page or URL was handled.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Signals {
+    /// It asked to stop the crawl.
     pub(crate) stop: bool,
+    /// Its callbacks (`parse`, `should_follow`) panicked this many times.
+    pub(crate) panics: u32,
 }
 
 /// A fetched page handed to a parser.
@@ -107,8 +116,10 @@ pub(crate) fn harvest<S: Spider>(
         discovered: Vec::new(),
         duplicates: 0,
         parse_error,
-        panicked,
-        stop: out.stop,
+        signals: Signals {
+            stop: out.stop,
+            panics: u32::from(panicked),
+        },
     };
     for (url, from) in candidates {
         let build = |url: Url| {
@@ -125,7 +136,7 @@ pub(crate) fn harvest<S: Spider>(
             r.referrer = Some(referrer.clone());
             r
         };
-        if let Some(d) = admit_request(spider, admission, url, depth, build, &mut h.stop) {
+        if let Some(d) = admit_request(spider, admission, url, depth, build, &mut h.signals) {
             h.discovered.push(d);
         } else {
             h.duplicates += 1;
@@ -135,15 +146,15 @@ pub(crate) fn harvest<S: Spider>(
 }
 
 /// Admission then `should_follow` for one URL found at `depth` (seeds, links and redirect
-/// targets); `build` makes its request once it is known to be new. `None` for a duplicate;
-/// sets `stop` when the spider asks to stop.
+/// targets); `build` makes its request once it is known to be new. `None` for a duplicate.
+/// A panicking `should_follow` skips the URL and is counted in `signals`.
 pub(crate) fn admit_request<S: Spider>(
     spider: &S,
     admission: &Admission,
     url: Url,
     depth: u32,
     build: impl FnOnce(Url) -> Request,
-    stop: &mut bool,
+    signals: &mut Signals,
 ) -> Option<Discovered> {
     match admission.admit(url, depth) {
         Admit::Duplicate => None,
@@ -151,12 +162,16 @@ pub(crate) fn admit_request<S: Spider>(
         Admit::New(url) => {
             let request = build(url);
             let flow = catch_unwind(AssertUnwindSafe(|| spider.should_follow(&request)))
-                .unwrap_or(Flow::Skip);
+                .unwrap_or_else(|p| {
+                    tracing::error!(panic = %panic_message(&*p), url = %request.url, "should_follow panicked; URL skipped");
+                    signals.panics += 1;
+                    Flow::Skip
+                });
             Some(match flow {
                 Flow::Continue => Discovered::Accept(request),
                 Flow::Skip => Discovered::Skip(request, SkipReason::Spider),
                 Flow::Stop => {
-                    *stop = true;
+                    signals.stop = true;
                     Discovered::Skip(request, SkipReason::Stopped)
                 }
             })

@@ -1,15 +1,16 @@
 //! Everything a plugin author needs: `use trawler::prelude::*;`.
 
 pub use crate::closure::FnSpider;
-pub use crate::config::{CrawlConfig, FollowMode};
+pub use crate::config::{CrawlConfig, CrawlConfigBuilder, FollowMode};
 pub use crate::crawler::{Crawler, StopHandle};
-pub use crate::error::{BoxError, Error, FetchError};
+pub use crate::error::{BoxError, ConfigError, Error, FetchError};
 pub use crate::middleware::{Middleware, OutgoingRequest, ResponseAction, ResponseView};
 pub use crate::outcome::{Outcome, OutcomeKind, SkipReason};
 pub use crate::page::Page;
 pub use crate::pipeline::{Collect, Collected, JsonLines, Pipeline};
 pub use crate::report::{CrawlReport, StopReason};
 pub use crate::request::{Flow, Request};
+pub use crate::retry::RetryPolicy;
 pub use crate::spider::{Output, Spider};
 pub use scraper::{ElementRef, Html, Selector};
 pub use url::Url;

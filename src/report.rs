@@ -45,13 +45,16 @@ pub struct CrawlReport {
     pub bytes: u64,
     /// Pages whose body was cut at the size cap.
     pub truncated: u64,
+    /// Distinct canonical URLs the crawl saw (accepted or not), the size of the seen-set.
+    pub urls_seen: u64,
     /// Links dropped because their canonical URL had been seen before.
     pub duplicates: u64,
     /// Worker actors that died and were restarted.
     pub restarts: u64,
     /// Pages whose `parse` returned an error or panicked.
     pub parse_errors: u64,
-    /// Of those, the panics.
+    /// Panics caught in plugin code (`parse`, `should_follow`, `start_requests`,
+    /// `on_failure`); the crawl goes on after each.
     pub plugin_panics: u64,
     /// Items that came out of the last pipeline stage.
     pub items: u64,
@@ -74,7 +77,11 @@ impl CrawlReport {
     /// Fetched pages per second of wall time.
     pub fn pages_per_sec(&self) -> f64 {
         let s = self.elapsed.as_secs_f64();
-        if s > 0.0 { self.fetched as f64 / s } else { 0.0 }
+        if s > 0.0 {
+            self.fetched as f64 / s
+        } else {
+            0.0
+        }
     }
 
     pub(crate) fn record(&mut self, o: &Outcome) {
@@ -110,7 +117,11 @@ impl fmt::Display for CrawlReport {
             self.stop_reason
         )?;
         if !self.statuses.is_empty() {
-            let s: Vec<String> = self.statuses.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+            let s: Vec<String> = self
+                .statuses
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
             writeln!(f, "statuses: {}", s.join(", "))?;
         }
         if !self.skipped_by_reason.is_empty() {
@@ -123,10 +134,11 @@ impl fmt::Display for CrawlReport {
         }
         writeln!(
             f,
-            "{} requests ({} retries), {:.1} MB, {} duplicate links, {} items",
+            "{} requests ({} retries), {:.1} MB, {} URLs seen, {} duplicate links, {} items",
             self.requests,
             self.retries,
             self.bytes as f64 / 1e6,
+            self.urls_seen,
             self.duplicates,
             self.items
         )?;

@@ -130,9 +130,15 @@ mod tests {
             ..scope(&[])
         };
         assert_eq!(s.check(&u("http://127.0.0.1:8080/a"), 1), Ok(()));
-        assert_eq!(s.check(&u("http://127.0.0.1:9/a"), 1), Err(SkipReason::OffHost));
+        assert_eq!(
+            s.check(&u("http://127.0.0.1:9/a"), 1),
+            Err(SkipReason::OffHost)
+        );
         assert_eq!(s.check(&u("https://127.0.0.1:8080/"), 1), Ok(()));
-        assert_eq!(s.check(&u("http://127.0.0.2:8080/"), 1), Err(SkipReason::OffHost));
+        assert_eq!(
+            s.check(&u("http://127.0.0.2:8080/"), 1),
+            Err(SkipReason::OffHost)
+        );
     }
 
     #[test]
@@ -140,11 +146,20 @@ mod tests {
         let s = scope(&["Example.com"]);
         assert_eq!(s.check(&u("http://example.com:81/"), 0), Ok(()));
         assert_eq!(s.check(&u("https://www.example.com/"), 0), Ok(()));
-        assert_eq!(s.check(&u("http://badexample.com/"), 0), Err(SkipReason::OffHost));
-        assert_eq!(s.check(&u("http://example.com.evil.test/"), 0), Err(SkipReason::OffHost));
+        assert_eq!(
+            s.check(&u("http://badexample.com/"), 0),
+            Err(SkipReason::OffHost)
+        );
+        assert_eq!(
+            s.check(&u("http://example.com.evil.test/"), 0),
+            Err(SkipReason::OffHost)
+        );
         let s = scope(&["example.com:8080"]);
         assert_eq!(s.check(&u("http://example.com:8080/"), 0), Ok(()));
-        assert_eq!(s.check(&u("http://example.com/"), 0), Err(SkipReason::OffHost));
+        assert_eq!(
+            s.check(&u("http://example.com/"), 0),
+            Err(SkipReason::OffHost)
+        );
         assert_eq!(scope(&["*"]).check(&u("http://x.test/"), 0), Ok(()));
         assert!(HostRule::parse("").is_err());
         assert!(HostRule::parse("a b").is_err());
@@ -157,9 +172,18 @@ mod tests {
         s.exclude = vec![Regex::new(r"\.pdf$").unwrap()];
         s.max_depth = Some(2);
         assert_eq!(s.check(&u("http://a.test/docs/x"), 2), Ok(()));
-        assert_eq!(s.check(&u("http://a.test/docs/x"), 3), Err(SkipReason::Depth));
-        assert_eq!(s.check(&u("http://a.test/blog/x"), 0), Err(SkipReason::Filtered));
-        assert_eq!(s.check(&u("http://a.test/docs/x.pdf"), 0), Err(SkipReason::Filtered));
+        assert_eq!(
+            s.check(&u("http://a.test/docs/x"), 3),
+            Err(SkipReason::Depth)
+        );
+        assert_eq!(
+            s.check(&u("http://a.test/blog/x"), 0),
+            Err(SkipReason::Filtered)
+        );
+        assert_eq!(
+            s.check(&u("http://a.test/docs/x.pdf"), 0),
+            Err(SkipReason::Filtered)
+        );
         let long = format!("http://a.test/docs/{}", "x".repeat(100));
         assert_eq!(s.check(&u(&long), 0), Err(SkipReason::UrlTooLong));
         assert_eq!(s.check(&u("mailto:x@a.test"), 0), Err(SkipReason::Scheme));

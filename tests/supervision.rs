@@ -63,6 +63,38 @@ fn a_panicking_parse_is_caught_and_the_page_links_still_followed() {
     assert_books_balance(&report);
 }
 
+/// Panics in `should_follow` for one URL of the `/fan/` pages.
+struct PanickyFilter;
+
+impl Spider for PanickyFilter {
+    type Item = ();
+    fn parse(&self, _page: &Page<'_>, _out: &mut Output<()>) -> Result<(), BoxError> {
+        Ok(())
+    }
+    fn should_follow(&self, request: &trawler::Request) -> Flow {
+        if request.url().path() == "/fan/3.html" {
+            panic!("filter bug");
+        }
+        Flow::Continue
+    }
+}
+
+#[test]
+fn a_panicking_should_follow_skips_that_url_and_is_counted() {
+    let server = TestServer::start();
+    let config = config(&server.url("/fan/0.html")).build().unwrap();
+    let report = Crawler::new(config, PanickyFilter).run().unwrap();
+
+    assert_eq!(report.plugin_panics, 1, "{report}");
+    assert_eq!(
+        outcome(&report, &server.url("/fan/3.html")).kind,
+        OutcomeKind::Skipped(SkipReason::Spider)
+    );
+    assert_eq!(server.hits("/fan/3.html"), 0);
+    assert_eq!(report.fetched as usize, FAN_PAGES - 1, "{report}");
+    assert_books_balance(&report);
+}
+
 #[test]
 fn a_parse_error_is_recorded_on_the_page() {
     let server = TestServer::start();

@@ -40,7 +40,6 @@ pub(crate) struct FetchSettings {
 
 /// A fetcher: one per worker arbiter.
 pub(crate) struct Fetcher {
-    worker: usize,
     client: awc::Client,
     settings: Arc<FetchSettings>,
     parser: Recipient<Parse>,
@@ -50,7 +49,6 @@ pub(crate) struct Fetcher {
 impl Fetcher {
     /// Builds the fetcher and its client; must run on the fetcher's own arbiter.
     pub(crate) fn new(
-        worker: usize,
         settings: Arc<FetchSettings>,
         parser: Recipient<Parse>,
         supervisor: Recipient<Fetched>,
@@ -70,7 +68,6 @@ impl Fetcher {
             ))
             .finish();
         Fetcher {
-            worker,
             client,
             settings,
             parser,
@@ -108,7 +105,6 @@ impl Handler<FetchBatch> for Fetcher {
             }
             if let Some(stop) = skip {
                 self.supervisor.do_send(Fetched {
-                    worker: self.worker,
                     ticket: job.ticket,
                     result: FetchResult::Skipped {
                         reason: SkipReason::Middleware,
@@ -118,7 +114,10 @@ impl Handler<FetchBatch> for Fetcher {
                 continue;
             }
             let fut = fetch(self.client.clone(), self.settings.clone(), job, headers);
-            ctx.spawn(fut.into_actor(self).map(|(job, res), act, _| act.deliver(job, res)));
+            ctx.spawn(
+                fut.into_actor(self)
+                    .map(|(job, res), act, _| act.deliver(job, res)),
+            );
         }
     }
 }
@@ -196,7 +195,7 @@ fn send_error(e: SendRequestError, timeout: Duration) -> FetchError {
 impl Fetcher {
     /// Routes a finished attempt: HTML 2xx to the parser, everything else to the supervisor.
     fn deliver(&mut self, job: FetchJob, res: Result<Answer, FetchError>) {
-        let (worker, ticket) = (self.worker, job.ticket);
+        let ticket = job.ticket;
         let answer = match res {
             Ok(a) => a,
             Err(error) => {
@@ -209,11 +208,7 @@ impl Fetcher {
                 } else {
                     FetchResult::Failed { error, meta: None }
                 };
-                self.supervisor.do_send(Fetched {
-                    worker,
-                    ticket,
-                    result,
-                });
+                self.supervisor.do_send(Fetched { ticket, result });
                 return;
             }
         };
@@ -270,7 +265,6 @@ impl Fetcher {
             && charset::is_html(meta.content_type.as_deref(), &answer.body)
         {
             self.parser.do_send(Parse {
-                worker,
                 ticket,
                 request: job.request,
                 meta,
@@ -295,10 +289,6 @@ impl Fetcher {
             }
             FetchResult::Answer(meta)
         };
-        self.supervisor.do_send(Fetched {
-            worker,
-            ticket,
-            result,
-        });
+        self.supervisor.do_send(Fetched { ticket, result });
     }
 }

@@ -7,7 +7,7 @@
 //! even though actix's `do_send` itself is not.
 
 use crate::error::FetchError;
-use crate::harvest::{Discovered, FetchedPage};
+use crate::harvest::{Discovered, FetchedPage, Signals};
 use crate::outcome::SkipReason;
 use crate::request::Request;
 use actix::Message;
@@ -65,7 +65,6 @@ pub(crate) enum FetchResult {
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
 pub(crate) struct Fetched {
-    pub(crate) worker: usize,
     pub(crate) ticket: Ticket,
     pub(crate) result: FetchResult,
 }
@@ -74,7 +73,6 @@ pub(crate) struct Fetched {
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
 pub(crate) struct Parse {
-    pub(crate) worker: usize,
     pub(crate) ticket: Ticket,
     pub(crate) request: Request,
     pub(crate) meta: ResponseMeta,
@@ -85,15 +83,13 @@ pub(crate) struct Parse {
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
 pub(crate) struct PageParsed<I: Send + 'static> {
-    pub(crate) worker: usize,
     pub(crate) ticket: Ticket,
     pub(crate) meta: ResponseMeta,
     pub(crate) items: Vec<I>,
     pub(crate) discovered: Vec<Discovered>,
     pub(crate) duplicates: u32,
     pub(crate) parse_error: Option<String>,
-    pub(crate) panicked: bool,
-    pub(crate) stop: bool,
+    pub(crate) signals: Signals,
 }
 
 /// Pipeline task → supervisor: one page's items went through the pipelines.

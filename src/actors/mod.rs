@@ -28,6 +28,7 @@
 //! pipelines; the pipelines are then closed and the report is sent.
 
 pub(crate) mod fetcher;
+pub(crate) mod items;
 pub(crate) mod messages;
 pub(crate) mod parser;
 pub(crate) mod supervisor;

@@ -59,15 +59,13 @@ impl<S: Spider> Handler<Parse> for Parser<S> {
             &msg.page,
         );
         self.supervisor.do_send(PageParsed {
-            worker: msg.worker,
             ticket: msg.ticket,
             meta: msg.meta,
             items: h.items,
             discovered: h.discovered,
             duplicates: h.duplicates,
             parse_error: h.parse_error,
-            panicked: h.panicked,
-            stop: h.stop,
+            signals: h.signals,
         });
     }
 }

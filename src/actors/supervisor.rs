@@ -16,23 +16,24 @@
 //! pair on its arbiter.
 
 use crate::actors::fetcher::{FetchSettings, Fetcher};
+use crate::actors::items::{self, Pipelines};
 use crate::actors::messages::*;
 use crate::actors::parser::Parser;
 use crate::admit::Admission;
 use crate::canon;
 use crate::config::CrawlConfig;
 use crate::error::FetchError;
+use crate::frontier::delayed::DelayQueue;
 use crate::frontier::{Frontier, Gate, HostId, Pop};
-use crate::harvest::{Discovered, admit_request, panic_message};
+use crate::harvest::{Discovered, Signals, admit_request, panic_message};
 use crate::outcome::{Outcome, OutcomeKind, SkipReason};
-use crate::pipeline::DynPipeline;
 use crate::politeness::rate::RateLimits;
 use crate::report::{CrawlReport, StopReason};
 use crate::request::Request;
 use crate::spider::Spider;
 use actix::prelude::*;
 use actix_rt::ArbiterHandle;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -45,7 +46,6 @@ const HEARTBEAT: Duration = Duration::from_millis(100);
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
 pub(crate) type OutcomeFn = Box<dyn FnMut(&Outcome) + Send>;
-pub(crate) type Pipelines<I> = Vec<Box<dyn DynPipeline<I>>>;
 
 /// What the supervisor starts with.
 pub(crate) struct Setup<S: Spider> {
@@ -60,7 +60,6 @@ pub(crate) struct Setup<S: Spider> {
 }
 
 struct Worker<S: Spider> {
-    arbiter: ArbiterHandle,
     fetcher: Addr<Fetcher>,
     parser: Addr<Parser<S>>,
     in_flight: usize,
@@ -71,31 +70,6 @@ struct InFlight {
     host: HostId,
     request: Request,
 }
-
-/// A request waiting for its retry time.
-struct Delayed {
-    due: Instant,
-    seq: u64,
-    host: HostId,
-    request: Request,
-}
-impl Ord for Delayed {
-    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        // Min-heap on (due, seq).
-        o.due.cmp(&self.due).then_with(|| o.seq.cmp(&self.seq))
-    }
-}
-impl PartialOrd for Delayed {
-    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl PartialEq for Delayed {
-    fn eq(&self, o: &Self) -> bool {
-        (self.due, self.seq) == (o.due, o.seq)
-    }
-}
-impl Eq for Delayed {}
 
 /// The crawl supervisor actor.
 pub(crate) struct CrawlSupervisor<S: Spider> {
@@ -109,8 +83,7 @@ pub(crate) struct CrawlSupervisor<S: Spider> {
     workers: Vec<Worker<S>>,
     inflight: HashMap<Ticket, InFlight>,
     next_ticket: Ticket,
-    delayed: BinaryHeap<Delayed>,
-    delayed_seq: u64,
+    delayed: DelayQueue,
     /// First attempts dispatched, for the page limit.
     dispatched: u64,
     limit_reached: bool,
@@ -146,10 +119,10 @@ impl<S: Spider> CrawlSupervisor<S> {
             workers: Vec::new(),
             inflight: HashMap::new(),
             next_ticket: 0,
-            delayed: BinaryHeap::new(),
-            delayed_seq: 0,
+            delayed: DelayQueue::default(),
             dispatched: 0,
-            limit_reached: false,
+            // A page limit of 0 fetches nothing: the seeds are recorded as skipped.
+            limit_reached: cfg.max_pages == Some(0),
             stopping: None,
             report: CrawlReport::default(),
             on_outcome: setup.on_outcome,
@@ -176,13 +149,14 @@ impl<S: Spider> CrawlSupervisor<S> {
         let parser = Parser::start_in_arbiter(&arbiter, move |_| {
             Parser::new(spider, admission, follow, to_sup)
         });
-        let (settings, to_parser, to_sup) =
-            (self.fetch.clone(), parser.clone().recipient(), me.recipient());
-        let fetcher = Fetcher::start_in_arbiter(&arbiter, move |_| {
-            Fetcher::new(index, settings, to_parser, to_sup)
-        });
+        let (settings, to_parser, to_sup) = (
+            self.fetch.clone(),
+            parser.clone().recipient(),
+            me.recipient(),
+        );
+        let fetcher =
+            Fetcher::start_in_arbiter(&arbiter, move |_| Fetcher::new(settings, to_parser, to_sup));
         Worker {
-            arbiter,
             fetcher,
             parser,
             in_flight: 0,
@@ -191,47 +165,8 @@ impl<S: Spider> CrawlSupervisor<S> {
 
     fn start_pipelines(&mut self, ctx: &Context<Self>) {
         let pipes = self.pipelines.take().unwrap_or_default();
-        let (tx, mut rx) = mpsc::unbounded_channel::<Vec<S::Item>>();
-        self.items_tx = Some(tx);
         let me = ctx.address();
-        let me2 = me.clone();
-        let task = async move {
-            let mut pipes = pipes;
-            while let Some(batch) = rx.recv().await {
-                let (mut passed, mut errors) = (0, 0);
-                'items: for item in batch {
-                    let mut item = item;
-                    for p in pipes.iter_mut() {
-                        match p.process(item).await {
-                            Ok(Some(i)) => item = i,
-                            Ok(None) => continue 'items,
-                            Err(e) => {
-                                tracing::warn!(error = %e, "pipeline error; item dropped");
-                                errors += 1;
-                                continue 'items;
-                            }
-                        }
-                    }
-                    passed += 1;
-                }
-                me.do_send(ItemsProcessed { passed, errors });
-            }
-            let mut errors = 0;
-            for p in pipes.iter_mut() {
-                if let Err(e) = p.close_boxed().await {
-                    tracing::warn!(error = %e, "pipeline failed to close");
-                    errors += 1;
-                }
-            }
-            me.do_send(PipelinesClosed { errors });
-        };
-        actix_rt::spawn(async move {
-            use futures_util::FutureExt;
-            if let Err(p) = AssertUnwindSafe(task).catch_unwind().await {
-                tracing::error!(panic = %panic_message(&*p), "a pipeline panicked; later items are dropped");
-                me2.do_send(PipelinesClosed { errors: 1 });
-            }
-        });
+        self.items_tx = Some(items::spawn(pipes, me.clone().recipient(), me.recipient()));
     }
 
     fn seed(&mut self) {
@@ -241,6 +176,7 @@ impl<S: Spider> CrawlSupervisor<S> {
             Ok(r) => r,
             Err(p) => {
                 tracing::error!(panic = %panic_message(&*p), "start_requests panicked; using the seeds");
+                self.report.plugin_panics += 1;
                 seeds.into_iter().map(Request::new).collect()
             }
         };
@@ -257,12 +193,24 @@ impl<S: Spider> CrawlSupervisor<S> {
 
     /// Admission, `should_follow` and queueing, for seeds and redirect targets.
     fn admit_one(&mut self, url: url::Url, depth: u32, build: impl FnOnce(url::Url) -> Request) {
-        let mut stop = false;
-        match admit_request(&*self.spider, &self.admission, url, depth, build, &mut stop) {
+        let mut signals = Signals::default();
+        match admit_request(
+            &*self.spider,
+            &self.admission,
+            url,
+            depth,
+            build,
+            &mut signals,
+        ) {
             Some(d) => self.discovered(d),
             None => self.report.duplicates += 1,
         }
-        if stop {
+        self.signalled(signals);
+    }
+
+    fn signalled(&mut self, signals: Signals) {
+        self.report.plugin_panics += u64::from(signals.panics);
+        if signals.stop {
             self.begin_stop(StopReason::Plugin);
         }
     }
@@ -351,13 +299,7 @@ impl<S: Spider> CrawlSupervisor<S> {
             }
             let wait = self.cfg.retry.backoff(f.request.attempts, retry_after);
             tracing::debug!(url = %f.request.url, %error, ?wait, "retrying");
-            self.delayed_seq += 1;
-            self.delayed.push(Delayed {
-                due: now + wait,
-                seq: self.delayed_seq,
-                host: f.host,
-                request: f.request,
-            });
+            self.delayed.push(now + wait, f.host, f.request);
             return;
         }
         let o = Self::outcome(f.request, OutcomeKind::Failed(error), meta.as_ref());
@@ -372,12 +314,17 @@ impl<S: Spider> CrawlSupervisor<S> {
             .filter(|_| !location.trim().is_empty())
             .ok_or_else(|| FetchError::BadRedirect(location.to_string()))?;
         let mut shown = target.clone();
-        canon::canonicalize(&mut shown, canon::CanonOptions { sort_query: self.cfg.sort_query });
+        canon::canonicalize(
+            &mut shown,
+            canon::CanonOptions {
+                sort_query: self.cfg.sort_query,
+            },
+        );
         let hops = from.redirects.saturating_add(1);
         let over = hops > self.cfg.max_redirects;
         let referrer = Arc::new(from.url.clone());
         let (priority, label) = (from.priority, from.label.clone());
-        let mut stop = false;
+        let mut signals = Signals::default();
         let build = |url| {
             let mut r = Request::new(url);
             r.depth = from.depth;
@@ -387,14 +334,19 @@ impl<S: Spider> CrawlSupervisor<S> {
             r.redirects = hops;
             r
         };
-        match admit_request(&*self.spider, &self.admission, target, from.depth, build, &mut stop) {
+        match admit_request(
+            &*self.spider,
+            &self.admission,
+            target,
+            from.depth,
+            build,
+            &mut signals,
+        ) {
             Some(Discovered::Accept(r)) if over => self.skip(r, SkipReason::RedirectLimit),
             Some(d) => self.discovered(d),
             None => self.report.duplicates += 1,
         }
-        if stop {
-            self.begin_stop(StopReason::Plugin);
-        }
+        self.signalled(signals);
         Ok(shown)
     }
 
@@ -407,8 +359,8 @@ impl<S: Spider> CrawlSupervisor<S> {
         for r in self.frontier.drain() {
             self.skip(r, SkipReason::Stopped);
         }
-        for d in std::mem::take(&mut self.delayed).into_sorted_vec() {
-            self.skip(d.request, SkipReason::Stopped);
+        for r in self.delayed.drain() {
+            self.skip(r, SkipReason::Stopped);
         }
     }
 
@@ -416,16 +368,22 @@ impl<S: Spider> CrawlSupervisor<S> {
     fn pump(&mut self, ctx: &mut Context<Self>) {
         if self.stopping.is_none() {
             let now = Instant::now();
-            while self.delayed.peek().is_some_and(|d| d.due <= now) {
-                let d = self.delayed.pop().expect("peeked");
-                self.frontier.push(d.host, d.request);
+            while let Some((host, r)) = self.delayed.pop_due(now) {
+                self.frontier.push(host, r);
             }
-            let mut batches: Vec<Vec<FetchJob>> = (0..self.workers.len()).map(|_| Vec::new()).collect();
+            let mut batches: Vec<Vec<FetchJob>> =
+                (0..self.workers.len()).map(|_| Vec::new()).collect();
             let budget = self.cfg.concurrency;
-            let mut wake = self.delayed.peek().map(|d| d.due);
+            let mut wake = self.delayed.next_due();
             while self.inflight.len() + self.items_pending < budget {
                 let rate = &self.rate;
-                let gate = |h| if rate.is_unlimited() { Gate::Open } else { rate.gate(h) };
+                let gate = |h| {
+                    if rate.is_unlimited() {
+                        Gate::Open
+                    } else {
+                        rate.gate(h)
+                    }
+                };
                 match self.frontier.pop(now, gate) {
                     Pop::Ready(mut r, host) => {
                         if r.attempts == 0 {
@@ -516,6 +474,7 @@ impl<S: Spider> CrawlSupervisor<S> {
 
     fn finish(&mut self, ctx: &mut Context<Self>) {
         self.report.elapsed = self.started.elapsed();
+        self.report.urls_seen = self.admission.seen() as u64;
         self.report.stop_reason = self.stopping.unwrap_or(StopReason::Completed);
         if let Some(done) = self.done.take() {
             let _ = done.send(std::mem::take(&mut self.report));
@@ -541,7 +500,10 @@ impl<S: Spider> CrawlSupervisor<S> {
     }
 
     fn restart_worker(&mut self, w: usize, ctx: &mut Context<Self>) {
-        tracing::warn!(worker = w, "a worker died; restarting it and re-queueing its requests");
+        tracing::warn!(
+            worker = w,
+            "a worker died; restarting it and re-queueing its requests"
+        );
         self.report.restarts += 1;
         self.workers[w] = self.spawn_worker(w, ctx);
         let tickets: Vec<Ticket> = self
@@ -562,7 +524,9 @@ impl<S: Spider> Actor for CrawlSupervisor<S> {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        self.workers = (0..self.arbiters.len()).map(|i| self.spawn_worker(i, ctx)).collect();
+        self.workers = (0..self.arbiters.len())
+            .map(|i| self.spawn_worker(i, ctx))
+            .collect();
         self.start_pipelines(ctx);
         self.seed();
         ctx.run_interval(HEARTBEAT, |act, ctx| act.heartbeat(ctx));
@@ -627,9 +591,6 @@ impl<S: Spider> Handler<PageParsed<S::Item>> for CrawlSupervisor<S> {
         };
         self.report.bytes += msg.meta.bytes;
         self.report.duplicates += u64::from(msg.duplicates);
-        if msg.panicked {
-            self.report.plugin_panics += 1;
-        }
         let mut o = Self::outcome(f.request, OutcomeKind::Fetched, Some(&msg.meta));
         o.parse_error = msg.parse_error;
         self.record(o);
@@ -646,9 +607,7 @@ impl<S: Spider> Handler<PageParsed<S::Item>> for CrawlSupervisor<S> {
                 _ => self.report.item_errors += msg.items.len() as u64,
             }
         }
-        if msg.stop {
-            self.begin_stop(StopReason::Plugin);
-        }
+        self.signalled(msg.signals);
         self.pump(ctx);
     }
 }

@@ -10,6 +10,7 @@
 //! A plain struct with no actors and no clock of its own (`now` is passed in), so every
 //! rule here is unit-tested.
 
+pub(crate) mod delayed;
 pub(crate) mod seen;
 
 use crate::request::Request;
@@ -71,7 +72,6 @@ impl Eq for Queued {}
 
 #[derive(Debug)]
 struct Host {
-    key: Box<str>,
     queue: BinaryHeap<Queued>,
     in_flight: u32,
     /// In the ready list now.
@@ -113,7 +113,6 @@ impl Frontier {
         }
         let id = HostId::try_from(self.hosts.len()).expect("fewer than 2^32 hosts");
         self.hosts.push(Host {
-            key: key.into(),
             queue: BinaryHeap::new(),
             in_flight: 0,
             listed: false,
@@ -121,11 +120,6 @@ impl Frontier {
         });
         self.ids.insert(key.into(), id);
         id
-    }
-
-    /// The key a host id was made from.
-    pub(crate) fn host_key(&self, id: HostId) -> &str {
-        &self.hosts[id as usize].key
     }
 
     /// Queues a request for `host`.
@@ -155,7 +149,9 @@ impl Frontier {
             }
         }
         for _ in 0..self.ready.len() {
-            let Some(id) = self.ready.pop_front() else { break };
+            let Some(id) = self.ready.pop_front() else {
+                break;
+            };
             let limit = self.per_host_limit;
             let h = &mut self.hosts[id as usize];
             h.listed = false;
@@ -200,6 +196,7 @@ impl Frontier {
     }
 
     /// Requests queued (not in flight).
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.queued
     }
@@ -225,7 +222,11 @@ impl Frontier {
 
     fn relist(&mut self, id: HostId) {
         let h = &mut self.hosts[id as usize];
-        if !h.listed && h.parked.is_none() && !h.queue.is_empty() && h.in_flight < self.per_host_limit {
+        if !h.listed
+            && h.parked.is_none()
+            && !h.queue.is_empty()
+            && h.in_flight < self.per_host_limit
+        {
             h.listed = true;
             self.ready.push_back(id);
         }
@@ -303,7 +304,13 @@ mod tests {
         f.push(fast, req("/f"));
         let now = Instant::now();
         let later = now + Duration::from_millis(500);
-        let gate = |id| if id == slow { Gate::HostWait(later) } else { Gate::Open };
+        let gate = |id| {
+            if id == slow {
+                Gate::HostWait(later)
+            } else {
+                Gate::Open
+            }
+        };
         match f.pop(now, gate) {
             Pop::Ready(r, id) => assert_eq!((r.url.path(), id), ("/f", fast)),
             other => panic!("{other:?}"),

@@ -10,7 +10,7 @@
 use crate::frontier::{Gate, HostId};
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The crawl's rate limiters.
 #[derive(Debug)]
@@ -66,20 +66,17 @@ impl RateLimits {
         }
     }
 
-    /// Hosts with live limiter state (for tests and diagnostics).
+    /// Hosts with live limiter state.
+    #[cfg(test)]
     pub(crate) fn tracked_hosts(&self) -> usize {
         self.per_host.as_ref().map_or(0, |l| l.len())
     }
 }
 
-/// The earliest of two optional instants.
-pub(crate) fn earliest(a: Option<Instant>, b: Instant) -> Instant {
-    a.map_or(b, |a| a.min(b))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
 
     #[test]
     fn per_host_spacing_parks_only_that_host() {
