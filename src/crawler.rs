@@ -13,6 +13,7 @@ use crate::error::{ConfigError, Error};
 use crate::middleware::Middleware;
 use crate::outcome::Outcome;
 use crate::pipeline::Pipeline;
+use crate::progress::Progress;
 use crate::report::CrawlReport;
 use crate::spider::Spider;
 use actix::Actor;
@@ -44,6 +45,7 @@ pub struct Crawler<S: Spider> {
     middleware: Vec<Arc<dyn Middleware>>,
     on_outcome: Option<OutcomeFn>,
     stop: StopHandle,
+    progress: Progress,
 }
 
 impl<S: Spider> std::fmt::Debug for Crawler<S> {
@@ -66,6 +68,7 @@ impl<S: Spider> Crawler<S> {
             middleware: Vec::new(),
             on_outcome: None,
             stop: StopHandle::default(),
+            progress: Progress::default(),
         }
     }
 
@@ -96,6 +99,12 @@ impl<S: Spider> Crawler<S> {
         self.stop.clone()
     }
 
+    /// A handle on this crawl's live counters (pages done, queued, in flight ...), to
+    /// read from another thread while `run` blocks, e.g. for a progress bar.
+    pub fn progress(&self) -> Progress {
+        self.progress.clone()
+    }
+
     /// Runs the crawl to its end and returns the report. Blocks the calling thread.
     ///
     /// Per-URL failures are outcomes in the report; `Err` means the crawl itself could not
@@ -115,6 +124,7 @@ impl<S: Spider> Crawler<S> {
             middleware,
             on_outcome,
             stop,
+            progress,
         } = self;
         let fetch = Arc::new(FetchSettings {
             request_timeout: config.request_timeout,
@@ -142,6 +152,7 @@ impl<S: Spider> Crawler<S> {
                     pipelines,
                     on_outcome,
                     stop_flag: stop.0,
+                    progress,
                     done,
                 };
                 let report = system.block_on(async move {

@@ -51,6 +51,7 @@ mod page;
 mod pipeline;
 mod politeness;
 pub mod prelude;
+mod progress;
 mod report;
 mod request;
 pub mod retry;
@@ -84,6 +85,8 @@ pub use crate::config::{
 };
 #[doc(inline)]
 pub use crate::crawler::{Crawler, StopHandle};
+#[doc(inline)]
+pub use crate::progress::{Progress, ProgressSnapshot};
 #[doc(inline)]
 pub use crate::retry::RetryPolicy;
 // Results.

@@ -7,6 +7,7 @@ pub use crate::error::{BoxError, ConfigError, Error, FetchError};
 pub use crate::middleware::{Middleware, OutgoingRequest, ResponseAction, ResponseView};
 pub use crate::outcome::{Outcome, OutcomeKind, SkipReason};
 pub use crate::page::Page;
+pub use crate::progress::{Progress, ProgressSnapshot};
 pub use crate::pipeline::{Collect, Collected, JsonLines, Pipeline};
 pub use crate::report::{CrawlReport, StopReason};
 pub use crate::request::{Flow, Request};

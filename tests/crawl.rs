@@ -469,6 +469,53 @@ fn stop_handle_ends_a_slow_crawl_from_another_thread() {
 }
 
 #[test]
+fn progress_is_readable_while_the_crawl_runs_and_ends_equal_to_the_report() {
+    let server = TestServer::start();
+    // `/slow/` pages take SLOW_DELAY each, one at a time: the crawl lasts long enough to
+    // be watched while requests are in flight.
+    let config = config(&server.url("/slow/0.html"))
+        .concurrency(1)
+        .build()
+        .unwrap();
+    let crawler = Crawler::new(config, FollowAll);
+    let progress = crawler.progress();
+    assert_eq!(progress.snapshot().done(), 0);
+    let watcher = {
+        let progress = progress.clone();
+        std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while !progress.is_finished() && Instant::now() < deadline {
+                seen.push(progress.snapshot());
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            seen
+        })
+    };
+    let report = crawler.run().unwrap();
+    let seen = watcher.join().unwrap();
+
+    assert!(progress.is_finished());
+    assert!(
+        seen.iter().any(|s| s.in_flight == 1 && s.queued > 0),
+        "never saw a request in flight with others queued"
+    );
+    // Counters only grow while the crawl runs.
+    for pair in seen.windows(2) {
+        assert!(pair[1].done() >= pair[0].done() && pair[1].requests >= pair[0].requests);
+    }
+    let last = progress.snapshot();
+    assert_eq!(
+        (last.fetched, last.failed, last.skipped),
+        (report.fetched, report.failed, report.skipped)
+    );
+    assert_eq!((last.queued, last.in_flight), (0, 0));
+    assert_eq!((last.requests, last.bytes), (report.requests, report.bytes));
+    assert_eq!(last.elapsed, report.elapsed);
+    assert_eq!(report.fetched as usize, FAN_PAGES);
+}
+
+#[test]
 fn max_depth_zero_fetches_only_the_seeds() {
     let server = TestServer::start();
     let config = config(&server.url("/depth/0.html"))

@@ -28,6 +28,7 @@ use crate::frontier::{Frontier, Gate, HostId, Pop};
 use crate::harvest::{Discovered, Signals, admit_request, panic_message};
 use crate::outcome::{Outcome, OutcomeKind, SkipReason};
 use crate::politeness::rate::RateLimits;
+use crate::progress::{Progress, Publish};
 use crate::report::{CrawlReport, StopReason};
 use crate::request::Request;
 use crate::spider::Spider;
@@ -56,6 +57,7 @@ pub(crate) struct Setup<S: Spider> {
     pub(crate) pipelines: Pipelines<S::Item>,
     pub(crate) on_outcome: Option<OutcomeFn>,
     pub(crate) stop_flag: Arc<AtomicBool>,
+    pub(crate) progress: Progress,
     pub(crate) done: oneshot::Sender<CrawlReport>,
 }
 
@@ -98,6 +100,7 @@ pub(crate) struct CrawlSupervisor<S: Spider> {
     started: Instant,
     last_prune: Instant,
     stop_flag: Arc<AtomicBool>,
+    progress: Progress,
     done: Option<oneshot::Sender<CrawlReport>>,
     closing: bool,
 }
@@ -134,6 +137,7 @@ impl<S: Spider> CrawlSupervisor<S> {
             started: now,
             last_prune: now,
             stop_flag: setup.stop_flag,
+            progress: setup.progress,
             done: Some(setup.done),
             closing: false,
             cfg,
@@ -436,7 +440,23 @@ impl<S: Spider> CrawlSupervisor<S> {
                 self.wake(t, ctx);
             }
         }
+        self.publish();
         self.maybe_finish(ctx);
+    }
+
+    /// Copies the live counters out for [`Progress`] readers.
+    fn publish(&self) {
+        let r = &self.report;
+        self.progress.publish(Publish {
+            fetched: r.fetched,
+            failed: r.failed,
+            skipped: r.skipped,
+            queued: (self.frontier.len() + self.delayed.len()) as u64,
+            in_flight: (self.inflight.len() + self.items_pending) as u64,
+            requests: r.requests,
+            retries: r.retries,
+            bytes: r.bytes,
+        });
     }
 
     fn wake(&mut self, at: Instant, ctx: &mut Context<Self>) {
@@ -475,6 +495,8 @@ impl<S: Spider> CrawlSupervisor<S> {
     fn finish(&mut self, ctx: &mut Context<Self>) {
         self.report.elapsed = self.started.elapsed();
         self.report.urls_seen = self.admission.seen() as u64;
+        self.publish();
+        self.progress.finish(self.report.elapsed);
         self.report.stop_reason = self.stopping.unwrap_or(StopReason::Completed);
         if let Some(done) = self.done.take() {
             let _ = done.send(std::mem::take(&mut self.report));
@@ -524,6 +546,7 @@ impl<S: Spider> Actor for CrawlSupervisor<S> {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        self.progress.start(self.started);
         self.workers = (0..self.arbiters.len())
             .map(|i| self.spawn_worker(i, ctx))
             .collect();

@@ -68,6 +68,11 @@ impl DelayQueue {
         self.heap.peek().map(|d| d.due)
     }
 
+    /// How many requests wait.
+    pub(crate) fn len(&self) -> usize {
+        self.heap.len()
+    }
+
     /// Whether nothing waits.
     pub(crate) fn is_empty(&self) -> bool {
         self.heap.is_empty()

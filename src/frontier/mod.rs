@@ -196,7 +196,6 @@ impl Frontier {
     }
 
     /// Requests queued (not in flight).
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.queued
     }
