@@ -58,6 +58,7 @@ pub struct CrawlConfig {
     pub(crate) sort_query: bool,
     pub(crate) collect_outcomes: bool,
     pub(crate) scope: Scope,
+    pub(crate) extra_roots: Vec<Vec<u8>>,
 }
 
 impl CrawlConfig {
@@ -101,6 +102,7 @@ pub struct CrawlConfigBuilder {
     follow: FollowMode,
     sort_query: bool,
     collect_outcomes: bool,
+    extra_roots: Vec<Vec<u8>>,
 }
 
 impl Default for CrawlConfigBuilder {
@@ -127,6 +129,7 @@ impl Default for CrawlConfigBuilder {
             follow: FollowMode::AllLinks,
             sort_query: false,
             collect_outcomes: false,
+            extra_roots: Vec::new(),
         }
     }
 }
@@ -309,6 +312,14 @@ impl CrawlConfigBuilder {
         self
     }
 
+    /// Trusts `der` (a DER-encoded CA certificate) for https, besides the Mozilla roots
+    /// built in (a private CA, a test server). By default, only the built-in roots.
+    #[must_use]
+    pub fn add_root_certificate(mut self, der: impl Into<Vec<u8>>) -> Self {
+        self.extra_roots.push(der.into());
+        self
+    }
+
     /// Checks every value and returns the configuration.
     pub fn build(self) -> Result<CrawlConfig, ConfigError> {
         if self.seeds.is_empty() {
@@ -351,6 +362,9 @@ impl CrawlConfigBuilder {
                 });
             }
         }
+        for der in &self.extra_roots {
+            crate::tls::check_root(der)?;
+        }
         let hosts = match &self.allowed_hosts {
             None => seeds.iter().filter_map(HostRule::exact_of).collect(),
             Some(list) => list
@@ -388,6 +402,7 @@ impl CrawlConfigBuilder {
             sort_query: self.sort_query,
             collect_outcomes: self.collect_outcomes,
             scope,
+            extra_roots: self.extra_roots,
         })
     }
 }

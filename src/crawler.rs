@@ -117,6 +117,7 @@ impl<S: Spider> Crawler<S> {
             });
         }
         install_crypto_provider();
+        let tls = crate::tls::client_config(&self.config.extra_roots).map_err(Error::Config)?;
         let Crawler {
             config,
             spider,
@@ -134,6 +135,7 @@ impl<S: Spider> Crawler<S> {
             retry: config.retry.clone(),
             concurrency: config.concurrency,
             middleware,
+            tls,
         });
         let thread = std::thread::Builder::new()
             .name("trawler-crawl".into())

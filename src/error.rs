@@ -51,6 +51,9 @@ pub enum ConfigError {
         /// The URL that was given.
         url: String,
     },
+    /// A certificate given to trust is not a valid DER X.509 certificate.
+    #[error("invalid root certificate: {0}")]
+    BadCertificate(String),
     /// A setting that must be positive is zero.
     #[error("{field} must be greater than zero")]
     Zero {

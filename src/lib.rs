@@ -57,6 +57,7 @@ mod request;
 pub mod retry;
 mod scope;
 mod spider;
+mod tls;
 #[cfg(feature = "testbed")]
 pub mod testbed;
 

@@ -36,6 +36,8 @@ pub(crate) struct FetchSettings {
     pub(crate) retry: RetryPolicy,
     pub(crate) concurrency: usize,
     pub(crate) middleware: Vec<Arc<dyn Middleware>>,
+    /// A TLS config with extra trusted roots; `None` keeps awc's (webpki roots).
+    pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 /// A fetcher: one per worker arbiter.
@@ -53,10 +55,13 @@ impl Fetcher {
         parser: Recipient<Parse>,
         supervisor: Recipient<Fetched>,
     ) -> Self {
-        let connector = awc::Connector::new()
+        let mut connector = awc::Connector::new()
             .limit(settings.concurrency)
             .timeout(settings.connect_timeout)
             .conn_keep_alive(Duration::from_secs(30));
+        if let Some(tls) = &settings.tls {
+            connector = connector.rustls_0_23(tls.clone());
+        }
         let client = awc::Client::builder()
             .connector(connector)
             .timeout(settings.request_timeout)

@@ -29,6 +29,7 @@
 //! | `/json`, `/img.png` | non-HTML bodies that contain `<a href>` text |
 //! | `/linkto?u=URL&u=URL` | an HTML page linking to each `u` |
 //! | `/long.html` | links to [`LONG_LINK`] (over 200 characters) and `/depth/20.html` |
+//! | `/encoded/{enc}.html` | compressed with Content-Encoding `enc` (gzip, deflate, br), linking to the next of [`ENCODINGS`] |
 //!
 //! Nothing here listens on or links to an address outside 127.0.0.0/8: the off-host
 //! targets are `127.0.0.254:9`, where nothing listens, so a request to them fails locally.
@@ -41,7 +42,7 @@ mod routes;
 
 // Not every test file uses the site graph.
 #[allow(unused_imports)]
-pub use routes::{site_links, site_reachable, site_title};
+pub use routes::{ENCODINGS, site_links, site_reachable, site_title};
 
 use actix_web::dev::Service;
 use actix_web::http::header;

@@ -86,6 +86,7 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
         .route("/img.png", web::get().to(png))
         .route("/linkto", web::get().to(linkto))
         .route("/long.html", web::get().to(long_page))
+        .route("/encoded/{file}", web::get().to(encoded_page))
         .default_service(web::to(|| async {
             HttpResponse::NotFound()
                 .content_type("text/plain")
@@ -333,4 +334,51 @@ async fn linkto(req: HttpRequest) -> HttpResponse {
         .map(|(_, v)| format!("<a href=\"{v}\">{v}</a>\n"))
         .collect();
     html("Links", &body)
+}
+
+/// The chain of `/encoded/` pages: each is sent with the next Content-Encoding and links
+/// to the following one, so the crawl reaches the end only if it decoded every body.
+pub const ENCODINGS: [&str; 4] = ["gzip", "deflate", "br", "identity"];
+
+/// `/encoded/{encoding}.html`: a page compressed with that Content-Encoding (`deflate` as
+/// zlib, as HTTP means it), linking to the next encoding of [`ENCODINGS`].
+async fn encoded_page(path: web::Path<String>) -> HttpResponse {
+    use std::io::Write;
+    let Some(enc) = path.strip_suffix(".html") else {
+        return HttpResponse::NotFound().finish();
+    };
+    let Some(i) = ENCODINGS.iter().position(|e| *e == enc) else {
+        return HttpResponse::NotFound().finish();
+    };
+    let link = ENCODINGS
+        .get(i + 1)
+        .map(|next| format!(r#"<a href="{next}.html">next</a>"#))
+        .unwrap_or_default();
+    let body = page(&format!("encoded {enc}"), &link).into_bytes();
+    let encoded = match enc {
+        "gzip" => {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(&body).unwrap();
+            e.finish().unwrap()
+        }
+        "deflate" => {
+            let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(&body).unwrap();
+            e.finish().unwrap()
+        }
+        "br" => {
+            let mut out = Vec::new();
+            let mut e = brotli::CompressorWriter::new(&mut out, 4096, 5, 22);
+            e.write_all(&body).unwrap();
+            drop(e);
+            out
+        }
+        _ => body,
+    };
+    let mut res = HttpResponse::Ok();
+    res.content_type("text/html; charset=utf-8");
+    if enc != "identity" {
+        res.insert_header((header::CONTENT_ENCODING, enc));
+    }
+    res.body(encoded)
 }

@@ -1,0 +1,64 @@
+//! The TLS client setup: rustls with ring, Mozilla's roots, plus roots the user trusts.
+//!
+//! By default awc builds its own rustls config with the webpki (Mozilla) roots, so https
+//! works on a fresh machine with no system OpenSSL or certificate store. A crawl of an
+//! intranet or a test server signed by a private CA needs that CA added; the config is
+//! then built here once per crawl and shared by every fetcher's connector.
+
+use crate::error::ConfigError;
+use rustls::pki_types::CertificateDer;
+use std::sync::Arc;
+
+/// ALPN protocols offered, as awc offers them by default.
+const ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];
+
+/// Checks that `der` is a certificate rustls accepts as a trust anchor.
+pub(crate) fn check_root(der: &[u8]) -> Result<(), ConfigError> {
+    let mut store = rustls::RootCertStore::empty();
+    store
+        .add(CertificateDer::from(der.to_vec()))
+        .map_err(|e| ConfigError::BadCertificate(e.to_string()))
+}
+
+/// The client config trusting the webpki roots and `extra`, or `None` to keep awc's own
+/// (identical but for `extra`).
+pub(crate) fn client_config(
+    extra: &[Vec<u8>],
+) -> Result<Option<Arc<rustls::ClientConfig>>, ConfigError> {
+    if extra.is_empty() {
+        return Ok(None);
+    }
+    let mut roots = actix_tls::connect::rustls_0_23::webpki_roots_cert_store();
+    for der in extra {
+        roots
+            .add(CertificateDer::from(der.clone()))
+            .map_err(|e| ConfigError::BadCertificate(e.to_string()))?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ConfigError::BadCertificate(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = ALPN.iter().map(|p| p.to_vec()).collect();
+    Ok(Some(Arc::new(config)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_is_not_a_root() {
+        assert!(matches!(
+            check_root(b"not a certificate"),
+            Err(ConfigError::BadCertificate(_))
+        ));
+        assert!(client_config(&[b"junk".to_vec()]).is_err());
+    }
+
+    #[test]
+    fn no_extra_roots_keeps_the_default_connector() {
+        assert!(client_config(&[]).unwrap().is_none());
+    }
+}
