@@ -1,6 +1,7 @@
 //! Admission: from a discovered URL to "new and in scope", "seen before" or "skipped".
 //!
-//! Canonicalize, then insert the fingerprint into the seen-set, then apply the scope.
+//! Canonicalize, then insert the fingerprint into the seen-set, then apply the scope (trap
+//! rules included), then count the URL among its path's query variants.
 //! The seen-set insert comes before the scope check on purpose: an off-host or too-deep
 //! URL is then recorded once (one skip outcome), not once per page that links to it.
 //! Shared by every parser and the supervisor (seeds and redirect targets), so links are
@@ -10,6 +11,7 @@ use crate::canon::{self, CanonOptions};
 use crate::frontier::seen::SeenSet;
 use crate::outcome::SkipReason;
 use crate::scope::Scope;
+use crate::traps::QueryVariants;
 use url::Url;
 
 /// What admission decided about one URL.
@@ -29,6 +31,7 @@ pub(crate) struct Admission {
     canon: CanonOptions,
     seen: SeenSet,
     scope: Scope,
+    variants: QueryVariants,
 }
 
 impl Admission {
@@ -36,6 +39,7 @@ impl Admission {
         Admission {
             canon,
             seen: SeenSet::default(),
+            variants: QueryVariants::new(scope.traps.max_query_variants),
             scope,
         }
     }
@@ -47,6 +51,7 @@ impl Admission {
             return Admit::Duplicate;
         }
         match self.scope.check(&url, depth) {
+            Ok(()) if !self.variants.admit(&url) => Admit::Skip(url, SkipReason::QueryVariants),
             Ok(()) => Admit::New(url),
             Err(reason) => Admit::Skip(url, reason),
         }
@@ -62,6 +67,7 @@ impl Admission {
 mod tests {
     use super::*;
     use crate::scope::HostRule;
+    use crate::traps::TrapRules;
 
     #[test]
     fn canonical_duplicates_are_dropped_and_skips_recorded_once() {
@@ -72,6 +78,7 @@ mod tests {
             exclude: vec![],
             max_depth: Some(3),
             max_url_len: 2083,
+            traps: TrapRules::default(),
         };
         let a = Admission::new(CanonOptions::default(), scope);
         let u = |s: &str| Url::parse(s).unwrap();
@@ -90,5 +97,42 @@ mod tests {
             Admit::Skip(_, SkipReason::Depth)
         ));
         assert_eq!(a.seen(), 3);
+    }
+
+    #[test]
+    fn query_variants_are_counted_after_scope_and_dedup() {
+        let seed = Url::parse("http://a.test/").unwrap();
+        let scope = Scope {
+            hosts: vec![HostRule::exact_of(&seed).unwrap()],
+            include: vec![],
+            exclude: vec![],
+            max_depth: None,
+            max_url_len: 2083,
+            traps: TrapRules {
+                max_query_variants: 2,
+                ..TrapRules::default()
+            },
+        };
+        let a = Admission::new(CanonOptions::default(), scope);
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert!(matches!(
+            a.admit(u("http://a.test/c?m=1"), 1),
+            Admit::New(_)
+        ));
+        // A duplicate and an off-host variant use none of the path's allowance.
+        assert_eq!(a.admit(u("http://a.test/c?m=1#x"), 1), Admit::Duplicate);
+        assert!(matches!(
+            a.admit(u("http://b.test/c?m=2"), 1),
+            Admit::Skip(_, SkipReason::OffHost)
+        ));
+        assert!(matches!(
+            a.admit(u("http://a.test/c?m=2"), 1),
+            Admit::New(_)
+        ));
+        assert_eq!(
+            a.admit(u("http://a.test/c?m=3"), 1),
+            Admit::Skip(u("http://a.test/c?m=3"), SkipReason::QueryVariants)
+        );
+        assert!(matches!(a.admit(u("http://a.test/c"), 1), Admit::New(_)));
     }
 }

@@ -5,8 +5,10 @@
 //! [`ConfigError`], so a bad seed or regex is reported before any thread starts.
 
 use crate::error::ConfigError;
+use crate::politeness::throttle::ThrottleConfig;
 use crate::retry::RetryPolicy;
 use crate::scope::{HostRule, Scope};
+use crate::traps::TrapRules;
 use regex::Regex;
 use std::time::Duration;
 use url::Url;
@@ -27,6 +29,13 @@ pub const DEFAULT_MAX_REDIRECTS: u8 = 10;
 pub const DEFAULT_MAX_URL_LEN: usize = 2083;
 /// The User-Agent header sent with every request.
 pub const DEFAULT_USER_AGENT: &str = concat!("trawler/", env!("CARGO_PKG_VERSION"));
+/// Whether robots.txt is fetched and obeyed: on, as a polite crawler should be.
+pub const DEFAULT_ROBOTS: bool = true;
+/// Longest robots.txt `Crawl-delay` honoured (Nutch and StormCrawler also stop at 30 s):
+/// a larger value is cut to this, so one file cannot stall a crawl for hours.
+pub const DEFAULT_CRAWL_DELAY_CAP: Duration = Duration::from_secs(30);
+/// Whether sitemaps are read for URLs: off, since links alone reach what a site shows.
+pub const DEFAULT_SITEMAPS: bool = false;
 
 /// What to follow when `parse` follows nothing itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -58,6 +67,11 @@ pub struct CrawlConfig {
     pub(crate) sort_query: bool,
     pub(crate) collect_outcomes: bool,
     pub(crate) scope: Scope,
+    pub(crate) max_pages_per_host: Option<u64>,
+    pub(crate) robots: bool,
+    pub(crate) crawl_delay_cap: Duration,
+    pub(crate) sitemaps: bool,
+    pub(crate) throttle: Option<ThrottleConfig>,
     pub(crate) extra_roots: Vec<Vec<u8>>,
 }
 
@@ -99,10 +113,16 @@ pub struct CrawlConfigBuilder {
     allowed_hosts: Option<Vec<String>>,
     include: Vec<String>,
     exclude: Vec<String>,
+    max_pages_per_host: Option<u64>,
+    traps: TrapRules,
     follow: FollowMode,
     sort_query: bool,
     collect_outcomes: bool,
     extra_roots: Vec<Vec<u8>>,
+    robots: bool,
+    crawl_delay_cap: Duration,
+    sitemaps: bool,
+    throttle: Option<ThrottleConfig>,
 }
 
 impl Default for CrawlConfigBuilder {
@@ -126,10 +146,16 @@ impl Default for CrawlConfigBuilder {
             allowed_hosts: None,
             include: Vec::new(),
             exclude: Vec::new(),
+            max_pages_per_host: None,
+            traps: TrapRules::default(),
             follow: FollowMode::AllLinks,
             sort_query: false,
             collect_outcomes: false,
             extra_roots: Vec::new(),
+            robots: DEFAULT_ROBOTS,
+            crawl_delay_cap: DEFAULT_CRAWL_DELAY_CAP,
+            sitemaps: DEFAULT_SITEMAPS,
+            throttle: None,
         }
     }
 }
@@ -257,6 +283,50 @@ impl CrawlConfigBuilder {
         self
     }
 
+    /// Most pages fetched from one host (scheme, host and port), redirect targets included;
+    /// further URLs of that host are skipped with
+    /// [`SkipReason::HostPageLimit`](crate::SkipReason::HostPageLimit) (0 fetches nothing).
+    /// Counted when a URL is queued, so retries do not count again. By default, no limit.
+    #[must_use]
+    pub fn max_pages_per_host(mut self, n: u64) -> Self {
+        self.max_pages_per_host = Some(n);
+        self
+    }
+
+    /// Crawler-trap bound on repeated path segments: a URL is skipped with
+    /// [`SkipReason::RepeatedSegments`](crate::SkipReason::RepeatedSegments) when one segment
+    /// occurs more than `n` times in its path, or a run of segments occurs `n` times back to
+    /// back (`/a/b/a/b/a/b/` for 3). At least 2; `usize::MAX` turns the check off. By default,
+    /// [`DEFAULT_MAX_SEGMENT_REPEATS`](crate::DEFAULT_MAX_SEGMENT_REPEATS).
+    #[must_use]
+    pub fn max_segment_repeats(mut self, n: usize) -> Self {
+        self.traps.max_segment_repeats = n;
+        self
+    }
+
+    /// Crawler-trap bound on query parameters: a URL whose query has more than `n` non-empty
+    /// `&`-separated parameters is skipped with
+    /// [`SkipReason::QueryParams`](crate::SkipReason::QueryParams). 0 skips every URL with a
+    /// query; `usize::MAX` turns the check off. By default,
+    /// [`DEFAULT_MAX_QUERY_PARAMS`](crate::DEFAULT_MAX_QUERY_PARAMS).
+    #[must_use]
+    pub fn max_query_params(mut self, n: usize) -> Self {
+        self.traps.max_query_params = n;
+        self
+    }
+
+    /// Crawler-trap bound on query variants: at most `n` distinct queries are admitted on one
+    /// path (scheme, host, port and path, after canonicalization, in discovery order); later
+    /// ones are skipped with [`SkipReason::QueryVariants`](crate::SkipReason::QueryVariants).
+    /// Generous by default because one script serving a whole site (`/item.php?id=…`) is
+    /// common; `u64::MAX` turns the check off. By default,
+    /// [`DEFAULT_MAX_QUERY_VARIANTS`](crate::DEFAULT_MAX_QUERY_VARIANTS).
+    #[must_use]
+    pub fn max_query_variants(mut self, n: u64) -> Self {
+        self.traps.max_query_variants = n;
+        self
+    }
+
     /// Allows a host: `example.com` admits it and its subdomains on any port;
     /// `127.0.0.1:8080` admits exactly that host and port. By default, only the seeds'
     /// hosts and ports; the first call replaces that default.
@@ -320,6 +390,64 @@ impl CrawlConfigBuilder {
         self
     }
 
+    /// Fetches each host's robots.txt (RFC 9309) before anything else on that host, once
+    /// per crawl, and obeys it for the user agent's product token (`trawler` in
+    /// `trawler/0.1`): a disallowed URL is skipped with
+    /// [`SkipReason::Robots`](crate::SkipReason::Robots), and its `Crawl-delay` spaces
+    /// requests to the host (see [`crawl_delay_cap`](Self::crawl_delay_cap)). A missing file (4xx) allows
+    /// everything; redirects are followed up to 5 hops; a 429, 5xx or unreachable file
+    /// holds the host and is asked again with the retry policy's backoff, after which the
+    /// host's URLs fail (with no attempt): with
+    /// [`FetchError::RobotsUnavailable`](crate::FetchError::RobotsUnavailable) after a 429
+    /// or 5xx, with the transport error (connect, TLS, timeout) when nothing answered.
+    /// robots.txt requests go out under the same concurrency, rate and timeouts as pages,
+    /// without the middleware, and are counted in
+    /// [`CrawlReport::robots_fetches`](crate::CrawlReport::robots_fetches), not as pages.
+    /// By default, [`DEFAULT_ROBOTS`].
+    #[must_use]
+    pub fn robots(mut self, on: bool) -> Self {
+        self.robots = on;
+        self
+    }
+
+    /// Longest robots.txt `Crawl-delay` honoured; a host's delay and the
+    /// [`per_host_rate`](Self::per_host_rate) both apply, so the stricter wins.
+    /// `Duration::ZERO` ignores `Crawl-delay`. By default, [`DEFAULT_CRAWL_DELAY_CAP`].
+    #[must_use]
+    pub fn crawl_delay_cap(mut self, cap: Duration) -> Self {
+        self.crawl_delay_cap = cap;
+        self
+    }
+
+    /// Reads sitemaps for more URLs: each seed host's `/sitemap.xml` and, with
+    /// [`robots`](Self::robots) on, the `Sitemap:` lines of every robots.txt read. Sitemap
+    /// indexes are followed (3 levels, 1,000 files per crawl), gzipped sitemaps are
+    /// inflated, and a file is read up to 50 MB and 50,000 URLs (the protocol's limits).
+    /// A sitemap is fetched only from an allowed host and where robots.txt allows it.
+    /// Its URLs are admitted like links found on a seed page: at depth 1, through the
+    /// same canonicalization, seen-set, scope and `should_follow`. As for links, the first
+    /// sighting of a URL decides its one outcome, and sitemaps are read while pages are
+    /// crawled: with [`max_depth`](Self::max_depth), a page that links reached too deep
+    /// before its sitemap was read stays skipped for depth. Sitemap requests are
+    /// counted in [`CrawlReport::sitemap_fetches`](crate::CrawlReport::sitemap_fetches),
+    /// not as pages. By default, [`DEFAULT_SITEMAPS`].
+    #[must_use]
+    pub fn sitemaps(mut self, on: bool) -> Self {
+        self.sitemaps = on;
+        self
+    }
+
+    /// Turns on the adaptive throttle: per host, concurrency and delay follow the host's
+    /// latency, back off on 429, 503, timeouts and connect errors, and never go past
+    /// `per_host_concurrency`, `per_host_rate` or a `Crawl-delay` (see
+    /// [`ThrottleConfig`] for the algorithm). Each host starts at one request at a time.
+    /// By default, off: the fixed limits apply.
+    #[must_use]
+    pub fn adaptive_throttle(mut self, throttle: ThrottleConfig) -> Self {
+        self.throttle = Some(throttle);
+        self
+    }
+
     /// Checks every value and returns the configuration.
     pub fn build(self) -> Result<CrawlConfig, ConfigError> {
         if self.seeds.is_empty() {
@@ -362,6 +490,14 @@ impl CrawlConfigBuilder {
                 });
             }
         }
+        if let Some(t) = &self.throttle
+            && !(t.target_concurrency.is_finite() && t.target_concurrency > 0.0)
+        {
+            return Err(ConfigError::BadRate {
+                field: "target_concurrency",
+                value: t.target_concurrency.to_string(),
+            });
+        }
         for der in &self.extra_roots {
             crate::tls::check_root(der)?;
         }
@@ -378,7 +514,14 @@ impl CrawlConfigBuilder {
             exclude: compile(&self.exclude)?,
             max_depth: self.max_depth,
             max_url_len: self.max_url_len,
+            traps: self.traps,
         };
+        if self.traps.max_segment_repeats < 2 {
+            return Err(ConfigError::TooSmall {
+                field: "max_segment_repeats",
+                min: 2,
+            });
+        }
         let workers = self.workers.unwrap_or_else(|| {
             std::thread::available_parallelism()
                 .map(|n| n.get())
@@ -402,7 +545,12 @@ impl CrawlConfigBuilder {
             sort_query: self.sort_query,
             collect_outcomes: self.collect_outcomes,
             scope,
+            max_pages_per_host: self.max_pages_per_host,
             extra_roots: self.extra_roots,
+            robots: self.robots,
+            crawl_delay_cap: self.crawl_delay_cap,
+            sitemaps: self.sitemaps,
+            throttle: self.throttle,
         })
     }
 }

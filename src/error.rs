@@ -60,8 +60,16 @@ pub enum ConfigError {
         /// The setting's name.
         field: &'static str,
     },
-    /// A rate is not a finite positive number.
-    #[error("{field} must be a positive number of requests per second, got {value}")]
+    /// A setting is below its smallest meaningful value.
+    #[error("{field} must be at least {min}")]
+    TooSmall {
+        /// The setting's name.
+        field: &'static str,
+        /// Its smallest meaningful value.
+        min: u64,
+    },
+    /// A rate (requests per second) or a throttle target is not a finite positive number.
+    #[error("{field} must be a finite positive number, got {value}")]
     BadRate {
         /// The setting's name.
         field: &'static str,
@@ -122,6 +130,11 @@ pub enum FetchError {
     /// A response middleware asked to fail the request.
     #[error("rejected by a response middleware")]
     Rejected,
+    /// The host's robots.txt kept answering 429 or 5xx, even after the retries, so, as
+    /// RFC 9309 asks, nothing on that host was fetched. (When robots.txt got no answer at
+    /// all, the host's URLs fail with that transport error instead.)
+    #[error("robots.txt unavailable ({0}): the host is treated as disallowed")]
+    RobotsUnavailable(String),
 }
 
 impl FetchError {

@@ -8,7 +8,6 @@
 use crate::admit::{Admission, Admit};
 use crate::charset;
 use crate::config::FollowMode;
-use crate::extract;
 use crate::outcome::SkipReason;
 use crate::page::Page;
 use crate::request::{Flow, Request};
@@ -68,7 +67,7 @@ pub(crate) fn harvest<S: Spider>(
         .headers
         .get("content-type")
         .and_then(|v| v.to_str().ok());
-    let encoding = charset::detect(content_type, &fetched.body);
+    let encoding = charset::detect(content_type, &fetched.body, Some(&request.url));
     let page = Page::new(
         request,
         &request.url,
@@ -99,11 +98,10 @@ pub(crate) fn harvest<S: Spider>(
         candidates.extend(page.links().iter().map(|u| (u.clone(), None)));
     }
     if !out.follows.is_empty() {
-        let base = page.base();
         for f in out.follows.drain(..) {
             match f {
                 Follow::Href(h) => {
-                    if let Some(u) = extract::resolve_href(&base, &h) {
+                    if let Some(u) = page.resolve(&h) {
                         candidates.push((u, None));
                     }
                 }

@@ -36,11 +36,14 @@
 
 mod actors;
 mod admit;
+#[doc(hidden)]
+pub mod bench_api;
 pub mod canon;
-mod charset;
+pub mod charset;
 mod closure;
 mod config;
 mod crawler;
+pub mod dom;
 mod error;
 pub mod extract;
 mod frontier;
@@ -56,10 +59,13 @@ mod report;
 mod request;
 pub mod retry;
 mod scope;
+mod sitemap;
+mod sniff;
 mod spider;
-mod tls;
 #[cfg(feature = "testbed")]
 pub mod testbed;
+mod tls;
+mod traps;
 
 // The plugin API (also in the prelude).
 #[doc(inline)]
@@ -85,11 +91,23 @@ pub use crate::config::{
     DEFAULT_REQUEST_TIMEOUT, DEFAULT_USER_AGENT, FollowMode,
 };
 #[doc(inline)]
+pub use crate::config::{DEFAULT_CRAWL_DELAY_CAP, DEFAULT_ROBOTS, DEFAULT_SITEMAPS};
+#[doc(inline)]
 pub use crate::crawler::{Crawler, StopHandle};
+#[doc(inline)]
+pub use crate::dom::MAX_DOM_DEPTH;
+#[doc(inline)]
+pub use crate::politeness::throttle::{
+    DEFAULT_MAX_DELAY, DEFAULT_START_DELAY, DEFAULT_TARGET_CONCURRENCY, ThrottleConfig,
+};
 #[doc(inline)]
 pub use crate::progress::{Progress, ProgressSnapshot};
 #[doc(inline)]
 pub use crate::retry::RetryPolicy;
+#[doc(inline)]
+pub use crate::traps::{
+    DEFAULT_MAX_QUERY_PARAMS, DEFAULT_MAX_QUERY_VARIANTS, DEFAULT_MAX_SEGMENT_REPEATS,
+};
 // Results.
 #[doc(inline)]
 pub use crate::error::{BoxError, ConfigError, Error, FetchError};

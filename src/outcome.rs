@@ -47,6 +47,20 @@ pub enum SkipReason {
     Middleware,
     /// It was reached through more redirects than allowed.
     RedirectLimit,
+    /// The host's robots.txt disallows it for trawler's user agent.
+    Robots,
+    /// Its host already had the most pages allowed
+    /// ([`max_pages_per_host`](crate::CrawlConfigBuilder::max_pages_per_host)).
+    HostPageLimit,
+    /// Its path repeats segments like a crawler trap (`/a/b/a/b/a/b/`; see
+    /// [`max_segment_repeats`](crate::CrawlConfigBuilder::max_segment_repeats)).
+    RepeatedSegments,
+    /// Its query has more parameters than allowed
+    /// ([`max_query_params`](crate::CrawlConfigBuilder::max_query_params)).
+    QueryParams,
+    /// Its path already had the most distinct queries allowed
+    /// ([`max_query_variants`](crate::CrawlConfigBuilder::max_query_variants)).
+    QueryVariants,
 }
 
 impl SkipReason {
@@ -63,6 +77,11 @@ impl SkipReason {
             SkipReason::Spider => "spider",
             SkipReason::Middleware => "middleware",
             SkipReason::RedirectLimit => "redirect_limit",
+            SkipReason::Robots => "robots",
+            SkipReason::HostPageLimit => "host_page_limit",
+            SkipReason::RepeatedSegments => "repeated_segments",
+            SkipReason::QueryParams => "query_params",
+            SkipReason::QueryVariants => "query_variants",
         }
     }
 }

@@ -1,10 +1,12 @@
 //! A fetched page as the spider sees it, with lazily built views.
 //!
 //! Only what a plugin asks for is computed: the decoded text, the scraper DOM (the costly
-//! one, ~40 MB/s per core), or the links found by the streaming extractor. A page lives on
-//! its parser thread for the duration of one `parse` call; nothing in it crosses actors.
+//! one, ~40 MB/s per core, and bounded in nesting depth by `dom`), or the links found by the
+//! streaming extractor. A page lives on its parser thread for the duration of one `parse`
+//! call; nothing in it crosses actors.
 
-use crate::extract::{self, RawLinks};
+use crate::dom;
+use crate::extract::{self, RawLinks, Resolver};
 use crate::request::Request;
 use awc::http::header::HeaderMap;
 use encoding_rs::Encoding;
@@ -23,8 +25,9 @@ pub struct Page<'a> {
     pub(crate) encoding: &'static Encoding,
     pub(crate) truncated: bool,
     text: OnceCell<Cow<'a, str>>,
-    html: OnceCell<Html>,
+    html: OnceCell<(Html, bool)>,
     raw: OnceCell<RawLinks>,
+    resolver: OnceCell<Resolver>,
     links: OnceCell<Vec<Url>>,
 }
 
@@ -59,6 +62,7 @@ impl<'a> Page<'a> {
             text: OnceCell::new(),
             html: OnceCell::new(),
             raw: OnceCell::new(),
+            resolver: OnceCell::new(),
             links: OnceCell::new(),
         }
     }
@@ -103,7 +107,8 @@ impl<'a> Page<'a> {
         self.truncated
     }
 
-    /// The page's character encoding (BOM, then Content-Type charset, then UTF-8).
+    /// The page's character encoding: byte-order mark, then the Content-Type charset, then a
+    /// `<meta>` declaration, then a guess from the bytes (see [`charset`](crate::charset)).
     pub fn encoding(&self) -> &'static Encoding {
         self.encoding
     }
@@ -122,8 +127,24 @@ impl<'a> Page<'a> {
 
     /// The parsed DOM, built on first use (this is the costly view: prefer
     /// [`links`](Self::links) when links are all you need).
+    ///
+    /// Parsing stops at the first element nested deeper than
+    /// [`MAX_DOM_DEPTH`](crate::MAX_DOM_DEPTH): the DOM then holds the page up to there (see
+    /// [`is_dom_truncated`](Self::is_dom_truncated)). This bounds the parser's time on hostile
+    /// markup, which otherwise grows with the square of the nesting.
     pub fn html(&self) -> &Html {
-        self.html.get_or_init(|| Html::parse_document(self.text()))
+        &self.dom().0
+    }
+
+    /// Whether [`html`](Self::html) holds only the start of the page, because of its nesting
+    /// depth (builds the DOM).
+    pub fn is_dom_truncated(&self) -> bool {
+        self.dom().1
+    }
+
+    fn dom(&self) -> &(Html, bool) {
+        self.html
+            .get_or_init(|| dom::parse_document(self.text(), dom::MAX_DOM_DEPTH))
     }
 
     /// The elements matching a CSS selector (builds the DOM).
@@ -135,12 +156,25 @@ impl<'a> Page<'a> {
     /// document order, duplicates kept. Found by the streaming extractor: no DOM is built.
     pub fn links(&self) -> &[Url] {
         self.links
-            .get_or_init(|| extract::resolve_links(self.url, self.raw_links()))
+            .get_or_init(|| self.resolver().resolve_all(self.raw_links()))
     }
 
     /// The base URL that relative links resolve against (`<base href>` or the page URL).
     pub fn base(&self) -> Url {
-        extract::effective_base(self.url, self.raw_links().base.as_deref())
+        self.resolver().base().clone()
+    }
+
+    /// Resolves an href found on this page as a browser would: against [`base`](Self::base),
+    /// with a non-ASCII query encoded in the page's encoding. `None` unless it gives an http(s)
+    /// URL; the fragment is dropped.
+    pub fn resolve(&self, href: &str) -> Option<Url> {
+        self.resolver().resolve(href)
+    }
+
+    fn resolver(&self) -> &Resolver {
+        self.resolver.get_or_init(|| {
+            Resolver::new(self.url, self.raw_links().base.as_deref(), self.encoding)
+        })
     }
 
     fn raw_links(&self) -> &RawLinks {

@@ -41,6 +41,13 @@ pub struct CrawlReport {
     pub requests: u64,
     /// Attempts that were retries.
     pub retries: u64,
+    /// robots.txt requests (redirect hops and retries included), not counted in `requests`.
+    pub robots_fetches: u64,
+    /// Sitemap requests (retries included), not counted in `requests`.
+    pub sitemap_fetches: u64,
+    /// URLs listed in the sitemaps read (before admission: duplicates and out-of-scope
+    /// URLs included).
+    pub sitemap_urls: u64,
     /// Body bytes read (after decompression).
     pub bytes: u64,
     /// Pages whose body was cut at the size cap.
@@ -142,6 +149,13 @@ impl fmt::Display for CrawlReport {
             self.duplicates,
             self.items
         )?;
+        if self.robots_fetches + self.sitemap_fetches > 0 {
+            writeln!(
+                f,
+                "{} robots.txt requests, {} sitemap requests ({} URLs listed)",
+                self.robots_fetches, self.sitemap_fetches, self.sitemap_urls
+            )?;
+        }
         write!(
             f,
             "{:.2} s, {:.0} pages/s",

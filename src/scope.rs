@@ -1,10 +1,12 @@
-//! Which URLs a crawl admits: allowed hosts, include/exclude patterns, depth and URL length.
+//! Which URLs a crawl admits: allowed hosts, include/exclude patterns, depth, URL length and
+//! the per-URL crawler-trap rules (`traps`).
 //!
 //! A plain struct shared (behind an `Arc`) by every parser and the supervisor, so each
 //! discovered link is judged where it is found, off the supervisor's thread.
 
 use crate::error::ConfigError;
 use crate::outcome::SkipReason;
+use crate::traps::TrapRules;
 use regex::Regex;
 use url::{Host, Url};
 
@@ -78,10 +80,17 @@ pub(crate) struct Scope {
     pub(crate) exclude: Vec<Regex>,
     pub(crate) max_depth: Option<u32>,
     pub(crate) max_url_len: usize,
+    pub(crate) traps: TrapRules,
 }
 
 impl Scope {
-    /// Why `url` at `depth` is not admitted, or `Ok` if it is. Cheap checks go first.
+    /// Whether `url`'s host is allowed (sitemap files are fetched only from such hosts).
+    pub(crate) fn host_allowed(&self, url: &Url) -> bool {
+        self.hosts.iter().any(|r| r.admits(url))
+    }
+
+    /// Why `url` at `depth` is not admitted, or `Ok` if it is. Cheap checks go first, and the
+    /// trap rules last: a URL that is off-host anyway is reported as such, not as a trap.
     pub(crate) fn check(&self, url: &Url, depth: u32) -> Result<(), SkipReason> {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(SkipReason::Scheme);
@@ -101,7 +110,7 @@ impl Scope {
         {
             return Err(SkipReason::Filtered);
         }
-        Ok(())
+        self.traps.check(url)
     }
 }
 
@@ -120,6 +129,7 @@ mod tests {
             exclude: vec![],
             max_depth: None,
             max_url_len: 100,
+            traps: TrapRules::default(),
         }
     }
 
@@ -187,5 +197,22 @@ mod tests {
         let long = format!("http://a.test/docs/{}", "x".repeat(100));
         assert_eq!(s.check(&u(&long), 0), Err(SkipReason::UrlTooLong));
         assert_eq!(s.check(&u("mailto:x@a.test"), 0), Err(SkipReason::Scheme));
+    }
+
+    #[test]
+    fn traps_come_after_the_other_rules() {
+        let mut s = scope(&["a.test"]);
+        s.max_url_len = 2083;
+        let trap = "http://a.test/x/x/x";
+        assert_eq!(s.check(&u(trap), 0), Err(SkipReason::RepeatedSegments));
+        assert_eq!(
+            s.check(&u("http://b.test/x/x/x"), 0),
+            Err(SkipReason::OffHost)
+        );
+        s.exclude = vec![Regex::new("/x/").unwrap()];
+        assert_eq!(s.check(&u(trap), 0), Err(SkipReason::Filtered));
+        s.exclude.clear();
+        s.traps.max_segment_repeats = usize::MAX;
+        assert_eq!(s.check(&u(trap), 0), Ok(()));
     }
 }

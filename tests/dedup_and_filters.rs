@@ -85,7 +85,7 @@ fn links_to_another_origin_are_skipped_and_that_server_never_hears_of_them() {
         outcome(&report, &other).kind,
         OutcomeKind::Skipped(SkipReason::OffHost)
     );
-    assert!(canary.paths().is_empty(), "{:?}", canary.paths());
+    assert!(canary.all_paths().is_empty(), "{:?}", canary.all_paths());
     assert_eq!(server.hits("/depth/20.html"), 1);
     assert_eq!(report.fetched, 2);
     assert_books_balance(&report);
@@ -203,7 +203,7 @@ fn a_crawl_whose_only_seed_is_filtered_ends_at_once() {
     let o = outcome(&report, &server.url("/depth/0.html"));
     assert_eq!(o.kind, OutcomeKind::Skipped(SkipReason::Filtered));
     assert_eq!(o.depth, 0);
-    assert!(server.paths().is_empty());
+    assert!(server.all_paths().is_empty());
     assert_eq!(report.accepted(), 1);
     assert_eq!(report.requests, 0);
     assert_eq!(report.stop_reason, StopReason::Completed);

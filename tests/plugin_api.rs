@@ -244,7 +244,7 @@ fn a_bad_css_selector_refuses_to_start() {
         }
         other => panic!("expected BadSelector, got {other:?}"),
     }
-    assert!(server.paths().is_empty(), "nothing was fetched");
+    assert!(server.all_paths().is_empty(), "nothing was fetched");
 }
 
 #[test]
@@ -471,7 +471,7 @@ fn a_spider_that_fails_to_open_aborts_the_crawl() {
         Error::SpiderOpen(e) => assert_eq!(e.to_string(), "the database is down"),
         other => panic!("expected SpiderOpen, got {other:?}"),
     }
-    assert!(server.paths().is_empty());
+    assert!(server.all_paths().is_empty());
 }
 
 /// Starts from its own requests (a labelled one among them) instead of the bare seeds, and

@@ -23,10 +23,16 @@ fn per_host_rate_spaces_requests() {
     let log = server.log();
     assert_eq!(log.len(), FAN_PAGES);
     let times: Vec<_> = log.iter().map(|(t, _, _)| *t).collect();
+    // The crawler spaces the moments it sends; the server sees arrivals, which a busy
+    // machine can delay by tens of milliseconds. A late arrival shortens the next gap
+    // (the one after it was sent on time), so one gap is only checked against half a
+    // period (unthrottled, gaps here are well under a millisecond), and the sum of all
+    // gaps against the full rate below.
+    let pair_tolerance = period / 2;
     for (i, pair) in times.windows(2).enumerate() {
         let gap = pair[1] - pair[0];
         assert!(
-            gap + TIMING_TOLERANCE >= period,
+            gap + pair_tolerance >= period,
             "requests {i} and {} came {gap:?} apart (period {period:?})",
             i + 1
         );

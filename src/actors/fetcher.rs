@@ -1,7 +1,10 @@
 //! The fetcher actor: many requests in flight on one arbiter thread, one `awc::Client`.
 //!
-//! Takes: [`FetchBatch`]. Sends: [`Parse`] to the parser on its own arbiter (HTML 2xx
-//! pages) and [`Fetched`] to the supervisor (everything else).
+//! Takes: [`FetchBatch`], [`FetchFile`](crate::actors::messages::FetchFile). Sends:
+//! [`Parse`] to the parser on its own arbiter (HTML 2xx pages), [`Fetched`] to the
+//! supervisor (everything else), and
+//! [`FileFetched`](crate::actors::messages::FileFetched) for robots.txt and sitemaps
+//! (in [`site_files`]).
 //!
 //! Each job is a future spawned on the actor's context, so hundreds run at once without
 //! blocking the thread, and all of them die with the actor (the supervisor then re-queues
@@ -11,14 +14,18 @@
 //! body is read chunk by chunk up to the size cap, so a slow drip or a huge body can hold
 //! a slot only that long and never fill memory.
 
-use crate::actors::messages::{FetchBatch, FetchJob, FetchResult, Fetched, Parse, ResponseMeta};
-use crate::charset;
+mod site_files;
+
+use crate::actors::messages::{
+    FetchBatch, FetchJob, FetchResult, Fetched, FileFetched, Parse, ResponseMeta,
+};
 use crate::error::FetchError;
 use crate::harvest::FetchedPage;
 use crate::middleware::{Middleware, OutgoingRequest, ResponseAction, ResponseView};
 use crate::outcome::SkipReason;
 use crate::request::Flow;
 use crate::retry::{self, RetryPolicy};
+use crate::sniff;
 use actix::prelude::*;
 use awc::error::SendRequestError;
 use awc::http::header::{self, HeaderMap};
@@ -46,6 +53,7 @@ pub(crate) struct Fetcher {
     settings: Arc<FetchSettings>,
     parser: Recipient<Parse>,
     supervisor: Recipient<Fetched>,
+    files: Recipient<FileFetched>,
 }
 
 impl Fetcher {
@@ -54,6 +62,7 @@ impl Fetcher {
         settings: Arc<FetchSettings>,
         parser: Recipient<Parse>,
         supervisor: Recipient<Fetched>,
+        files: Recipient<FileFetched>,
     ) -> Self {
         let mut connector = awc::Connector::new()
             .limit(settings.concurrency)
@@ -77,6 +86,7 @@ impl Fetcher {
             settings,
             parser,
             supervisor,
+            files,
         }
     }
 }
@@ -267,7 +277,7 @@ impl Fetcher {
                 retry_after,
             }
         } else if (200..300).contains(&status)
-            && charset::is_html(meta.content_type.as_deref(), &answer.body)
+            && sniff::is_html(meta.content_type.as_deref(), &answer.body)
         {
             self.parser.do_send(Parse {
                 ticket,

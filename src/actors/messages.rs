@@ -9,9 +9,12 @@
 use crate::error::FetchError;
 use crate::harvest::{Discovered, FetchedPage, Signals};
 use crate::outcome::SkipReason;
+use crate::politeness::robots::RobotsAnswer;
 use crate::request::Request;
+use crate::sitemap::SitemapAnswer;
 use actix::Message;
 use std::time::Duration;
+use url::Url;
 
 /// A ticket names one dispatched attempt; results with an unknown ticket are stale
 /// (their request was re-queued after its worker died) and are ignored.
@@ -105,4 +108,38 @@ pub(crate) struct ItemsProcessed {
 #[rtype(result = "()")]
 pub(crate) struct PipelinesClosed {
     pub(crate) errors: u64,
+}
+
+/// Which of a site's own files the crawler wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FileKind {
+    /// `/robots.txt`, after `hops` redirects.
+    Robots { hops: u8 },
+    /// A sitemap.
+    Sitemap,
+}
+
+/// Supervisor → fetcher: fetch a robots.txt or a sitemap for the crawl itself (no
+/// middleware, no parser), and read it on the worker thread.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub(crate) struct FetchFile {
+    pub(crate) ticket: Ticket,
+    pub(crate) url: Url,
+    pub(crate) kind: FileKind,
+}
+
+/// What a site file said, already interpreted.
+#[derive(Debug)]
+pub(crate) enum FileAnswer {
+    Robots(RobotsAnswer),
+    Sitemap(SitemapAnswer),
+}
+
+/// Fetcher → supervisor: a [`FetchFile`] ended.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub(crate) struct FileFetched {
+    pub(crate) ticket: Ticket,
+    pub(crate) answer: FileAnswer,
 }

@@ -24,6 +24,11 @@
 //!    which records outcomes, queues the links (or schedules retries) and dispatches more.
 //! 7. Items go to the pipeline task, 8. which reports when they are through.
 //!
+//! Beside pages, the supervisor sends fetchers `FetchFile` jobs for the crawl's own
+//! requests, robots.txt and sitemaps (first on each host: its robots.txt, while its pages
+//! wait in the frontier). The fetcher reads and interprets the file on its thread and
+//! answers `FileFetched`; no middleware or parser is involved.
+//!
 //! The crawl ends when nothing is queued, waiting for a retry, in flight or in the
 //! pipelines; the pipelines are then closed and the report is sent.
 

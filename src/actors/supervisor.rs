@@ -14,6 +14,15 @@
 //! Actor restarts are done here, not by actix's `Supervisor` (which does not restart an
 //! actor that panicked): a heartbeat checks every worker's addresses and restarts a dead
 //! pair on its arbiter.
+//!
+//! robots.txt and sitemaps, the crawler's own requests, are queued and sent in
+//! [`site_files`] (which also takes [`FileFetched`]); what their answers change is in
+//! [`robots`] and [`sitemaps`].
+
+mod robots;
+mod site_files;
+mod sitemaps;
+mod throttle;
 
 use crate::actors::fetcher::{FetchSettings, Fetcher};
 use crate::actors::items::{self, Pipelines};
@@ -28,12 +37,15 @@ use crate::frontier::{Frontier, Gate, HostId, Pop};
 use crate::harvest::{Discovered, Signals, admit_request, panic_message};
 use crate::outcome::{Outcome, OutcomeKind, SkipReason};
 use crate::politeness::rate::RateLimits;
+use crate::politeness::throttle::HostThrottle;
 use crate::progress::{Progress, Publish};
 use crate::report::{CrawlReport, StopReason};
 use crate::request::Request;
 use crate::spider::Spider;
+use crate::traps::HostBudget;
 use actix::prelude::*;
 use actix_rt::ArbiterHandle;
+use site_files::SiteFiles;
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -81,6 +93,8 @@ pub(crate) struct CrawlSupervisor<S: Spider> {
     fetch: Arc<FetchSettings>,
     frontier: Frontier,
     rate: RateLimits,
+    /// robots.txt and sitemap jobs and state.
+    files: SiteFiles,
     arbiters: Vec<ArbiterHandle>,
     workers: Vec<Worker<S>>,
     inflight: HashMap<Ticket, InFlight>,
@@ -89,6 +103,10 @@ pub(crate) struct CrawlSupervisor<S: Spider> {
     /// First attempts dispatched, for the page limit.
     dispatched: u64,
     limit_reached: bool,
+    /// Pages queued per host, against `max_pages_per_host`.
+    host_budget: HostBudget,
+    /// Adaptive throttle state per host (empty when the throttle is off).
+    throttles: HashMap<HostId, HostThrottle>,
     stopping: Option<StopReason>,
     report: CrawlReport,
     on_outcome: Option<OutcomeFn>,
@@ -126,6 +144,8 @@ impl<S: Spider> CrawlSupervisor<S> {
             dispatched: 0,
             // A page limit of 0 fetches nothing: the seeds are recorded as skipped.
             limit_reached: cfg.max_pages == Some(0),
+            host_budget: HostBudget::new(cfg.max_pages_per_host),
+            throttles: HashMap::new(),
             stopping: None,
             report: CrawlReport::default(),
             on_outcome: setup.on_outcome,
@@ -140,6 +160,7 @@ impl<S: Spider> CrawlSupervisor<S> {
             progress: setup.progress,
             done: Some(setup.done),
             closing: false,
+            files: SiteFiles::default(),
             cfg,
         }
     }
@@ -153,13 +174,15 @@ impl<S: Spider> CrawlSupervisor<S> {
         let parser = Parser::start_in_arbiter(&arbiter, move |_| {
             Parser::new(spider, admission, follow, to_sup)
         });
-        let (settings, to_parser, to_sup) = (
+        let (settings, to_parser, to_sup, files) = (
             self.fetch.clone(),
             parser.clone().recipient(),
+            me.clone().recipient(),
             me.recipient(),
         );
-        let fetcher =
-            Fetcher::start_in_arbiter(&arbiter, move |_| Fetcher::new(settings, to_parser, to_sup));
+        let fetcher = Fetcher::start_in_arbiter(&arbiter, move |_| {
+            Fetcher::new(settings, to_parser, to_sup, files)
+        });
         Worker {
             fetcher,
             parser,
@@ -237,7 +260,13 @@ impl<S: Spider> CrawlSupervisor<S> {
             return self.skip(r, SkipReason::Scheme);
         };
         let host = self.frontier.host_id(&key);
-        self.frontier.push(host, r);
+        if let Some(r) = self.robots_gate(host, r) {
+            if !self.host_budget.take(host) {
+                return self.skip(r, SkipReason::HostPageLimit);
+            }
+            self.throttle_host(host);
+            self.frontier.push(host, r);
+        }
     }
 
     fn skip(&mut self, r: Request, reason: SkipReason) {
@@ -366,6 +395,7 @@ impl<S: Spider> CrawlSupervisor<S> {
         for r in self.delayed.drain() {
             self.skip(r, SkipReason::Stopped);
         }
+        self.files.stop();
     }
 
     /// Dispatches as much as the budget, the frontier and the rate limits allow.
@@ -379,8 +409,9 @@ impl<S: Spider> CrawlSupervisor<S> {
                 (0..self.workers.len()).map(|_| Vec::new()).collect();
             let budget = self.cfg.concurrency;
             let mut wake = self.delayed.next_due();
-            while self.inflight.len() + self.items_pending < budget {
-                let rate = &self.rate;
+            self.dispatch_files(now, &mut wake);
+            while self.inflight.len() + self.items_pending + self.files.in_flight() < budget {
+                let rate = &mut self.rate;
                 let gate = |h| {
                     if rate.is_unlimited() {
                         Gate::Open
@@ -474,7 +505,11 @@ impl<S: Spider> CrawlSupervisor<S> {
     }
 
     fn maybe_finish(&mut self, ctx: &mut Context<Self>) {
-        if self.closing || !self.inflight.is_empty() || self.items_pending > 0 {
+        if self.closing
+            || !self.inflight.is_empty()
+            || self.items_pending > 0
+            || !self.files.is_idle(self.stopping.is_some())
+        {
             return;
         }
         if self.stopping.is_none() && !(self.frontier.is_empty() && self.delayed.is_empty()) {
@@ -539,6 +574,7 @@ impl<S: Spider> CrawlSupervisor<S> {
                 self.retry_or_fail(f, FetchError::WorkerDied, None, None);
             }
         }
+        self.files_worker_died(w);
     }
 }
 
@@ -552,6 +588,7 @@ impl<S: Spider> Actor for CrawlSupervisor<S> {
             .collect();
         self.start_pipelines(ctx);
         self.seed();
+        self.seed_sitemaps();
         ctx.run_interval(HEARTBEAT, |act, ctx| act.heartbeat(ctx));
         self.pump(ctx);
     }
@@ -564,6 +601,13 @@ impl<S: Spider> Handler<Fetched> for CrawlSupervisor<S> {
         let Some(f) = self.complete(msg.ticket) else {
             return;
         };
+        match &msg.result {
+            FetchResult::Answer(meta) => self.throttle_observe(f.host, Some(meta), None),
+            FetchResult::Transient { error, meta, .. } | FetchResult::Failed { error, meta } => {
+                self.throttle_observe(f.host, meta.as_ref(), Some(error))
+            }
+            FetchResult::Skipped { .. } => {}
+        }
         match msg.result {
             FetchResult::Answer(meta) => {
                 self.report.bytes += meta.bytes;
@@ -612,6 +656,7 @@ impl<S: Spider> Handler<PageParsed<S::Item>> for CrawlSupervisor<S> {
         let Some(f) = self.complete(msg.ticket) else {
             return;
         };
+        self.throttle_observe(f.host, Some(&msg.meta), None);
         self.report.bytes += msg.meta.bytes;
         self.report.duplicates += u64::from(msg.duplicates);
         let mut o = Self::outcome(f.request, OutcomeKind::Fetched, Some(&msg.meta));

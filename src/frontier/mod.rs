@@ -4,8 +4,10 @@
 //! concurrency limit and is not held back (by its rate limit or a `Retry-After`). A held
 //! host is parked with a wake-up time, so a slow or throttled host never occupies a fetch
 //! slot while it waits, and the others go on (Scrapy and StormCrawler users hit exactly
-//! that: fetchers blocked on one sleeping host). Hosts are served round-robin; within a
-//! host, higher priority first, then discovery order (breadth-first).
+//! that: fetchers blocked on one sleeping host). A host whose robots.txt is not known yet is
+//! held the same way, with no wake-up time: its requests queue up until the rules come.
+//! Hosts are served round-robin; within a host, higher priority first, then discovery
+//! order (breadth-first).
 //!
 //! A plain struct with no actors and no clock of its own (`now` is passed in), so every
 //! rule here is unit-tested.
@@ -78,6 +80,10 @@ struct Host {
     listed: bool,
     /// Held back until then.
     parked: Option<Instant>,
+    /// Held back until released (robots.txt not known yet).
+    held: bool,
+    /// Its own in-flight limit (adaptive throttle), below the frontier's.
+    limit: Option<u32>,
 }
 
 /// Queues of requests per host, and the round-robin of hosts that may send now.
@@ -117,6 +123,8 @@ impl Frontier {
             in_flight: 0,
             listed: false,
             parked: None,
+            held: false,
+            limit: None,
         });
         self.ids.insert(key.into(), id);
         id
@@ -152,10 +160,10 @@ impl Frontier {
             let Some(id) = self.ready.pop_front() else {
                 break;
             };
-            let limit = self.per_host_limit;
+            let limit = self.limit_of(id);
             let h = &mut self.hosts[id as usize];
             h.listed = false;
-            if h.queue.is_empty() || h.in_flight >= limit || h.parked.is_some() {
+            if h.queue.is_empty() || h.in_flight >= limit || h.parked.is_some() || h.held {
                 continue; // relisted by push, done or the wake-up
             }
             match gate(id) {
@@ -195,6 +203,54 @@ impl Frontier {
         self.parked.push(Reverse((until, host)));
     }
 
+    /// Sets how many requests `host` may have in flight (the adaptive throttle's limit),
+    /// instead of the frontier-wide per-host limit; never above that limit.
+    pub(crate) fn set_limit(&mut self, host: HostId, limit: u32) {
+        let limit = limit.clamp(1, self.per_host_limit);
+        self.hosts[host as usize].limit = Some(limit);
+        self.relist(host);
+    }
+
+    fn limit_of(&self, host: HostId) -> u32 {
+        self.hosts[host as usize]
+            .limit
+            .unwrap_or(self.per_host_limit)
+    }
+
+    /// Holds `host` back until [`release`](Self::release); its requests stay queued.
+    pub(crate) fn hold(&mut self, host: HostId) {
+        self.hosts[host as usize].held = true;
+    }
+
+    /// Lets a held host be served again.
+    pub(crate) fn release(&mut self, host: HostId) {
+        self.hosts[host as usize].held = false;
+        self.relist(host);
+    }
+
+    /// Takes one concurrency slot of `host` for a request that is not in its queue (the
+    /// crawler's own robots.txt and sitemap requests), if one is free; give it back with
+    /// [`done`](Self::done).
+    pub(crate) fn try_acquire(&mut self, host: HostId) -> bool {
+        let limit = self.limit_of(host);
+        let h = &mut self.hosts[host as usize];
+        if h.in_flight >= limit {
+            return false;
+        }
+        h.in_flight += 1;
+        true
+    }
+
+    /// Takes every queued request of `host` out, in discovery order (to judge them again).
+    pub(crate) fn take_host(&mut self, host: HostId) -> Vec<Request> {
+        let h = &mut self.hosts[host as usize];
+        let mut q: Vec<Queued> = std::mem::take(&mut h.queue).into_vec();
+        q.sort_by_key(|q| q.seq);
+        self.queued -= q.len();
+        // A stale entry in the ready list is skipped by `pop` (the queue is empty).
+        q.into_iter().map(|q| q.request).collect()
+    }
+
     /// Requests queued (not in flight).
     pub(crate) fn len(&self) -> usize {
         self.queued
@@ -220,11 +276,9 @@ impl Frontier {
     }
 
     fn relist(&mut self, id: HostId) {
+        let limit = self.limit_of(id);
         let h = &mut self.hosts[id as usize];
-        if !h.listed
-            && h.parked.is_none()
-            && !h.queue.is_empty()
-            && h.in_flight < self.per_host_limit
+        if !h.listed && h.parked.is_none() && !h.held && !h.queue.is_empty() && h.in_flight < limit
         {
             h.listed = true;
             self.ready.push_back(id);
@@ -275,6 +329,25 @@ mod tests {
         let now = Instant::now();
         let order: Vec<_> = std::iter::from_fn(|| pop_path(&mut f, now)).collect();
         assert_eq!(order, ["/a0", "/b0", "/a1", "/b1", "/a2"]);
+    }
+
+    #[test]
+    fn a_host_limit_narrows_the_per_host_limit_and_never_widens_it() {
+        let mut f = Frontier::new(4);
+        let a = f.host_id("a");
+        for i in 0..6 {
+            f.push(a, req(&format!("/{i}")));
+        }
+        f.set_limit(a, 1);
+        let now = Instant::now();
+        assert!(pop_path(&mut f, now).is_some());
+        assert!(pop_path(&mut f, now).is_none(), "limit 1");
+        f.set_limit(a, 99);
+        let mut n = 1;
+        while pop_path(&mut f, now).is_some() {
+            n += 1;
+        }
+        assert_eq!(n, 4, "clamped to the frontier's per-host limit");
     }
 
     #[test]
@@ -345,6 +418,49 @@ mod tests {
         assert!(matches!(f.pop(now, |_| Gate::Open), Pop::WaitUntil(_)));
         assert!(pop_path(&mut f, now + Duration::from_secs(1)).is_none());
         assert_eq!(pop_path(&mut f, t).as_deref(), Some("/1"));
+    }
+
+    #[test]
+    fn a_held_host_waits_for_release_and_others_go_on() {
+        let mut f = Frontier::new(2);
+        let a = f.host_id("a");
+        let b = f.host_id("b");
+        f.hold(a);
+        f.push(a, req("/a1"));
+        f.push(a, req("/a2"));
+        f.push(b, req("/b1"));
+        let now = Instant::now();
+        assert_eq!(pop_path(&mut f, now).as_deref(), Some("/b1"));
+        assert!(
+            matches!(f.pop(now, |_| Gate::Open), Pop::Idle),
+            "held, no wake-up"
+        );
+        assert!(!f.is_empty());
+        let taken: Vec<_> = f
+            .take_host(a)
+            .iter()
+            .map(|r| r.url.path().to_string())
+            .collect();
+        assert_eq!(taken, ["/a1", "/a2"]);
+        assert!(f.is_empty());
+        f.push(a, req("/a2"));
+        f.release(a);
+        assert_eq!(pop_path(&mut f, now).as_deref(), Some("/a2"));
+    }
+
+    #[test]
+    fn own_requests_share_the_per_host_slots() {
+        let mut f = Frontier::new(2);
+        let a = f.host_id("a");
+        assert!(f.try_acquire(a));
+        f.push(a, req("/1"));
+        f.push(a, req("/2"));
+        let now = Instant::now();
+        assert_eq!(pop_path(&mut f, now).as_deref(), Some("/1"));
+        assert!(!f.try_acquire(a), "both slots taken");
+        assert!(matches!(f.pop(now, |_| Gate::Open), Pop::Idle));
+        f.done(a);
+        assert_eq!(pop_path(&mut f, now).as_deref(), Some("/2"));
     }
 
     #[test]

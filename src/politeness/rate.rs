@@ -6,17 +6,39 @@
 //! limiter is keyed by host id in governor's `DashMapStateStore`; keys that went idle are
 //! pruned by [`RateLimits::prune`] (governor never evicts on its own: boinkor-net/governor#171).
 //! Built without governor's `quanta` clock, whose TSC source is not monotonic across cores.
+//!
+//! A robots.txt `Crawl-delay` is a per-host minimum spacing on top of those quotas: a
+//! plain "not before" time per host, checked first and without taking any permit, so a
+//! host with both a delay and a user rate waits for whichever is stricter.
 
 use crate::frontier::{Gate, HostId};
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The crawl's rate limiters.
 #[derive(Debug)]
 pub(crate) struct RateLimits {
     global: Option<DefaultDirectRateLimiter>,
     per_host: Option<DefaultKeyedRateLimiter<HostId>>,
+    /// Hosts with a spacing of their own (Crawl-delay, adaptive throttle).
+    spacing: HashMap<HostId, Spacing>,
+}
+
+/// A host's own minimum gap between request starts: the larger of its robots.txt
+/// `Crawl-delay` and the adaptive throttle's current delay.
+#[derive(Debug, Clone, Copy)]
+struct Spacing {
+    crawl_delay: Duration,
+    adaptive: Duration,
+    next: Instant,
+}
+
+impl Spacing {
+    fn every(&self) -> Duration {
+        self.crawl_delay.max(self.adaptive)
+    }
 }
 
 /// One request every `1/per_second`, no burst: politeness means spacing, not averages.
@@ -34,11 +56,41 @@ impl RateLimits {
             // A global quota may burst a little so several hosts can start at once.
             global: global.map(|r| RateLimiter::direct(quota(r, (r as u32).clamp(1, 16)))),
             per_host: per_host.map(|r| RateLimiter::dashmap(quota(r, 1))),
+            spacing: HashMap::new(),
         }
     }
 
+    /// Spaces requests to `host` at least `every` apart, the next one not before
+    /// `from + every` (a robots.txt `Crawl-delay`, counted from its answer).
+    pub(crate) fn set_spacing(&mut self, host: HostId, every: Duration, from: Instant) {
+        let s = self.spacing.entry(host).or_insert(Spacing {
+            crawl_delay: every,
+            adaptive: Duration::ZERO,
+            next: from,
+        });
+        s.crawl_delay = every;
+        s.next = from + s.every();
+    }
+
+    /// Sets the adaptive throttle's delay for `host`; the host's spacing is the larger of
+    /// it and the host's `Crawl-delay`. Takes effect from the host's next request.
+    pub(crate) fn set_adaptive_delay(&mut self, host: HostId, delay: Duration) {
+        let s = self.spacing.entry(host).or_insert(Spacing {
+            crawl_delay: Duration::ZERO,
+            adaptive: delay,
+            next: Instant::now(),
+        });
+        s.adaptive = delay;
+    }
+
     /// Whether one request to `host` may go now; takes the permit when it may.
-    pub(crate) fn gate(&self, host: HostId) -> Gate {
+    pub(crate) fn gate(&mut self, host: HostId) -> Gate {
+        let spaced = self.spacing.get_mut(&host);
+        if let Some(s) = &spaced
+            && s.next > Instant::now()
+        {
+            return Gate::HostWait(s.next);
+        }
         if let Some(l) = &self.per_host
             && let Err(not_until) = l.check_key(&host)
         {
@@ -50,12 +102,15 @@ impl RateLimits {
             // The host's permit is spent: being a little more polite to it is harmless.
             return Gate::GlobalWait(not_until.earliest_possible());
         }
+        if let Some(s) = spaced {
+            s.next = Instant::now() + s.every();
+        }
         Gate::Open
     }
 
     /// Whether any limit is set (the scheduler skips the calls otherwise).
     pub(crate) fn is_unlimited(&self) -> bool {
-        self.global.is_none() && self.per_host.is_none()
+        self.global.is_none() && self.per_host.is_none() && self.spacing.is_empty()
     }
 
     /// Drops the state of hosts that have been idle long enough to be back at a full bucket.
@@ -80,7 +135,7 @@ mod tests {
 
     #[test]
     fn per_host_spacing_parks_only_that_host() {
-        let r = RateLimits::new(Some(10.0), None);
+        let mut r = RateLimits::new(Some(10.0), None);
         assert_eq!(r.gate(1), Gate::Open);
         match r.gate(1) {
             Gate::HostWait(t) => {
@@ -94,17 +149,100 @@ mod tests {
     }
 
     #[test]
+    fn the_adaptive_delay_and_the_crawl_delay_combine_to_the_larger() {
+        let mut r = RateLimits::new(None, None);
+        r.set_adaptive_delay(1, Duration::from_millis(200));
+        assert_eq!(r.gate(1), Gate::Open, "the first request goes at once");
+        let w = wait_of(r.gate(1));
+        assert!(
+            w > Duration::from_millis(150) && w <= Duration::from_millis(200),
+            "{w:?}"
+        );
+        // A longer Crawl-delay wins over the adaptive delay ...
+        r.set_spacing(1, Duration::from_millis(400), Instant::now());
+        let w = wait_of(r.gate(1));
+        assert!(w > Duration::from_millis(350), "{w:?}");
+        // ... and a longer adaptive delay over the Crawl-delay, from the next request.
+        r.set_spacing(
+            1,
+            Duration::from_millis(50),
+            Instant::now() - Duration::from_secs(1),
+        );
+        r.set_adaptive_delay(1, Duration::from_millis(300));
+        assert_eq!(r.gate(1), Gate::Open);
+        let w = wait_of(r.gate(1));
+        assert!(w > Duration::from_millis(250), "{w:?}");
+        assert_eq!(r.gate(2), Gate::Open, "other hosts are not spaced");
+    }
+
+    #[test]
     fn global_limit_applies_across_hosts() {
-        let r = RateLimits::new(None, Some(1.0));
+        let mut r = RateLimits::new(None, Some(1.0));
         assert_eq!(r.gate(1), Gate::Open);
         assert!(matches!(r.gate(2), Gate::GlobalWait(_)));
         assert!(!r.is_unlimited());
         assert!(RateLimits::new(None, None).is_unlimited());
     }
 
+    fn wait_of(g: Gate) -> Duration {
+        match g {
+            Gate::HostWait(t) => t.saturating_duration_since(Instant::now()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_crawl_delay_spaces_only_its_host_and_takes_no_permit_while_waiting() {
+        let mut r = RateLimits::new(None, None);
+        assert!(r.is_unlimited());
+        let delay = Duration::from_millis(300);
+        r.set_spacing(1, delay, Instant::now());
+        assert!(!r.is_unlimited());
+        let w = wait_of(r.gate(1));
+        assert!(w > Duration::from_millis(250) && w <= delay, "{w:?}");
+        assert_eq!(r.gate(2), Gate::Open);
+        r.set_spacing(1, delay, Instant::now() - delay);
+        assert_eq!(r.gate(1), Gate::Open);
+        let w = wait_of(r.gate(1));
+        assert!(
+            w > Duration::from_millis(250),
+            "spaced from the last request: {w:?}"
+        );
+    }
+
+    /// How long after a first request the next one to `host` may go, asking the gate
+    /// again at each time it names (as the frontier does).
+    fn next_permit_after_first(r: &mut RateLimits, host: HostId) -> Duration {
+        assert_eq!(r.gate(host), Gate::Open);
+        let start = Instant::now();
+        loop {
+            match r.gate(host) {
+                Gate::Open => return start.elapsed(),
+                Gate::HostWait(t) | Gate::GlobalWait(t) => {
+                    std::thread::sleep(t.saturating_duration_since(Instant::now()))
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_stricter_of_crawl_delay_and_user_rate_wins() {
+        let past = Instant::now() - Duration::from_secs(1);
+        // The user's 5/s (200 ms) is stricter than a 50 ms delay.
+        let mut r = RateLimits::new(Some(5.0), None);
+        r.set_spacing(1, Duration::from_millis(50), past);
+        let gap = next_permit_after_first(&mut r, 1);
+        assert!(gap >= Duration::from_millis(190), "{gap:?}");
+        // A 300 ms delay is stricter than the user's 20/s (50 ms).
+        let mut r = RateLimits::new(Some(20.0), None);
+        r.set_spacing(1, Duration::from_millis(300), past);
+        let gap = next_permit_after_first(&mut r, 1);
+        assert!(gap >= Duration::from_millis(290), "{gap:?}");
+    }
+
     #[test]
     fn idle_hosts_are_pruned() {
-        let r = RateLimits::new(Some(1000.0), None);
+        let mut r = RateLimits::new(Some(1000.0), None);
         for h in 0..5 {
             assert_eq!(r.gate(h), Gate::Open);
         }

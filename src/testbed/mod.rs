@@ -44,8 +44,11 @@
 //!
 //! Pure core: `spec` (configuration), `rng` and `perm` (determinism), `graph` (one host's
 //! links), `text`, `page` and `resources` (bodies), `site` (all hosts and routing). Server:
-//! `faults`, `stats`, `server` (the actix-web handler) and `runner` ([`Testbed`]).
+//! `faults`, `stats`, `server` (the actix-web handler) and `runner` ([`Testbed`]);
+//! `sample` renders pages without a server ([`render_pages`], for benchmarks). `demo` holds
+//! the demo crawl's spider and verdict ([`TitleSpider`], [`Coverage`]).
 
+mod demo;
 mod faults;
 mod graph;
 mod page;
@@ -53,6 +56,7 @@ mod perm;
 mod resources;
 mod rng;
 mod runner;
+mod sample;
 mod server;
 mod site;
 mod spec;
@@ -62,7 +66,9 @@ mod text;
 #[cfg(test)]
 mod tests;
 
+pub use demo::{Coverage, TitleSpider};
 pub use runner::{STOP_TIMEOUT, Testbed};
+pub use sample::render_pages;
 pub use spec::{
     DEFAULT_FAULT_REPEATS, DEFAULT_HOSTS, DEFAULT_LINKS_PER_PAGE, DEFAULT_PAGE_BYTES,
     DEFAULT_PAGES, DEFAULT_PORT, DEFAULT_RECORD_LOG, DEFAULT_ROBOTS_TXT, DEFAULT_SEED,

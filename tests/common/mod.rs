@@ -31,6 +31,14 @@
 //! | `/long.html` | links to [`LONG_LINK`] (over 200 characters) and `/depth/20.html` |
 //! | `/encoded/{enc}.html` | compressed with Content-Encoding `enc` (gzip, deflate, br), linking to the next of [`ENCODINGS`] |
 //!
+//! | anything set with [`TestServer::serve`] | that canned [`Reply`] (robots.txt, sitemaps ...) |
+//! | anything else | 404, so `/robots.txt` is missing unless served |
+//!
+//! The crawler asks for `/robots.txt` before anything else on a host (unless told not
+//! to), so the log accessors that tests compare with expected paths ([`TestServer::paths`],
+//! [`TestServer::log`], [`TestServer::hits_full`]) leave it out, after checking that it
+//! came at most once and first; [`TestServer::all_hits`] has every request.
+//!
 //! Nothing here listens on or links to an address outside 127.0.0.0/8: the off-host
 //! targets are `127.0.0.254:9`, where nothing listens, so a request to them fails locally.
 // Each test binary compiles this module and uses only part of it.
@@ -87,6 +95,68 @@ pub const TIMING_TOLERANCE: Duration = Duration::from_millis(15);
 /// The base delay of the retry policy every test uses, so retries cost milliseconds.
 pub const TEST_BASE_DELAY: Duration = Duration::from_millis(50);
 
+/// The path the crawler asks first on every host.
+pub const ROBOTS: &str = "/robots.txt";
+
+/// A canned answer for [`TestServer::serve`].
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// The status of a normal answer.
+    pub status: u16,
+    /// Extra headers, Content-Type included.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+    /// How many first requests get `fail_status` (and an empty body) instead.
+    pub fail_first: u32,
+    /// The status of those failing answers.
+    pub fail_status: u16,
+}
+
+impl Reply {
+    /// A 200 answer with this Content-Type and body.
+    pub fn ok(content_type: &str, body: impl Into<Vec<u8>>) -> Reply {
+        Reply {
+            status: 200,
+            headers: vec![("content-type".into(), content_type.into())],
+            body: body.into(),
+            fail_first: 0,
+            fail_status: 503,
+        }
+    }
+
+    /// A 200 `text/plain` answer (a robots.txt).
+    pub fn text(body: &str) -> Reply {
+        Reply::ok("text/plain; charset=utf-8", body)
+    }
+
+    /// An answer with this status and an empty body.
+    pub fn status(status: u16) -> Reply {
+        Reply {
+            status,
+            ..Reply::ok("text/plain", "")
+        }
+    }
+
+    /// A redirect to `location`.
+    pub fn redirect(status: u16, location: &str) -> Reply {
+        Reply::status(status).header("location", location)
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> Reply {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Answers the first `n` requests with `status` before answering normally.
+    pub fn failing_first(mut self, n: u32, status: u16) -> Reply {
+        self.fail_first = n;
+        self.fail_status = status;
+        self
+    }
+}
+
 /// One logged request.
 #[derive(Debug, Clone)]
 pub struct Hit {
@@ -108,6 +178,7 @@ struct State {
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
     huge_sent: AtomicU64,
+    files: Mutex<HashMap<String, Reply>>,
 }
 
 impl State {
@@ -160,6 +231,12 @@ pub struct TestServer {
 impl TestServer {
     /// Binds `127.0.0.1:0` and starts serving on a thread of its own.
     pub fn start() -> TestServer {
+        Self::start_with(|_| {})
+    }
+
+    /// [`start`](Self::start) with a test file's own routes, registered before the named ones
+    /// (and logged like them).
+    pub fn start_with(extra: fn(&mut web::ServiceConfig)) -> TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().unwrap();
         let state = Arc::new(State {
@@ -191,6 +268,7 @@ impl TestServer {
                                     res
                                 }
                             })
+                            .configure(extra)
                             .configure(routes::routes)
                     })
                     .workers(2)
@@ -238,7 +316,50 @@ impl TestServer {
         self.addr
     }
 
-    /// The request log: arrival time, path (with query) and user agent.
+    /// Answers requests for exactly `path` with `reply` from now on.
+    pub fn serve(&self, path: &str, reply: Reply) {
+        self.state
+            .files
+            .lock()
+            .unwrap()
+            .insert(path.to_string(), reply);
+    }
+
+    /// Every request, `/robots.txt` included, in arrival order.
+    pub fn all_hits(&self) -> Vec<Hit> {
+        self.state.log.lock().unwrap().clone()
+    }
+
+    /// Every requested path, `/robots.txt` included, in arrival order.
+    pub fn all_paths(&self) -> Vec<String> {
+        self.all_hits().into_iter().map(|h| h.path).collect()
+    }
+
+    /// The requests other than `/robots.txt`, after checking that robots.txt, if it was
+    /// asked for, was asked once and before anything else.
+    fn page_hits(&self) -> Vec<Hit> {
+        let hits = self.all_hits();
+        let robots: Vec<usize> = (hits.iter().enumerate())
+            .filter(|(_, h)| h.path == ROBOTS)
+            .map(|(i, _)| i)
+            .collect();
+        let paths = || hits.iter().map(|h| h.path.as_str()).collect::<Vec<_>>();
+        assert!(
+            robots.len() <= 1,
+            "robots.txt asked {} times: {:?}",
+            robots.len(),
+            paths()
+        );
+        assert!(
+            robots.first().is_none_or(|&i| i == 0),
+            "robots.txt asked after other paths: {:?}",
+            paths()
+        );
+        hits.into_iter().filter(|h| h.path != ROBOTS).collect()
+    }
+
+    /// The request log without `/robots.txt` (see the module docs): arrival time, path
+    /// (with query) and user agent.
     pub fn log(&self) -> Vec<(Instant, String, Option<String>)> {
         self.hits_full()
             .into_iter()
@@ -246,9 +367,9 @@ impl TestServer {
             .collect()
     }
 
-    /// The request log with every header.
+    /// The request log without `/robots.txt` (see the module docs), with every header.
     pub fn hits_full(&self) -> Vec<Hit> {
-        self.state.log.lock().unwrap().clone()
+        self.page_hits()
     }
 
     /// How many requests asked for exactly `path` (query included).
@@ -262,15 +383,9 @@ impl TestServer {
             .count()
     }
 
-    /// Every requested path, in arrival order.
+    /// Every requested path but `/robots.txt` (see the module docs), in arrival order.
     pub fn paths(&self) -> Vec<String> {
-        self.state
-            .log
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|h| h.path.clone())
-            .collect()
+        self.page_hits().into_iter().map(|h| h.path).collect()
     }
 
     /// Requests whose path starts with `prefix`, in arrival order.

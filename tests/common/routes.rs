@@ -87,11 +87,25 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
         .route("/linkto", web::get().to(linkto))
         .route("/long.html", web::get().to(long_page))
         .route("/encoded/{file}", web::get().to(encoded_page))
-        .default_service(web::to(|| async {
-            HttpResponse::NotFound()
-                .content_type("text/plain")
-                .body("no such route")
-        }));
+        .default_service(web::to(served));
+}
+
+/// What [`TestServer::serve`] set for this path, or a 404.
+async fn served(req: HttpRequest, st: web::Data<State>) -> HttpResponse {
+    let reply = st.files.lock().unwrap().get(req.path()).cloned();
+    let Some(reply) = reply else {
+        return HttpResponse::NotFound()
+            .content_type("text/plain")
+            .body("no such route");
+    };
+    if st.count(format!("served:{}", req.path())) < reply.fail_first {
+        return HttpResponse::build(StatusCode::from_u16(reply.fail_status).unwrap()).finish();
+    }
+    let mut res = HttpResponse::build(StatusCode::from_u16(reply.status).unwrap());
+    for (k, v) in &reply.headers {
+        res.insert_header((k.as_str(), v.as_str()));
+    }
+    res.body(reply.body)
 }
 
 fn html(title: &str, body: &str) -> HttpResponse {

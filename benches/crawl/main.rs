@@ -1,0 +1,277 @@
+//! The whole-crawl benchmark: crawls the testbed at several sizes and reports pages/s, MB/s,
+//! CPU per page, peak RSS, coverage and duplicates, with pages/s and RSS over time.
+//!
+//! Run with `cargo bench --bench crawl -- --pages 10000,100000,1000000 [--reps 2]`.
+//! Other flags: `--concurrency 64`, `--workers N` (crawler threads; default one per CPU),
+//! `--server-workers 1`, `--timeout 600` (seconds per run), `--sample-ms 100`,
+//! `--out DIR` (default `target/trawler-bench`).
+//!
+//! For every run the binary re-executes itself twice: a testbed server process and a
+//! crawler process (see `roles`), so the crawler's CPU and RSS are its own and each run
+//! starts from a fresh heap. The server's CPU is read from `/proc` too and shown apart.
+//! Everything is bounded: a run past `--timeout` is stopped by the crawler itself, and the
+//! driver kills a child that still has not answered 60 s later. Only 127.0.0.1 is used.
+
+mod procfs;
+mod report;
+mod roles;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::Duration;
+
+use roles::{CrawlArgs, CrawlResult, ServerReady, ServerStats};
+
+/// Extra time the driver grants a child beyond its own timeout before killing it.
+const GRACE: Duration = Duration::from_secs(60);
+
+/// One measured crawl, as the report shows it.
+#[derive(Debug, Clone)]
+pub(crate) struct Run {
+    pub(crate) pages: u32,
+    pub(crate) rep: u32,
+    pub(crate) load_before: f64,
+    pub(crate) reachable: u64,
+    pub(crate) crawl: CrawlResult,
+    pub(crate) server: ServerStats,
+    pub(crate) server_cpu_s: f64,
+    pub(crate) server_peak_rss_kb: u64,
+}
+
+/// The driver's settings.
+#[derive(Debug, Clone)]
+pub(crate) struct Options {
+    pub(crate) sizes: Vec<u32>,
+    pub(crate) reps: u32,
+    pub(crate) concurrency: usize,
+    pub(crate) workers: usize,
+    pub(crate) server_workers: usize,
+    pub(crate) timeout: Duration,
+    pub(crate) sample_every: Duration,
+    pub(crate) out: PathBuf,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .map(String::as_str)
+    };
+    let outcome = match flag("--role") {
+        Some("server") => number(flag("--pages"), 1_000)
+            .and_then(|pages| roles::serve(pages, number(flag("--server-workers"), 1)?)),
+        Some("crawl") => crawl_args(&flag).and_then(|a| roles::crawl(&a)),
+        Some(other) => Err(format!("unknown role {other}")),
+        None => options(&args, &flag).and_then(|o| drive(&o)),
+    };
+    if let Err(msg) = outcome {
+        eprintln!("crawl bench: {msg}");
+        std::process::exit(1);
+    }
+}
+
+fn number<T: std::str::FromStr>(value: Option<&str>, default: T) -> Result<T, String> {
+    value.map_or(Ok(default), |v| {
+        v.parse().map_err(|_| format!("not a number: {v}"))
+    })
+}
+
+fn options<'a>(
+    args: &[String],
+    flag: &impl Fn(&str) -> Option<&'a str>,
+) -> Result<Options, String> {
+    const KNOWN: [&str; 8] = [
+        "--pages",
+        "--reps",
+        "--concurrency",
+        "--workers",
+        "--server-workers",
+        "--timeout",
+        "--sample-ms",
+        "--out",
+    ];
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        // `cargo bench` appends `--bench` to every bench target's arguments.
+        if a == "--bench" {
+            continue;
+        }
+        if !KNOWN.contains(&a.as_str()) {
+            return Err(format!(
+                "unknown argument {a} (known: {})",
+                KNOWN.join(", ")
+            ));
+        }
+        it.next();
+    }
+    let sizes = flag("--pages")
+        .unwrap_or("10000,100000")
+        .split(',')
+        .map(|s| number(Some(s.trim()), 0u32))
+        .collect::<Result<Vec<_>, _>>()?;
+    if sizes.contains(&0) {
+        return Err("--pages needs whole numbers above 0".into());
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"),
+        PathBuf::from,
+    );
+    Ok(Options {
+        sizes,
+        reps: number(flag("--reps"), 1u32)?.max(1),
+        concurrency: number(flag("--concurrency"), 64)?,
+        workers: number(flag("--workers"), 0)?,
+        server_workers: number(flag("--server-workers"), 1)?,
+        timeout: Duration::from_secs(number(flag("--timeout"), 600)?),
+        sample_every: Duration::from_millis(number(flag("--sample-ms"), 100u64)?.max(10)),
+        out: flag("--out").map_or_else(|| target.join("trawler-bench"), PathBuf::from),
+    })
+}
+
+fn crawl_args<'a>(flag: &impl Fn(&str) -> Option<&'a str>) -> Result<CrawlArgs, String> {
+    Ok(CrawlArgs {
+        url: flag("--url").ok_or("--url is required")?.to_owned(),
+        concurrency: number(flag("--concurrency"), 64)?,
+        workers: number(flag("--workers"), 0)?,
+        timeout: Duration::from_secs(number(flag("--timeout"), 600)?),
+        sample_every: Duration::from_millis(number(flag("--sample-ms"), 100)?),
+    })
+}
+
+fn drive(o: &Options) -> Result<(), String> {
+    std::fs::create_dir_all(&o.out).map_err(|e| format!("{}: {e}", o.out.display()))?;
+    let mut runs = Vec::new();
+    for &pages in &o.sizes {
+        for rep in 1..=o.reps {
+            let run = run_once(o, pages, rep)?;
+            eprintln!("{}", report::one_line(&run));
+            runs.push(run);
+        }
+    }
+    let written = report::write(o, &runs).map_err(|e| format!("writing the report: {e}"))?;
+    println!(
+        "{}",
+        std::fs::read_to_string(&written.markdown).unwrap_or_default()
+    );
+    println!("report: {}", written.markdown.display());
+    for svg in &written.plots {
+        println!("plot:   {}", svg.display());
+    }
+    Ok(())
+}
+
+/// A child process and the lines it prints, read on a thread so waits can time out.
+struct Proc {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+}
+
+impl Proc {
+    fn spawn(args: &[String]) -> Result<Proc, String> {
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let mut child = Command::new(exe)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start a child: {e}"))?;
+        let stdout = child.stdout.take().ok_or("no child stdout")?;
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stdin = child.stdin.take();
+        Ok(Proc {
+            child,
+            stdin,
+            lines,
+        })
+    }
+
+    fn read<T: serde::de::DeserializeOwned>(
+        &mut self,
+        wait: Duration,
+        what: &str,
+    ) -> Result<T, String> {
+        let line = self.lines.recv_timeout(wait).map_err(|_| {
+            let _ = self.child.kill();
+            format!("the {what} process gave no answer within {wait:?}")
+        })?;
+        serde_json::from_str(&line).map_err(|e| format!("bad line from the {what}: {e}: {line}"))
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        // End of input is the server's signal to stop; it does so within a few seconds.
+        drop(self.stdin.take());
+        for _ in 0..100 {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn run_once(o: &Options, pages: u32, rep: u32) -> Result<Run, String> {
+    let mut server = Proc::spawn(&[
+        "--role".into(),
+        "server".into(),
+        "--pages".into(),
+        pages.to_string(),
+        "--server-workers".into(),
+        o.server_workers.to_string(),
+    ])?;
+    let ready: ServerReady = server.read(Duration::from_secs(120), "server")?;
+    let server_pid = Some(server.child.id());
+    let load_before = procfs::load_average().unwrap_or(f64::NAN);
+    let server_cpu_before = procfs::cpu_seconds(server_pid).unwrap_or_default();
+
+    let mut crawler = Proc::spawn(&[
+        "--role".into(),
+        "crawl".into(),
+        "--url".into(),
+        ready.url.clone(),
+        "--concurrency".into(),
+        o.concurrency.to_string(),
+        "--workers".into(),
+        o.workers.to_string(),
+        "--timeout".into(),
+        o.timeout.as_secs().to_string(),
+        "--sample-ms".into(),
+        o.sample_every.as_millis().to_string(),
+    ])?;
+    let crawl: CrawlResult = crawler.read(o.timeout + GRACE, "crawler")?;
+    drop(crawler);
+
+    let server_cpu_after = procfs::cpu_seconds(server_pid).unwrap_or_default();
+    let server_peak_rss_kb = procfs::status_kb(server_pid, "VmHWM").unwrap_or(0);
+    let stdin = server.stdin.as_mut().ok_or("server stdin closed")?;
+    writeln!(stdin, "stats")
+        .and_then(|()| stdin.flush())
+        .map_err(|e| e.to_string())?;
+    let stats: ServerStats = server.read(Duration::from_secs(60), "server")?;
+    Ok(Run {
+        pages,
+        rep,
+        load_before,
+        reachable: ready.reachable,
+        crawl,
+        server: stats,
+        server_cpu_s: (server_cpu_after.0 + server_cpu_after.1)
+            - (server_cpu_before.0 + server_cpu_before.1),
+        server_peak_rss_kb,
+    })
+}

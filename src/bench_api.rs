@@ -1,0 +1,82 @@
+//! Narrow access to crate-private cores, for the benchmarks in `benches/` only.
+//!
+//! The frontier and the seen-set are internal: their shape changes with the engine and no
+//! plugin should depend on it. Benchmarks still need to time them in isolation, so this
+//! module wraps the few operations the crawl itself performs, one call per operation, and
+//! nothing more. It is `#[doc(hidden)]` and outside any stability promise.
+
+use std::time::Instant;
+
+use crate::frontier::{self, Gate, Pop};
+use crate::request::Request;
+
+/// The per-host frontier, with every host always open (no rate limits, no parking).
+#[derive(Debug)]
+pub struct Frontier(frontier::Frontier);
+
+impl Frontier {
+    /// An empty frontier allowing `per_host_limit` requests in flight per host.
+    #[must_use]
+    pub fn new(per_host_limit: usize) -> Self {
+        Self(frontier::Frontier::new(per_host_limit))
+    }
+
+    /// The id of the host with this key (`scheme://host:port`), made on first use.
+    pub fn host_id(&mut self, key: &str) -> u32 {
+        self.0.host_id(key)
+    }
+
+    /// Queues `request` for `host`.
+    pub fn push(&mut self, host: u32, request: Request) {
+        self.0.push(host, request);
+    }
+
+    /// The next request that may go now, as the supervisor asks for it; `None` when every
+    /// host with work is at its in-flight limit (or nothing is queued).
+    pub fn pop(&mut self, now: Instant) -> Option<(Request, u32)> {
+        match self.0.pop(now, |_| Gate::Open) {
+            Pop::Ready(request, host) => Some((request, host)),
+            Pop::WaitUntil(_) | Pop::Idle => None,
+        }
+    }
+
+    /// A request of `host` taken by [`pop`](Self::pop) has finished.
+    pub fn done(&mut self, host: u32) {
+        self.0.done(host);
+    }
+
+    /// Requests queued.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether nothing is queued.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The crawl's seen-set of 64-bit URL fingerprints ([`crate::canon::fingerprint`]).
+#[derive(Debug, Default)]
+pub struct SeenSet(frontier::seen::SeenSet);
+
+impl SeenSet {
+    /// Records `fingerprint`; true if it was not there before.
+    pub fn insert(&self, fingerprint: u64) -> bool {
+        self.0.insert(fingerprint)
+    }
+
+    /// How many fingerprints it holds.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether it is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.len() == 0
+    }
+}

@@ -1,0 +1,229 @@
+//! The command line's shape: every subcommand, flag and default, as clap derive types.
+//!
+//! Only parsing lives here; turning flags into a crawl configuration is `settings`, so the
+//! help text and the mapping can each be read on their own. Values the library validates
+//! (URLs, regexes, zero concurrency) are passed through as given and checked once, by
+//! `CrawlConfigBuilder::build`, so the CLI and the library report the same errors.
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use std::time::Duration;
+
+/// An actor-based web crawler: crawls sites and writes one record per URL it meets.
+#[derive(Debug, Parser)]
+#[command(
+    name = "trawler",
+    version,
+    after_help = "Exit status: 0 done; 1 broken URLs (with --fail-on-errors) or a runtime \
+                  error; 2 bad usage; 130 interrupted by Ctrl-C.\n\
+                  Logs go to stderr; RUST_LOG (e.g. RUST_LOG=trawler=debug) overrides -v/-q."
+)]
+pub(crate) struct Cli {
+    /// More log output: -v failures, -vv every URL, -vvv everything.
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub(crate) verbose: u8,
+    /// Less output: -q no progress and no summary, -qq not even errors (wins over -v).
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub(crate) quiet: u8,
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process: its size does not matter
+pub(crate) enum Command {
+    /// Crawl from one or more URLs, writing one record per URL (fetched, failed or skipped).
+    Crawl(CrawlArgs),
+    /// Serve trawler's synthetic site on 127.0.0.1 and crawl it: offline, checked by the server.
+    Demo(DemoArgs),
+}
+
+/// `trawler crawl`.
+#[derive(Debug, Args)]
+pub(crate) struct CrawlArgs {
+    /// Start URLs (http or https); only their hosts are crawled unless --allow-host says more.
+    #[arg(value_name = "URL")]
+    pub(crate) urls: Vec<String>,
+    /// A start URL, like a positional URL (may be repeated).
+    #[arg(long, value_name = "URL")]
+    pub(crate) start: Vec<String>,
+    /// Deepest link distance to fetch (the start URLs are depth 0). Default: no limit.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_depth: Option<u32>,
+    /// Stop fetching after N URLs (the rest are recorded as skipped). Default: no limit.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_pages: Option<u64>,
+    /// Requests in flight over all hosts [default: 64].
+    #[arg(short = 'c', long, value_name = "N")]
+    pub(crate) concurrency: Option<usize>,
+    /// Requests in flight per host [default: --concurrency when given, else 8].
+    #[arg(long, value_name = "N")]
+    pub(crate) per_host_concurrency: Option<usize>,
+    /// Fetch/parse worker threads [default: one per CPU].
+    #[arg(long, value_name = "N")]
+    pub(crate) workers: Option<usize>,
+    /// Most requests per second to each host. Default: no limit.
+    #[arg(long, value_name = "REQ_PER_S")]
+    pub(crate) rate: Option<f64>,
+    /// Whole-request timeout in seconds, body included [default: 30].
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub(crate) timeout: Option<Duration>,
+    /// Retries after a failed attempt (network errors, 408, 429, 5xx) [default: 2].
+    #[arg(long, value_name = "N")]
+    pub(crate) retries: Option<u32>,
+    /// Also crawl this host and its subdomains, any port (`host:port` for one port; `*` for
+    /// every host). May be repeated.
+    #[arg(long, value_name = "HOST")]
+    pub(crate) allow_host: Vec<String>,
+    /// Fetch only URLs matching this regex (any of them, when repeated).
+    #[arg(long, value_name = "REGEX")]
+    pub(crate) include: Vec<String>,
+    /// Skip URLs matching this regex. May be repeated.
+    #[arg(long, value_name = "REGEX")]
+    pub(crate) exclude: Vec<String>,
+    /// The User-Agent header [default: trawler/VERSION].
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) user_agent: Option<String>,
+    /// Ignore robots.txt (obeyed by default).
+    #[arg(long)]
+    pub(crate) no_robots: bool,
+    /// Stop reading a body after this many bytes (K, M, G suffixes) [default: 10M].
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    pub(crate) max_body: Option<usize>,
+    /// Exit with status 1 if any URL is broken: failed, or answered 400 or above.
+    #[arg(long)]
+    pub(crate) fail_on_errors: bool,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+/// `trawler demo`.
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// Pages of the synthetic site.
+    #[arg(long, value_name = "N", default_value_t = 2_000)]
+    pub(crate) pages: u32,
+    /// Requests in flight (all to the one demo host).
+    #[arg(short = 'c', long, value_name = "N", default_value_t = 64)]
+    pub(crate) concurrency: usize,
+    /// Fetch/parse worker threads [default: one per CPU].
+    #[arg(long, value_name = "N")]
+    pub(crate) workers: Option<usize>,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+/// Where records go and how progress is shown; shared by `crawl` and `demo`.
+#[derive(Debug, Args)]
+pub(crate) struct OutputArgs {
+    /// Write records to FILE, `-` for stdout [crawl default: stdout; demo default: none].
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) out: Option<String>,
+    /// Same as `--out FILE --format jsonl`.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["out", "format"])]
+    pub(crate) urls_out: Option<String>,
+    /// Record format.
+    #[arg(long, value_enum, default_value_t = Format::Jsonl)]
+    pub(crate) format: Format,
+    /// Seconds between two progress lines when stderr is not a terminal.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs, default_value = "5")]
+    pub(crate) progress_interval: Duration,
+}
+
+impl OutputArgs {
+    /// The output path (`-` is stdout) and format, if any output was asked for.
+    pub(crate) fn target(&self) -> Option<(&str, Format)> {
+        match (&self.urls_out, &self.out) {
+            (Some(path), _) => Some((path, Format::Jsonl)),
+            (None, Some(path)) => Some((path, self.format)),
+            (None, None) => None,
+        }
+    }
+}
+
+/// How each record is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// One JSON object per line.
+    Jsonl,
+    /// Comma-separated values with a header row.
+    Csv,
+}
+
+/// A positive, finite number of seconds (fractions allowed).
+fn parse_secs(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if secs.is_nan() || secs <= 0.0 {
+        return Err(format!("{s:?}: must be more than 0 seconds"));
+    }
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("{s:?}: too many seconds"))
+}
+
+/// A byte count with an optional K, M or G suffix (powers of 1024).
+fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let (digits, unit) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&t[..i], c.to_ascii_uppercase()),
+        _ => (t, 'B'),
+    };
+    let shift = match unit {
+        'B' => 0,
+        'K' => 10,
+        'M' => 20,
+        'G' => 30,
+        _ => return Err(format!("{s:?}: the unit must be K, M or G")),
+    };
+    let n: usize = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a byte count"))?;
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("{s:?}: too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_seconds_parse_or_say_why_not() {
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert_eq!(parse_size("64k"), Ok(64 << 10));
+        assert_eq!(parse_size("10M"), Ok(10 << 20));
+        assert!(parse_size("10X").is_err());
+        assert!(parse_size("M").is_err());
+        assert!(parse_size("-1").is_err());
+        assert_eq!(parse_secs("1.5"), Ok(Duration::from_millis(1500)));
+        assert!(parse_secs("0").is_err());
+        assert!(parse_secs("NaN").is_err());
+        assert!(parse_secs("1e30").is_err());
+    }
+
+    #[test]
+    fn urls_out_means_jsonl_and_excludes_out() {
+        let cli = Cli::try_parse_from([
+            "trawler",
+            "crawl",
+            "--start",
+            "http://a.test/",
+            "--urls-out",
+            "u.jsonl",
+        ])
+        .unwrap();
+        let Command::Crawl(a) = cli.command else {
+            panic!("not crawl")
+        };
+        assert_eq!(a.start, ["http://a.test/"]);
+        assert_eq!(a.output.target(), Some(("u.jsonl", Format::Jsonl)));
+        assert!(
+            Cli::try_parse_from(["trawler", "crawl", "--urls-out", "a", "--out", "b"]).is_err()
+        );
+        assert!(
+            Cli::try_parse_from(["trawler", "crawl", "--urls-out", "a", "--format", "csv"])
+                .is_err()
+        );
+    }
+}

@@ -1,0 +1,125 @@
+//! Runs one crawl the command-line way, for both `crawl` and `demo`: records streamed to
+//! the writer as URLs end, live progress, Ctrl-C, and the summary table at the end.
+//!
+//! Nothing is collected: each outcome is written, counted and dropped in the library's
+//! `on_outcome` callback, so a crawl of millions of URLs runs in flat memory. A write
+//! error (a full disk, a closed pipe) stops the crawl: records that cannot be kept are
+//! not worth fetching. A closed pipe is no error, though: `| head` got what it wanted.
+
+use crate::CliError;
+use crate::output::RecordWriter;
+use crate::progress::{Display, Reporter};
+use crate::{interrupt, summary};
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use trawler::prelude::*;
+
+/// How much the user wants to see.
+#[derive(Debug, Clone)]
+pub(crate) struct Ui {
+    /// The progress display.
+    pub(crate) display: Display,
+    /// Whether to print the summary table (not with `-q`).
+    pub(crate) summary: bool,
+    /// Whether to print error messages (not with `-qq`).
+    pub(crate) errors: bool,
+}
+
+/// What a finished (or interrupted) crawl leaves for the exit status.
+#[derive(Debug)]
+pub(crate) struct Finished {
+    /// The library's report.
+    pub(crate) report: CrawlReport,
+    /// URLs that failed or answered 400 and above.
+    pub(crate) broken: u64,
+    /// Whether Ctrl-C ended it.
+    pub(crate) interrupted: bool,
+}
+
+/// Per-outcome bookkeeping, called on the crawl's supervisor thread.
+struct Recorder {
+    writer: Option<RecordWriter>,
+    write_error: Option<io::Error>,
+    failed_starts: Vec<String>,
+    broken: Arc<AtomicU64>,
+    stop: StopHandle,
+}
+
+impl Recorder {
+    fn record(&mut self, o: &Outcome) {
+        if o.is_broken() {
+            self.broken.fetch_add(1, Ordering::Relaxed);
+            let what = match (&o.kind, o.status) {
+                (OutcomeKind::Failed(e), _) => e.to_string(),
+                (_, Some(s)) => format!("status {s}"),
+                _ => String::new(),
+            };
+            let from = o.referrer.as_deref().map(|r| format!(", linked from {r}"));
+            tracing::info!(url = %o.url, "broken: {what}{}", from.unwrap_or_default());
+            if let (0, OutcomeKind::Failed(e)) = (o.depth, &o.kind) {
+                self.failed_starts
+                    .push(format!("cannot fetch start URL {}: {e}", o.url));
+            }
+        } else {
+            tracing::debug!(url = %o.url, status = ?o.status, reason = ?o.skip_reason(), "done");
+        }
+        if let (Some(w), None) = (&mut self.writer, &self.write_error)
+            && let Err(e) = w.write(o)
+        {
+            self.write_error = Some(e);
+            self.stop.stop();
+        }
+    }
+}
+
+/// Runs `crawler`, writing records to `writer`, and prints what the user should know.
+pub(crate) fn run<S: Spider>(
+    crawler: Crawler<S>,
+    writer: Option<RecordWriter>,
+    ui: &Ui,
+) -> Result<Finished, CliError> {
+    let stop = crawler.stop_handle();
+    let broken = Arc::new(AtomicU64::new(0));
+    let recorder = Arc::new(Mutex::new(Recorder {
+        writer,
+        write_error: None,
+        failed_starts: Vec::new(),
+        broken: Arc::clone(&broken),
+        stop: stop.clone(),
+    }));
+    let interrupts = interrupt::install(stop);
+    let reporter = Reporter::start(crawler.progress(), Arc::clone(&broken), ui.display.clone());
+    let sink = Arc::clone(&recorder);
+    let report = crawler
+        .on_outcome(move |o| {
+            sink.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .record(o)
+        })
+        .run();
+    reporter.finish();
+    let report = report?;
+    let mut rec = recorder.lock().unwrap_or_else(PoisonError::into_inner);
+    let flushed = rec.writer.as_mut().map_or(Ok(()), RecordWriter::flush);
+    // A closed pipe (`trawler crawl URL | head`) means the reader has all it wants.
+    if let Some(e) = rec.write_error.take().or(flushed.err())
+        && e.kind() != io::ErrorKind::BrokenPipe
+    {
+        return Err(CliError::Write(e));
+    }
+    if ui.errors {
+        for message in &rec.failed_starts {
+            eprintln!("trawler: {message}");
+        }
+    }
+    let broken = broken.load(Ordering::Relaxed);
+    if ui.summary {
+        eprint!("{}", summary::table(&report, broken));
+    }
+    Ok(Finished {
+        report,
+        broken,
+        interrupted: interrupts.happened(),
+    })
+}

@@ -1,0 +1,378 @@
+//! Tests of the link extractor and the resolver, kept beside them but out of their file.
+
+use super::*;
+use encoding_rs::UTF_8;
+
+const PAGE: &str = "http://shop.example/catalogue/index.html";
+const FIXTURE: &str = include_str!("../../tests/fixtures/links.html");
+
+fn links(html: &str) -> RawLinks {
+    extract_links(html.as_bytes(), encoding_rs::UTF_8)
+}
+
+fn hrefs(html: &str) -> Vec<String> {
+    links(html).hrefs
+}
+
+fn resolved(html: &str) -> Vec<String> {
+    let page = Url::parse(PAGE).unwrap();
+    resolve_links(&page, &links(html))
+        .into_iter()
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn selectors_can_live_in_statics() {
+    fn shared<T: Send + Sync>(_: &T) {}
+    shared(&*LINKS);
+    shared(&*DOM_LINKS);
+}
+
+#[test]
+fn extracts_a_and_area_in_order() {
+    let html = r#"<p><a href="/1">x</a><map><area href="/2"></map><a>no</a><a href="/3"></p>"#;
+    assert_eq!(hrefs(html), ["/1", "/2", "/3"]);
+    assert_eq!(
+        hrefs(r#"<A HREF="/UP">x</A><AREA Href=/area>"#),
+        ["/UP", "/area"]
+    );
+    assert_eq!(
+        hrefs(r#"<link href="/css"><img src="/i"><iframe src="/f">"#),
+        [""; 0]
+    );
+}
+
+#[test]
+fn ignores_raw_text_and_comments() {
+    let html = r#"<title><a href="/t">x</a></title>
+        <script>var s="<a href='/trap'>";</script>
+        <style>/* <a href="/s"> */</style>
+        <textarea><a href="/ta"></textarea>
+        <!-- <a href="/c"> -->
+        <xmp><a href="/xmp"></xmp>
+        <a href="/real">real</a>"#;
+    assert_eq!(hrefs(html), ["/real"]);
+    let dom = extract_links_dom(&scraper::Html::parse_document(html));
+    assert_eq!(dom.hrefs, ["/real"]);
+}
+
+#[test]
+fn first_base_with_href_wins() {
+    let html = r#"<base target="_blank"><base href="/sub/"><base href="/other/"><a href="x">"#;
+    assert_eq!(links(html).base.as_deref(), Some("/sub/"));
+    assert_eq!(resolved(html), ["http://shop.example/sub/x"]);
+    assert_eq!(links("<base target=_top><a href=x>").base, None);
+}
+
+#[test]
+fn decodes_entities_in_attributes() {
+    let html = r#"<a href="/q?a=1&amp;b=2"><a href='/q?x=&#49;&#x32;&copy=3&lt;'>"#;
+    assert_eq!(hrefs(html), ["/q?a=1&b=2", "/q?x=12&copy=3<"]);
+    assert_eq!(resolved(html)[0], "http://shop.example/q?a=1&b=2");
+}
+
+#[test]
+fn hrefs_with_whitespace_resolve() {
+    let html = "<a href=\"\n\t  /spaced/path \n\">x</a><a href=' rel '>";
+    assert_eq!(
+        resolved(html),
+        [
+            "http://shop.example/spaced/path",
+            "http://shop.example/catalogue/rel"
+        ]
+    );
+}
+
+#[test]
+fn never_panics_on_malformed_input() {
+    let inputs: [&[u8]; 9] = [
+        b"",
+        b"<",
+        b"<a href=\"",
+        b"<a href='/x' <a href=\"/y\"",
+        b"<html><body><div><a href=/ok><p><table><a href=/t></td></tr>",
+        b"\xff\xfe\x00<a\x00 href=\"/\xc3\x28\">\x80\x81",
+        b"<!--",
+        b"<script>",
+        b"<svg><math><a href=/m></svg></math><select><xmp><script></select>",
+    ];
+    for input in inputs {
+        let _ = extract_links(input, encoding_rs::UTF_8);
+        let _ = extract_links(input, encoding_rs::WINDOWS_1252);
+        let _ = extract_links(input, encoding_rs::UTF_16LE);
+    }
+    assert_eq!(links("").hrefs.len(), 0);
+    let mut rng = fastrand::Rng::with_seed(7);
+    let alphabet = b"<>/=\"' &#;abhrefAHREF-!\n\xc3\xa9\xff";
+    for _ in 0..2_000 {
+        let len = rng.usize(0..200);
+        let bytes: Vec<u8> = (0..len)
+            .map(|_| alphabet[rng.usize(..alphabet.len())])
+            .collect();
+        let raw = extract_links(&bytes, encoding_rs::UTF_8);
+        let _ = resolve_links(&Url::parse(PAGE).unwrap(), &raw);
+    }
+}
+
+#[test]
+fn unclosed_tags_still_yield_links() {
+    let html = "<div><p><a href=/one>one<p><a href=/two>two</div><p>more<li><a href=/three";
+    assert_eq!(hrefs(html), ["/one", "/two"]);
+    // The DOM clones the unclosed /two anchor into the next paragraph.
+    let dom = extract_links_dom(&scraper::Html::parse_document(html));
+    assert_eq!(dom.hrefs, ["/one", "/two", "/two"]);
+}
+
+#[test]
+fn memory_limit_keeps_links_found_so_far() {
+    let mut html = String::from(r#"<a href="/before">"#);
+    html.push_str(&"<div>".repeat(50_000));
+    html.push_str(r#"<a href="/after">"#);
+    let full = extract_streaming(
+        html.as_bytes(),
+        AsciiCompatibleEncoding::utf_8(),
+        usize::MAX,
+    );
+    assert_eq!(full.hrefs, ["/before", "/after"]);
+    let cut = extract_streaming(html.as_bytes(), AsciiCompatibleEncoding::utf_8(), 4_096);
+    assert_eq!(cut.hrefs, ["/before"]);
+}
+
+fn resolved_in(html: &[u8], encoding: &'static Encoding) -> Vec<String> {
+    let raw = extract_links(html, encoding);
+    Resolver::new(&Url::parse(PAGE).unwrap(), raw.base.as_deref(), encoding)
+        .resolve_all(&raw)
+        .into_iter()
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn latin1_page_path_in_utf8_query_in_latin1() {
+    let page = b"<a href=\"/caf\xe9/men\xfc?q=\xe9\">caf\xe9</a>";
+    let raw = extract_links(page, encoding_rs::WINDOWS_1252);
+    assert_eq!(raw.hrefs, ["/caf\u{e9}/men\u{fc}?q=\u{e9}"]);
+    assert_eq!(
+        resolved_in(page, encoding_rs::WINDOWS_1252),
+        ["http://shop.example/caf%C3%A9/men%C3%BC?q=%E9"]
+    );
+    // The UTF-8 shorthand encodes the query in UTF-8.
+    let url = &resolve_links(&Url::parse(PAGE).unwrap(), &raw)[0];
+    assert_eq!(url.query(), Some("q=%C3%A9"));
+}
+
+#[test]
+fn shift_jis_page_path_in_utf8_query_in_shift_jis() {
+    // 日本 in the path and in the query, plus an ASCII-range trail byte (ソ is 0x83 0x5C).
+    let (html, _, _) = encoding_rs::SHIFT_JIS.encode(
+        "<a href=\"/\u{65e5}\u{672c}/\u{30bd}?q=\u{65e5}\u{672c}&x=\u{30bd}\">\u{65e5}</a>",
+    );
+    let raw = extract_links(&html, encoding_rs::SHIFT_JIS);
+    assert_eq!(
+        raw.hrefs,
+        ["/\u{65e5}\u{672c}/\u{30bd}?q=\u{65e5}\u{672c}&x=\u{30bd}"]
+    );
+    assert_eq!(
+        resolved_in(&html, encoding_rs::SHIFT_JIS),
+        // `{` and `\` are trail bytes here, and outside the URL spec's query percent-encode set.
+        ["http://shop.example/%E6%97%A5%E6%9C%AC/%E3%82%BD?q=%93%FA%96{&x=%83\\"]
+    );
+}
+
+#[test]
+fn unmappable_query_characters_become_escaped_references() {
+    // あ has no windows-1252 form: browsers send it as `&#12354;`, percent-encoded whole.
+    let page = b"<a href=\"/p?q=&#12354;&r=1\">";
+    assert_eq!(
+        resolved_in(page, encoding_rs::WINDOWS_1252),
+        ["http://shop.example/p?q=%26%2312354%3B&r=1"]
+    );
+    assert_eq!(
+        resolved_in(page, UTF_8),
+        ["http://shop.example/p?q=%E3%81%82&r=1"]
+    );
+    // In the path a character is always UTF-8, whatever the page's encoding.
+    assert_eq!(
+        resolved_in(b"<a href=/&#12354;>", encoding_rs::WINDOWS_1252),
+        ["http://shop.example/%E3%81%82"]
+    );
+}
+
+#[test]
+fn base_href_query_uses_the_document_encoding() {
+    let page = b"<base href=\"/b/?q=\xe9\"><a href=\"\"><a href=x>";
+    assert_eq!(
+        resolved_in(page, encoding_rs::WINDOWS_1252),
+        ["http://shop.example/b/?q=%E9", "http://shop.example/b/x"]
+    );
+}
+
+#[test]
+fn values_that_look_like_byte_order_marks_stay_text() {
+    // `ÿþ` in windows-1252 and U+FEFF in UTF-8 are plain characters inside an attribute.
+    let raw = extract_links(b"<a href=\"\xff\xfe/x\">", encoding_rs::WINDOWS_1252);
+    assert_eq!(raw.hrefs, ["\u{ff}\u{fe}/x"]);
+    let raw = extract_links("<a href=\"\u{feff}/y\">".as_bytes(), UTF_8);
+    assert_eq!(raw.hrefs, ["\u{feff}/y"]);
+    // Invalid UTF-8 decodes to U+FFFD, as in a browser.
+    let raw = extract_links(b"<a href=\"/\xff\xfe\">", UTF_8);
+    assert_eq!(raw.hrefs, ["/\u{fffd}\u{fffd}"]);
+}
+
+#[test]
+fn attribute_forms_and_duplicates() {
+    let html = "<a HREF=/upper><a data-href=/no href=/yes><a href><a href=/first href=/second>\
+                <a\nhref\n=\n'/spaced'>";
+    assert_eq!(hrefs(html), ["/upper", "/yes", "", "/first", "/spaced"]);
+}
+
+#[test]
+fn deep_nesting_streams_in_linear_time() {
+    for (name, html) in [
+        (
+            "open divs",
+            format!("<a href=/before>{}<a href=/after>", "<div>".repeat(100_000)),
+        ),
+        (
+            "unmatched closes",
+            format!(
+                "<a href=/before>{}{}<a href=/after>",
+                "<div>".repeat(100_000),
+                "</span>".repeat(100_000)
+            ),
+        ),
+        (
+            "formatting",
+            format!(
+                "<a href=/before>{}<a href=/after>",
+                "<b><i>".repeat(100_000)
+            ),
+        ),
+        (
+            "tables",
+            format!(
+                "<a href=/before>{}<a href=/after>",
+                "<table><tr><td>".repeat(30_000)
+            ),
+        ),
+    ] {
+        let started = std::time::Instant::now();
+        let raw = extract_links(html.as_bytes(), UTF_8);
+        assert_eq!(
+            raw.hrefs.first().map(String::as_str),
+            Some("/before"),
+            "{name}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{name}: {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+#[test]
+fn utf16_page_is_decoded_first() {
+    let text = "<a href=\"/utf16\">x</a><base href=\"/b/\">";
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let raw = extract_links(&bytes, encoding_rs::UTF_16LE);
+    assert_eq!(
+        raw,
+        RawLinks {
+            base: Some("/b/".into()),
+            hrefs: vec!["/utf16".into()]
+        }
+    );
+}
+
+#[test]
+fn resolution_rules() {
+    let page = Url::parse(PAGE).unwrap();
+    let raw = RawLinks {
+        base: None,
+        hrefs: "a#frag,,#top,mailto:x@y.z,javascript:void(0),data:;x,tel:1,ftp://f.example/,\
+                HTTPS://Other.Example/x,//cdn.example/y,a#frag,?q,http://[bad"
+            .split(',')
+            .map(String::from)
+            .collect(),
+    };
+    let got: Vec<String> = resolve_links(&page, &raw)
+        .into_iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "http://shop.example/catalogue/a",
+            PAGE,
+            PAGE,
+            "https://other.example/x",
+            "http://cdn.example/y",
+            "http://shop.example/catalogue/a",
+            "http://shop.example/catalogue/index.html?q",
+        ]
+    );
+    assert_eq!(
+        resolve_href(&page, "/x#y").unwrap().as_str(),
+        "http://shop.example/x"
+    );
+}
+
+#[test]
+fn effective_base_rules() {
+    let page = Url::parse(PAGE).unwrap();
+    let base = |href| effective_base(&page, href).to_string();
+    assert_eq!(base(None), PAGE);
+    assert_eq!(base(Some(" /sub/ ")), "http://shop.example/sub/");
+    assert_eq!(base(Some("https://cdn.example/")), "https://cdn.example/");
+    assert_eq!(base(Some("http://[oops")), PAGE);
+    assert_eq!(base(Some("javascript:alert(1)")), PAGE);
+    assert_eq!(base(Some("data:text/html,x")), PAGE);
+}
+
+#[test]
+fn streaming_and_dom_agree_on_fixture() {
+    let streamed = extract_links(FIXTURE.as_bytes(), encoding_rs::UTF_8);
+    let dom = extract_links_dom(&scraper::Html::parse_document(FIXTURE));
+    assert_eq!(streamed.base, dom.base);
+    // The tree builder clones an unclosed <a> into each following block (the "reconstruct
+    // active formatting elements" step), so the DOM repeats its href; the token stream does
+    // not. Equal once deduplicated, which the crawler does anyway.
+    let first_seen = |v: &[String]| {
+        let mut seen = std::collections::HashSet::new();
+        v.iter()
+            .filter(|h| seen.insert(h.as_str()))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(first_seen(&streamed.hrefs), first_seen(&dom.hrefs));
+    assert!(dom.hrefs.len() > streamed.hrefs.len());
+    assert_eq!(streamed.base.as_deref(), Some("/catalogue/"));
+    let page = Url::parse("http://shop.example/").unwrap();
+    let urls: Vec<String> = resolve_links(&page, &streamed)
+        .into_iter()
+        .map(String::from)
+        .collect();
+    assert!(
+        urls.iter().all(|u| !u.contains("trap") && !u.contains('#')),
+        "{urls:#?}"
+    );
+    let expected_head = [
+        "http://shop.example/",
+        "http://shop.example/catalogue/books/",
+        "http://shop.example/catalogue/music/?sort=price&order=asc",
+        "http://shop.example/catalogue/films/index.html",
+        "http://shop.example/catalogue/games/",
+        "http://shop.example/catalogue/",
+        "http://shop.example/catalogue/books/fiction/?page=2&per=20",
+        "http://shop.example/catalogue/books/non-fiction/",
+        "http://shop.example/catalogue/books/caf%C3%A9/",
+        "http://shop.example/catalogue/item?id=1&copy=2",
+        "http://shop.example/catalogue/item?id=2&lang=fr&x=1",
+        "http://shop.example/catalogue/item?id=3%C2%B6",
+    ];
+    assert_eq!(urls[..expected_head.len()], expected_head);
+    assert_eq!(urls.len(), 37 - 5, "{urls:#?}");
+}
