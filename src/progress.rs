@@ -61,12 +61,7 @@ impl ProgressSnapshot {
 
     /// Fetched pages per second since the start.
     pub fn pages_per_sec(&self) -> f64 {
-        let s = self.elapsed.as_secs_f64();
-        if s > 0.0 {
-            self.fetched as f64 / s
-        } else {
-            0.0
-        }
+        crate::report::per_sec(self.fetched, self.elapsed)
     }
 }
 

@@ -75,6 +75,12 @@ pub struct CrawlReport {
     pub outcomes: Vec<Outcome>,
 }
 
+/// `n` per second over `elapsed` (0 for no time at all).
+pub(crate) fn per_sec(n: u64, elapsed: Duration) -> f64 {
+    let s = elapsed.as_secs_f64();
+    if s > 0.0 { n as f64 / s } else { 0.0 }
+}
+
 impl CrawlReport {
     /// URLs the crawl accepted: each has exactly one outcome.
     pub fn accepted(&self) -> u64 {
@@ -83,12 +89,7 @@ impl CrawlReport {
 
     /// Fetched pages per second of wall time.
     pub fn pages_per_sec(&self) -> f64 {
-        let s = self.elapsed.as_secs_f64();
-        if s > 0.0 {
-            self.fetched as f64 / s
-        } else {
-            0.0
-        }
+        per_sec(self.fetched, self.elapsed)
     }
 
     pub(crate) fn record(&mut self, o: &Outcome) {

@@ -99,7 +99,7 @@ pub(crate) struct CrawlSupervisor<S: Spider> {
     workers: Vec<Worker<S>>,
     inflight: HashMap<Ticket, InFlight>,
     next_ticket: Ticket,
-    delayed: DelayQueue,
+    delayed: DelayQueue<(HostId, Request)>,
     /// First attempts dispatched, for the page limit.
     dispatched: u64,
     limit_reached: bool,
@@ -332,7 +332,7 @@ impl<S: Spider> CrawlSupervisor<S> {
             }
             let wait = self.cfg.retry.backoff(f.request.attempts, retry_after);
             tracing::debug!(url = %f.request.url, %error, ?wait, "retrying");
-            self.delayed.push(now + wait, f.host, f.request);
+            self.delayed.push(now + wait, (f.host, f.request));
             return;
         }
         let o = Self::outcome(f.request, OutcomeKind::Failed(error), meta.as_ref());
@@ -392,7 +392,7 @@ impl<S: Spider> CrawlSupervisor<S> {
         for r in self.frontier.drain() {
             self.skip(r, SkipReason::Stopped);
         }
-        for r in self.delayed.drain() {
+        for (_, r) in self.delayed.drain() {
             self.skip(r, SkipReason::Stopped);
         }
         self.files.stop();

@@ -1,74 +1,80 @@
-//! Requests waiting out their retry backoff.
+//! Work waiting for a time: requests in their retry backoff, the crawler's own
+//! robots.txt and sitemap jobs waiting for a retry or a rate limit.
 //!
 //! A retried request must not hold a fetch slot or its host's queue while it waits, so it
 //! sits here, ordered by due time, until the supervisor moves it back into the frontier.
 //! Ties keep insertion order, so retries of one moment go out in the order they failed.
 
-use super::HostId;
-use crate::request::Request;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::time::Instant;
 
-/// A min-heap of requests by due time.
-#[derive(Debug, Default)]
-pub(crate) struct DelayQueue {
-    heap: BinaryHeap<Delayed>,
+/// A min-heap of items by due time.
+#[derive(Debug)]
+pub(crate) struct DelayQueue<T> {
+    heap: BinaryHeap<Delayed<T>>,
     seq: u64,
+}
+
+impl<T> Default for DelayQueue<T> {
+    fn default() -> Self {
+        DelayQueue {
+            heap: BinaryHeap::new(),
+            seq: 0,
+        }
+    }
 }
 
 #[derive(Debug)]
-struct Delayed {
+struct Delayed<T> {
     due: Instant,
     seq: u64,
-    host: HostId,
-    request: Request,
+    item: T,
 }
 
-impl Ord for Delayed {
+impl<T> Ord for Delayed<T> {
     fn cmp(&self, o: &Self) -> Ordering {
         // Reversed: BinaryHeap is a max-heap and the earliest must come out first.
         o.due.cmp(&self.due).then_with(|| o.seq.cmp(&self.seq))
     }
 }
-impl PartialOrd for Delayed {
+impl<T> PartialOrd for Delayed<T> {
     fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
         Some(self.cmp(o))
     }
 }
-impl PartialEq for Delayed {
+impl<T> PartialEq for Delayed<T> {
     fn eq(&self, o: &Self) -> bool {
         (self.due, self.seq) == (o.due, o.seq)
     }
 }
-impl Eq for Delayed {}
+impl<T> Eq for Delayed<T> {}
 
-impl DelayQueue {
-    /// Holds `request` for `host` until `due`.
-    pub(crate) fn push(&mut self, due: Instant, host: HostId, request: Request) {
+impl<T> DelayQueue<T> {
+    /// Holds `item` until `due`.
+    pub(crate) fn push(&mut self, due: Instant, item: T) {
         self.seq += 1;
         self.heap.push(Delayed {
             due,
             seq: self.seq,
-            host,
-            request,
+            item,
         });
     }
 
-    /// The next request due at or before `now`.
-    pub(crate) fn pop_due(&mut self, now: Instant) -> Option<(HostId, Request)> {
+    /// The next item due at or before `now`.
+    pub(crate) fn pop_due(&mut self, now: Instant) -> Option<T> {
         if self.heap.peek()?.due > now {
             return None;
         }
-        self.heap.pop().map(|d| (d.host, d.request))
+        self.heap.pop().map(|d| d.item)
     }
 
-    /// When the next request is due.
+    /// When the next item is due.
     pub(crate) fn next_due(&self) -> Option<Instant> {
         self.heap.peek().map(|d| d.due)
     }
 
-    /// How many requests wait.
+    /// How many items wait.
     pub(crate) fn len(&self) -> usize {
         self.heap.len()
     }
@@ -78,18 +84,20 @@ impl DelayQueue {
         self.heap.is_empty()
     }
 
-    /// Takes every waiting request, earliest first.
-    pub(crate) fn drain(&mut self) -> Vec<Request> {
+    /// Takes every waiting item, earliest first.
+    pub(crate) fn drain(&mut self) -> Vec<T> {
         let mut v = std::mem::take(&mut self.heap).into_sorted_vec();
         // into_sorted_vec is ascending by `Ord`, which is reversed: latest first.
         v.reverse();
-        v.into_iter().map(|d| d.request).collect()
+        v.into_iter().map(|d| d.item).collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::frontier::HostId;
+    use crate::request::Request;
     use std::time::Duration;
 
     fn req(path: &str) -> Request {
@@ -99,10 +107,10 @@ mod tests {
     #[test]
     fn releases_by_due_time_then_insertion_order() {
         let t0 = Instant::now();
-        let mut q = DelayQueue::default();
-        q.push(t0 + Duration::from_millis(30), 1, req("/late"));
-        q.push(t0 + Duration::from_millis(10), 2, req("/early-a"));
-        q.push(t0 + Duration::from_millis(10), 3, req("/early-b"));
+        let mut q: DelayQueue<(HostId, Request)> = DelayQueue::default();
+        q.push(t0 + Duration::from_millis(30), (1, req("/late")));
+        q.push(t0 + Duration::from_millis(10), (2, req("/early-a")));
+        q.push(t0 + Duration::from_millis(10), (3, req("/early-b")));
         assert_eq!(q.next_due(), Some(t0 + Duration::from_millis(10)));
         assert!(q.pop_due(t0).is_none(), "nothing is due yet");
         let (h, r) = q.pop_due(t0 + Duration::from_millis(10)).unwrap();
@@ -126,14 +134,14 @@ mod tests {
     #[test]
     fn drain_is_earliest_first_and_empties() {
         let t0 = Instant::now();
-        let mut q = DelayQueue::default();
-        q.push(t0 + Duration::from_millis(50), 0, req("/b"));
-        q.push(t0 + Duration::from_millis(5), 0, req("/a"));
-        q.push(t0 + Duration::from_millis(90), 0, req("/c"));
+        let mut q: DelayQueue<(HostId, Request)> = DelayQueue::default();
+        q.push(t0 + Duration::from_millis(50), (0, req("/b")));
+        q.push(t0 + Duration::from_millis(5), (0, req("/a")));
+        q.push(t0 + Duration::from_millis(90), (0, req("/c")));
         let paths: Vec<String> = q
             .drain()
             .iter()
-            .map(|r| r.url().path().to_string())
+            .map(|(_, r)| r.url().path().to_string())
             .collect();
         assert_eq!(paths, ["/a", "/b", "/c"]);
         assert!(q.is_empty());

@@ -13,13 +13,13 @@
 use super::CrawlSupervisor;
 use crate::actors::messages::{FetchFile, FileAnswer, FileFetched, FileKind, Ticket};
 use crate::error::FetchError;
+use crate::frontier::delayed::DelayQueue;
 use crate::frontier::{Gate, HostId};
 use crate::politeness::robots::{Access, RobotsCache};
 use crate::sitemap::SitemapBook;
 use crate::spider::Spider;
 use actix::prelude::*;
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 use url::Url;
 
@@ -43,40 +43,14 @@ pub(super) enum What {
     Sitemap { level: u8 },
 }
 
-/// A job waiting for a time (retry backoff, rate limit).
-#[derive(Debug)]
-struct Later {
-    due: Instant,
-    seq: u64,
-    job: Job,
-}
-
-impl Ord for Later {
-    fn cmp(&self, o: &Self) -> Ordering {
-        // Reversed: the earliest must come out of the max-heap first.
-        o.due.cmp(&self.due).then_with(|| o.seq.cmp(&self.seq))
-    }
-}
-impl PartialOrd for Later {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl PartialEq for Later {
-    fn eq(&self, o: &Self) -> bool {
-        (self.due, self.seq) == (o.due, o.seq)
-    }
-}
-impl Eq for Later {}
-
 /// The state of the crawl's own requests.
 #[derive(Debug, Default)]
 pub(super) struct SiteFiles {
     pub(super) robots: RobotsCache,
     pub(super) book: SitemapBook,
     pub(super) ready: VecDeque<Job>,
-    later: BinaryHeap<Later>,
-    seq: u64,
+    /// Jobs waiting for a retry backoff or a rate limit.
+    later: DelayQueue<Job>,
     /// Sitemaps waiting for their host's robots.txt.
     waiting: HashMap<HostId, Vec<Job>>,
     in_flight: HashMap<Ticket, (usize, Job)>,
@@ -98,15 +72,13 @@ impl SiteFiles {
     /// Drops every job not yet sent (the crawl is stopping).
     pub(super) fn stop(&mut self) {
         self.ready.clear();
-        self.later.clear();
+        self.later.drain();
         self.waiting.clear();
     }
 
     /// Holds `job` until `due`.
     pub(super) fn push_later(&mut self, due: Instant, job: Job) {
-        self.seq += 1;
-        let seq = self.seq;
-        self.later.push(Later { due, seq, job });
+        self.later.push(due, job);
     }
 
     /// `host`'s robots.txt is settled (known or given up): the sitemaps that waited for
@@ -126,10 +98,8 @@ impl<S: Spider> CrawlSupervisor<S> {
     /// Sends the site-file jobs that may go now, ahead of pages; lowers `wake` to when
     /// the next waiting one may.
     pub(super) fn dispatch_files(&mut self, now: Instant, wake: &mut Option<Instant>) {
-        while self.files.later.peek().is_some_and(|l| l.due <= now) {
-            if let Some(l) = self.files.later.pop() {
-                self.files.ready.push_back(l.job);
-            }
+        while let Some(job) = self.files.later.pop_due(now) {
+            self.files.ready.push_back(job);
         }
         let mut blocked = VecDeque::new();
         while self.has_budget() {
@@ -184,8 +154,8 @@ impl<S: Spider> CrawlSupervisor<S> {
         while let Some(job) = blocked.pop_back() {
             self.files.ready.push_front(job);
         }
-        if let Some(next) = self.files.later.peek() {
-            *wake = Some(wake.map_or(next.due, |w| w.min(next.due)));
+        if let Some(next) = self.files.later.next_due() {
+            *wake = Some(wake.map_or(next, |w| w.min(next)));
         }
     }
 
