@@ -70,11 +70,20 @@ fn bench_extract(c: &mut Criterion) {
                 }
             });
         });
+        group.bench_function(BenchmarkId::from_parameter("scraper_dom+resolve"), |b| {
+            b.iter(|| {
+                for (url, page) in &pages {
+                    let text = std::str::from_utf8(black_box(page)).expect("UTF-8 page");
+                    let raw = extract_links_dom(&scraper::Html::parse_document(text));
+                    black_box(resolve_links(url, &raw));
+                }
+            });
+        });
         group.finish();
     }
 }
 
-/// Shorter than criterion's defaults (3 s warm-up, 5 s of samples): nine benchmarks in
+/// Shorter than criterion's defaults (3 s warm-up, 5 s of samples): twelve benchmarks in
 /// about a minute, and the spread stays within a few percent on these deterministic inputs.
 fn config() -> Criterion {
     Criterion::default()

@@ -1,13 +1,16 @@
 //! Narrow access to crate-private cores, for the benchmarks in `benches/` only.
 //!
-//! The frontier and the seen-set are internal: their shape changes with the engine and no
+//! The frontier, the seen-set and the robots.txt rules are internal: their shape changes with the engine and no
 //! plugin should depend on it. Benchmarks still need to time them in isolation, so this
 //! module wraps the few operations the crawl itself performs, one call per operation, and
 //! nothing more. It is `#[doc(hidden)]` and outside any stability promise.
 
 use std::time::Instant;
 
+use url::Url;
+
 use crate::frontier::{self, Gate, Pop};
+use crate::politeness::robots;
 use crate::request::Request;
 
 /// The per-host frontier, with every host always open (no rate limits, no parking).
@@ -78,5 +81,26 @@ impl SeenSet {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.0.len() == 0
+    }
+}
+
+/// One host's robots.txt rules for one user agent, as the crawl checks them per URL.
+#[derive(Debug)]
+pub struct RobotsRules(robots::RobotsRules);
+
+impl RobotsRules {
+    /// Parses a robots.txt body for `user_agent` (its product token is what groups match).
+    #[must_use]
+    pub fn parse(user_agent: &str, body: &[u8]) -> Self {
+        Self(robots::RobotsRules::parse(
+            &robots::agent_token(user_agent),
+            body,
+        ))
+    }
+
+    /// Whether `url` may be fetched.
+    #[must_use]
+    pub fn allows(&self, url: &Url) -> bool {
+        self.0.allows(url)
     }
 }

@@ -1,7 +1,8 @@
 //! The whole-crawl benchmark: crawls the testbed at several sizes and reports pages/s, MB/s,
 //! CPU per page, peak RSS, coverage and duplicates, with pages/s and RSS over time.
 //!
-//! Run with `cargo bench --bench crawl -- --pages 10000,100000,1000000 [--reps 2]`.
+//! Run with `cargo bench --bench crawl -- --pages 10000,100000,1000000 [--reps 2]`
+//! (add `--features mimalloc` before `--` for mimalloc as the allocator).
 //! Other flags: `--concurrency 64`, `--workers N` (crawler threads; default one per CPU),
 //! `--server-workers 1`, `--timeout 600` (seconds per run), `--sample-ms 100`,
 //! `--out DIR` (default `target/trawler-bench`).
@@ -12,7 +13,13 @@
 //! Everything is bounded: a run past `--timeout` is stopped by the crawler itself, and the
 //! driver kills a child that still has not answered 60 s later. Only 127.0.0.1 is used.
 
-mod procfs;
+// With `--features mimalloc`: measured 17 % less crawler CPU per page than glibc's malloc on
+// the 100k-page crawl (README, Performance), at about twice the RSS on small crawls.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+mod machine;
 mod report;
 mod roles;
 
@@ -236,8 +243,8 @@ fn run_once(o: &Options, pages: u32, rep: u32) -> Result<Run, String> {
     ])?;
     let ready: ServerReady = server.read(Duration::from_secs(120), "server")?;
     let server_pid = Some(server.child.id());
-    let load_before = procfs::load_average().unwrap_or(f64::NAN);
-    let server_cpu_before = procfs::cpu_seconds(server_pid).unwrap_or_default();
+    let load_before = machine::load_average().unwrap_or(f64::NAN);
+    let server_cpu_before = machine::cpu_seconds(server_pid).unwrap_or_default();
 
     let mut crawler = Proc::spawn(&[
         "--role".into(),
@@ -256,8 +263,8 @@ fn run_once(o: &Options, pages: u32, rep: u32) -> Result<Run, String> {
     let crawl: CrawlResult = crawler.read(o.timeout + GRACE, "crawler")?;
     drop(crawler);
 
-    let server_cpu_after = procfs::cpu_seconds(server_pid).unwrap_or_default();
-    let server_peak_rss_kb = procfs::status_kb(server_pid, "VmHWM").unwrap_or(0);
+    let server_cpu_after = machine::cpu_seconds(server_pid).unwrap_or_default();
+    let server_peak_rss_kb = machine::status_kb(server_pid, "VmHWM").unwrap_or(0);
     let stdin = server.stdin.as_mut().ok_or("server stdin closed")?;
     writeln!(stdin, "stats")
         .and_then(|()| stdin.flush())

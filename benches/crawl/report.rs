@@ -8,11 +8,11 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use plotters::prelude::*;
 
-use crate::{Options, Run, procfs};
+use crate::machine::{self, utc_stamp};
+use crate::{Options, Run};
 
 /// Files written by [`write`].
 #[derive(Debug)]
@@ -103,12 +103,17 @@ fn table(o: &Options, runs: &[Run], stamp: &str) -> String {
         .map_or_else(|| "unknown".into(), |v| v.trim().to_owned());
     let _ = writeln!(
         md,
-        "Machine: {} × {}, {:.0} GiB, Linux {}. trawler {}, {rustc}, release.\n",
+        "Machine: {} × {}, {:.0} GiB, Linux {}. trawler {}, {rustc}, release, allocator {}.\n",
         std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
-        procfs::cpu_model().unwrap_or_else(|| "unknown CPU".into()),
-        procfs::mem_total_gib().unwrap_or(f64::NAN),
-        procfs::kernel().unwrap_or_else(|| "?".into()),
+        machine::cpu_model().unwrap_or_else(|| "unknown CPU".into()),
+        machine::mem_total_gib().unwrap_or(f64::NAN),
+        machine::kernel().unwrap_or_else(|| "?".into()),
         env!("CARGO_PKG_VERSION"),
+        if cfg!(feature = "mimalloc") {
+            "mimalloc"
+        } else {
+            "system (glibc malloc)"
+        },
     );
     let workers = if o.workers == 0 {
         "one per CPU".to_owned()
@@ -169,7 +174,11 @@ fn table(o: &Options, runs: &[Run], stamp: &str) -> String {
                 .map(|r| figures(r).pages_per_s)
                 .collect();
             v.sort_by(f64::total_cmp);
-            v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+            match v.len() {
+                0 => f64::NAN,
+                n if n % 2 == 1 => v[n / 2],
+                n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+            }
         };
         let (a, b) = (median(small), median(big));
         let _ = writeln!(
@@ -251,7 +260,8 @@ fn rate_points(r: &Run) -> Vec<(f64, f64)> {
     let mut from = 0;
     for to in 1..s.len() {
         let dt = s[to].t - s[from].t;
-        if dt >= window || to == s.len() - 1 && dt > 0.0 {
+        // A last stretch shorter than half a window would make a spike out of noise.
+        if dt >= window || to == s.len() - 1 && dt >= window / 2.0 {
             let rate = s[to].fetched.saturating_sub(s[from].fetched) as f64 / dt;
             out.push(((s[from].t + s[to].t) / 2.0, rate));
             from = to;
@@ -266,27 +276,4 @@ fn rss_points(r: &Run) -> Vec<(f64, f64)> {
         .iter()
         .map(|s| (s.t, s.rss_kb as f64 / 1024.0))
         .collect()
-}
-
-/// `YYYYMMDD-HHMMSS` in UTC, from the system clock (civil-from-days, proleptic Gregorian).
-fn utc_stamp() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
-        rem / 3_600,
-        rem % 3_600 / 60,
-        rem % 60
-    )
 }

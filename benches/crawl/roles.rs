@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use trawler::prelude::*;
 use trawler::testbed::{SiteSpec, Testbed};
 
-use crate::procfs;
+use crate::machine;
 
 /// The server's first line: where to crawl and how many pages can be reached from there.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -125,8 +125,8 @@ pub(crate) fn crawl(args: &CrawlArgs) -> Result<(), String> {
     let crawler = Crawler::new(config, FnSpider::<()>::new());
     let (progress, stop) = (crawler.progress(), crawler.stop_handle());
 
-    let base_rss_kb = procfs::status_kb(None, "VmRSS").unwrap_or(0);
-    let cpu_before = procfs::cpu_seconds(None).unwrap_or_default();
+    let base_rss_kb = machine::status_kb(None, "VmRSS").unwrap_or(0);
+    let cpu_before = machine::cpu_seconds(None).unwrap_or_default();
     let started = Instant::now();
     let finished = Arc::new(AtomicBool::new(false));
     let sampler = {
@@ -137,7 +137,7 @@ pub(crate) fn crawl(args: &CrawlArgs) -> Result<(), String> {
                 samples.push(Sample {
                     t: started.elapsed().as_secs_f64(),
                     fetched: progress.snapshot().fetched,
-                    rss_kb: procfs::status_kb(None, "VmRSS").unwrap_or(0),
+                    rss_kb: machine::status_kb(None, "VmRSS").unwrap_or(0),
                 });
                 if started.elapsed() > timeout {
                     // Bounded in time: the crawl winds down and still reports.
@@ -149,15 +149,17 @@ pub(crate) fn crawl(args: &CrawlArgs) -> Result<(), String> {
         })
     };
     let report = crawler.run();
+    let ended = started.elapsed();
     finished.store(true, Ordering::Relaxed);
-    let cpu_after = procfs::cpu_seconds(None).unwrap_or_default();
+    let cpu_after = machine::cpu_seconds(None).unwrap_or_default();
     let mut samples = sampler.join().map_err(|_| "sampler panicked".to_owned())?;
     let report = report.map_err(|e| e.to_string())?;
-    // The last point is the end of the crawl, so every series reaches the final count.
+    // The last point is the end of the crawl, so every series reaches the final count; on
+    // the samples' own clock, which started a little before the crawl's.
     samples.push(Sample {
-        t: report.elapsed.as_secs_f64(),
+        t: ended.as_secs_f64(),
         fetched: report.fetched,
-        rss_kb: procfs::status_kb(None, "VmRSS").unwrap_or(0),
+        rss_kb: machine::status_kb(None, "VmRSS").unwrap_or(0),
     });
     let result = CrawlResult {
         fetched: report.fetched,
@@ -171,7 +173,7 @@ pub(crate) fn crawl(args: &CrawlArgs) -> Result<(), String> {
         user_s: cpu_after.0 - cpu_before.0,
         sys_s: cpu_after.1 - cpu_before.1,
         base_rss_kb,
-        peak_rss_kb: procfs::status_kb(None, "VmHWM").unwrap_or(0),
+        peak_rss_kb: machine::status_kb(None, "VmHWM").unwrap_or(0),
         stop_reason: format!("{:?}", report.stop_reason),
         samples,
     };

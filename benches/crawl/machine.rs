@@ -1,4 +1,5 @@
-//! CPU time, memory and machine facts read from Linux's `/proc`, for one process at a time.
+//! CPU time, memory and machine facts read from Linux's `/proc`, for one process at a time,
+//! and the UTC time stamp that names the report files.
 //!
 //! The benchmark runs the crawler and the testbed server as separate processes precisely so
 //! that each one's CPU and memory can be read on its own; `/proc/PID/stat` and
@@ -7,6 +8,7 @@
 //! benchmark still runs, it just reports fewer columns.
 
 use std::fs;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Clock ticks per second of the `/proc/PID/stat` CPU fields: `USER_HZ`, fixed at 100 by
 /// the Linux ABI on every architecture this benchmark targets (x86-64, aarch64).
@@ -72,4 +74,27 @@ pub(crate) fn mem_total_gib() -> Option<f64> {
         .parse()
         .ok()?;
     Some(kb / (1024.0 * 1024.0))
+}
+
+/// `YYYYMMDD-HHMMSS` in UTC, from the system clock (civil-from-days, proleptic Gregorian).
+pub(crate) fn utc_stamp() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
+        rem / 3_600,
+        rem % 3_600 / 60,
+        rem % 60
+    )
 }
