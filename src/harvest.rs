@@ -68,7 +68,7 @@ pub(crate) fn harvest<S: Spider>(
         .get("content-type")
         .and_then(|v| v.to_str().ok());
     let encoding = charset::detect(content_type, &fetched.body, Some(&request.url));
-    let page = Page::new(
+    let mut page = Page::new(
         request,
         &request.url,
         fetched.status,
@@ -92,23 +92,24 @@ pub(crate) fn harvest<S: Spider>(
 
     let referrer = Arc::new(request.url.clone());
     let depth = request.depth + 1;
-    // (url, the plugin's own request if it made one)
-    let mut candidates: Vec<(Url, Option<Request>)> = Vec::new();
-    if follow_all {
-        candidates.extend(page.links().iter().map(|u| (u.clone(), None)));
-    }
-    if !out.follows.is_empty() {
-        for f in out.follows.drain(..) {
-            match f {
-                Follow::Href(h) => {
-                    if let Some(u) = page.resolve(&h) {
-                        candidates.push((u, None));
-                    }
+    // (url, the plugin's own request if it made one); the page's links first, in
+    // document order, then what the plugin followed.
+    let mut followed: Vec<(Url, Option<Request>)> = Vec::new();
+    for f in out.follows.drain(..) {
+        match f {
+            Follow::Href(h) => {
+                if let Some(u) = page.resolve(&h) {
+                    followed.push((u, None));
                 }
-                Follow::Request(r) => candidates.push((r.url.clone(), Some(r))),
             }
+            Follow::Request(r) => followed.push((r.url.clone(), Some(r))),
         }
     }
+    let mut candidates: Vec<(Url, Option<Request>)> = Vec::new();
+    if follow_all {
+        candidates = page.take_links().into_iter().map(|u| (u, None)).collect();
+    }
+    candidates.append(&mut followed);
     let mut h = Harvest {
         items: out.items,
         discovered: Vec::new(),

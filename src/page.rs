@@ -159,6 +159,13 @@ impl<'a> Page<'a> {
             .get_or_init(|| self.resolver().resolve_all(self.raw_links()))
     }
 
+    /// The links, taken out of the page once the spider is done with it (the crawl's own
+    /// following): no copy of each URL.
+    pub(crate) fn take_links(&mut self) -> Vec<Url> {
+        self.links();
+        self.links.take().unwrap_or_default()
+    }
+
     /// The base URL that relative links resolve against (`<base href>` or the page URL).
     pub fn base(&self) -> Url {
         self.resolver().base().clone()
