@@ -289,6 +289,37 @@ fn max_pages_and_max_depth_are_honoured() {
 }
 
 #[test]
+fn per_host_limit_sitemaps_and_throttle_flags_reach_the_crawl() {
+    let site = site(300);
+    let r = run(&[
+        "crawl",
+        site.url().as_str(),
+        "--max-pages-per-host",
+        "7",
+        "--adaptive-throttle",
+        "--no-robots",
+    ]);
+    assert!(r.status.success(), "{}", r.stderr);
+    let recs = records(&r.stdout);
+    assert_eq!(with(&recs, "fetched") + with(&recs, "failed"), 7);
+    assert!(recs.iter().any(|r| r["reason"] == "host_page_limit"));
+    assert_eq!(site.stats().requests, 7);
+
+    // With --sitemaps the start host's /sitemap.xml is asked for; without, it is not.
+    let sitemap_hits = |extra: &[&str]| {
+        let small = crate::site(50);
+        let url = small.url().to_string();
+        let mut args = vec!["crawl", url.as_str(), "--max-pages", "5"];
+        args.extend_from_slice(extra);
+        let r = run(&args);
+        assert!(r.status.success(), "{}", r.stderr);
+        small.stats().sitemap_hits
+    };
+    assert!(sitemap_hits(&["--sitemaps"]) >= 1);
+    assert_eq!(sitemap_hits(&[]), 0);
+}
+
+#[test]
 fn allow_host_adds_to_the_start_host() {
     let site = Testbed::start(SiteSpec {
         pages: 30,

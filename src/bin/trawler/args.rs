@@ -88,6 +88,15 @@ pub(crate) struct CrawlArgs {
     /// Ignore robots.txt (obeyed by default).
     #[arg(long)]
     pub(crate) no_robots: bool,
+    /// Read sitemaps (each start host's /sitemap.xml, robots.txt Sitemap: lines) for more URLs.
+    #[arg(long)]
+    pub(crate) sitemaps: bool,
+    /// Adapt each host's concurrency and delay to its latency; back off on 429/503/timeouts.
+    #[arg(long)]
+    pub(crate) adaptive_throttle: bool,
+    /// Fetch at most N pages from any one host.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_pages_per_host: Option<u64>,
     /// Stop reading a body after this many bytes (K, M, G suffixes) [default: 10M].
     #[arg(long, value_name = "BYTES", value_parser = parse_size)]
     pub(crate) max_body: Option<usize>,

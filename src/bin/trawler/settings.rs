@@ -62,6 +62,15 @@ pub(crate) fn crawl_config(args: &CrawlArgs) -> CrawlConfigBuilder {
     if args.no_robots {
         b = b.robots(false);
     }
+    if args.sitemaps {
+        b = b.sitemaps(true);
+    }
+    if args.adaptive_throttle {
+        b = b.adaptive_throttle(ThrottleConfig::default());
+    }
+    if let Some(n) = args.max_pages_per_host {
+        b = b.max_pages_per_host(n);
+    }
     b
 }
 
