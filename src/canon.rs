@@ -5,8 +5,10 @@
 //! skips pages. `url::Url` already does the safe WHATWG normalisations (lowercase scheme and
 //! host, punycode, default port dropped, dot segments resolved, percent-encoding of spaces and
 //! non-ASCII), so this module only adds the few rules it lacks and deliberately stops there:
-//! no trailing-slash games, no escape case folding, no `utm_*` stripping, and query sorting
-//! only when asked for. Every rule works on the serialised bytes, because re-encoding through
+//! credentials dropped (they are no part of the resource, and must never reach a record or
+//! another host), percent-encoded unreserved characters decoded (`%7E` is `~`, RFC 3986
+//! §6.2.2.2), and no trailing-slash games, no escape case folding, no `utm_*` stripping, and
+//! query sorting only when asked for. Every rule works on the serialised bytes, because re-encoding through
 //! `query_pairs_mut` rewrites `%20` to `+` and `~` to `%7E` and would mint false "new" URLs.
 //!
 //! `canonicalize` runs for every discovered link (~30 per page), so the common case, a URL
@@ -28,6 +30,9 @@ pub struct CanonOptions {
 
 /// Canonicalises `url` in place.
 ///
+/// * Credentials (`user:password@`) are dropped.
+/// * Percent-encoded unreserved characters (letters, digits, `-._~`) in the path and the
+///   query are decoded: `/%7Euser/%73ecret` is `/~user/secret`.
 /// * The fragment is dropped (it never reaches the server).
 /// * An empty query (`?` alone) is dropped.
 /// * With [`CanonOptions::sort_query`], the raw `&`-separated query segments are sorted bytewise,
@@ -38,6 +43,17 @@ pub struct CanonOptions {
 pub fn canonicalize(url: &mut Url, opts: CanonOptions) {
     if url.fragment().is_some() {
         url.set_fragment(None);
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        // Only fails for URLs that cannot have a host, which have no credentials either.
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+    }
+    if let Some(path) = decode_unreserved(url.path()) {
+        url.set_path(&path);
+    }
+    if let Some(query) = url.query().and_then(decode_unreserved) {
+        url.set_query(Some(&query));
     }
     let Some(query) = url.query() else { return };
     if query.is_empty() {
@@ -51,6 +67,37 @@ pub fn canonicalize(url: &mut Url, opts: CanonOptions) {
             Some(&sorted)
         });
     }
+}
+
+/// `text` with every percent-encoded unreserved character decoded, or `None` when there is
+/// none (the allocation-free path).
+pub(crate) fn decode_unreserved(text: &str) -> Option<String> {
+    fn unreserved_at(b: &[u8], i: usize) -> Option<u8> {
+        let hex = |c: u8| (c as char).to_digit(16);
+        let (hi, lo) = (hex(*b.get(i + 1)?)?, hex(*b.get(i + 2)?)?);
+        let c = (hi * 16 + lo) as u8;
+        (c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~')).then_some(c)
+    }
+    let b = text.as_bytes();
+    let first = (0..b.len()).find(|&i| b[i] == b'%' && unreserved_at(b, i).is_some())?;
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..first]);
+    let mut i = first;
+    while i < b.len() {
+        match (b[i], unreserved_at(b, i)) {
+            (b'%', Some(c)) => {
+                out.push(c as char);
+                i += 3;
+            }
+            _ => {
+                // Copy up to the next '%' in one go (`text` is valid UTF-8 there).
+                let next = (i + 1..b.len()).find(|&j| b[j] == b'%').unwrap_or(b.len());
+                out.push_str(&text[i..next]);
+                i = next;
+            }
+        }
+    }
+    Some(out)
 }
 
 /// The sorted form of `query`, or `None` when it is already canonical (the allocation-free path).
@@ -107,6 +154,45 @@ mod tests {
         let mut url = Url::parse(s).unwrap();
         canonicalize(&mut url, opts);
         url.into()
+    }
+
+    #[test]
+    fn credentials_are_dropped() {
+        let opts = CanonOptions::default();
+        assert_eq!(
+            canon("http://user:secret@a.test/x", opts),
+            "http://a.test/x"
+        );
+        assert_eq!(canon("http://user@a.test/x", opts), "http://a.test/x");
+        assert_eq!(canon("http://:pw@a.test/", opts), "http://a.test/");
+    }
+
+    #[test]
+    fn unreserved_escapes_are_decoded_and_others_kept() {
+        let opts = CanonOptions::default();
+        assert_eq!(
+            canon("http://a.test/%73ecret", opts),
+            "http://a.test/secret"
+        );
+        assert_eq!(
+            canon("http://a.test/%7Euser/%2d%5F%2E", opts),
+            "http://a.test/~user/-_."
+        );
+        // Reserved and non-ASCII escapes mean something else decoded: they stay.
+        assert_eq!(
+            canon("http://a.test/a%2Fb%3F%25%C3%A9", opts),
+            "http://a.test/a%2Fb%3F%25%C3%A9"
+        );
+        assert_eq!(
+            canon("http://a.test/?q=%61%26b", opts),
+            "http://a.test/?q=a%26b"
+        );
+        // Broken escapes are left as they are.
+        assert_eq!(
+            canon("http://a.test/%7/%G1/%", opts),
+            "http://a.test/%7/%G1/%"
+        );
+        assert_eq!(decode_unreserved("/plain/path"), None);
     }
 
     #[test]
@@ -183,8 +269,9 @@ mod tests {
 
     #[test]
     fn sorting_preserves_encoding() {
+        // `%20` and `+` stay apart; only escaped unreserved characters are decoded.
         let c = canon("http://e.com/?z=a%20b&y=c+d&x=~e&w=%7E&v=%7e", SORT);
-        assert_eq!(c, "http://e.com/?v=%7e&w=%7E&x=~e&y=c+d&z=a%20b");
+        assert_eq!(c, "http://e.com/?v=~&w=~&x=~e&y=c+d&z=a%20b");
     }
 
     #[test]
@@ -209,6 +296,7 @@ mod tests {
             "http://e.com/?z=a%20b&y=c+d&x=~e",
             "https://BÜCHER.de:443/?&&",
             "http://e.com/?",
+            "http://u:p@e.com/%7E%2541/%2e%2E/x?%61=%25%62",
             "mailto:someone@example.com",
         ];
         for opts in [CanonOptions::default(), SORT] {

@@ -73,6 +73,9 @@ pub struct CrawlConfig {
     pub(crate) sitemaps: bool,
     pub(crate) throttle: Option<ThrottleConfig>,
     pub(crate) extra_roots: Vec<Vec<u8>>,
+    /// `(origin, user, password)` from seeds written `scheme://user:password@host/`: sent
+    /// as basic auth to that origin only (its scheme, host and port), never elsewhere.
+    pub(crate) credentials: Vec<(String, String, String)>,
 }
 
 impl CrawlConfig {
@@ -453,11 +456,12 @@ impl CrawlConfigBuilder {
         if self.seeds.is_empty() {
             return Err(ConfigError::NoSeeds);
         }
-        let seeds = self
+        let mut seeds = self
             .seeds
             .iter()
             .map(|s| parse_seed(s))
             .collect::<Result<Vec<_>, _>>()?;
+        let credentials = take_credentials(&mut seeds);
         for (field, v) in [
             ("concurrency", self.concurrency),
             ("per_host_concurrency", self.per_host_concurrency),
@@ -551,19 +555,57 @@ impl CrawlConfigBuilder {
             crawl_delay_cap: self.crawl_delay_cap,
             sitemaps: self.sitemaps,
             throttle: self.throttle,
+            credentials,
         })
     }
 }
 
+/// Takes `user:password@` out of the seeds, as `(origin, user, password)`, decoded.
+fn take_credentials(seeds: &mut [Url]) -> Vec<(String, String, String)> {
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let mut out = Vec::new();
+    for url in seeds {
+        if url.username().is_empty() && url.password().is_none() {
+            continue;
+        }
+        if let Some(origin) = crate::canon::host_key(url) {
+            out.push((
+                origin,
+                decode(url.username()),
+                decode(url.password().unwrap_or("")),
+            ));
+        }
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+    }
+    out
+}
+
 fn parse_seed(s: &str) -> Result<Url, ConfigError> {
     let url = Url::parse(s.trim()).map_err(|e| ConfigError::BadUrl {
-        url: s.to_string(),
+        url: redacted(s),
         reason: e.to_string(),
     })?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(ConfigError::UnsupportedScheme { url: s.to_string() });
+        return Err(ConfigError::UnsupportedScheme { url: redacted(s) });
     }
     Ok(url)
+}
+
+/// A URL as given, with any `user:password@` hidden, for messages.
+fn redacted(s: &str) -> String {
+    let Some((scheme, rest)) = s.split_once("://") else {
+        return s.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => s.to_string(),
+    }
 }
 
 fn compile(patterns: &[String]) -> Result<Vec<Regex>, ConfigError> {
@@ -581,6 +623,34 @@ fn compile(patterns: &[String]) -> Result<Vec<Regex>, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seed_credentials_are_kept_apart_and_never_shown() {
+        let c = CrawlConfig::builder()
+            .seed("http://us%20er:s%40cret@a.test:8080/x")
+            .seed("http://b.test/")
+            .build()
+            .unwrap();
+        assert_eq!(c.seeds[0].as_str(), "http://a.test:8080/x");
+        assert_eq!(
+            c.credentials,
+            [(
+                "http://a.test:8080".to_string(),
+                "us er".to_string(),
+                "s@cret".to_string()
+            )]
+        );
+        let e = CrawlConfig::builder()
+            .seed("ftp://u:secret@a.test/")
+            .build()
+            .unwrap_err();
+        assert!(!e.to_string().contains("secret"), "{e}");
+        let e = CrawlConfig::builder()
+            .seed("http://u:secret@/")
+            .build()
+            .unwrap_err();
+        assert!(!e.to_string().contains("secret"), "{e}");
+    }
 
     #[test]
     fn defaults_build_with_a_seed() {

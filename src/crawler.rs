@@ -5,11 +5,12 @@
 //! actix `System`) plus one arbiter thread per worker. So it works the same from a plain
 //! `main`, a test, or inside another async runtime, without nesting runtimes.
 
-use crate::actors::fetcher::FetchSettings;
+use crate::actors::fetcher::{Credential, FetchSettings};
 use crate::actors::items::Pipelines;
-use crate::actors::supervisor::{CrawlSupervisor, OutcomeFn, Setup};
+use crate::actors::supervisor::{CrawlSupervisor, Finished, OutcomeFn, Setup};
 use crate::config::CrawlConfig;
 use crate::error::{ConfigError, Error};
+use crate::fetch::client::ClientSettings;
 use crate::middleware::Middleware;
 use crate::outcome::Outcome;
 use crate::pipeline::Pipeline;
@@ -17,6 +18,7 @@ use crate::progress::Progress;
 use crate::report::CrawlReport;
 use crate::spider::Spider;
 use actix::Actor;
+use awc::http::header::HeaderValue;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -129,13 +131,22 @@ impl<S: Spider> Crawler<S> {
         } = self;
         let fetch = Arc::new(FetchSettings {
             request_timeout: config.request_timeout,
-            connect_timeout: config.connect_timeout,
             max_body: config.max_body,
             user_agent: config.user_agent.clone(),
             retry: config.retry.clone(),
-            concurrency: config.concurrency,
             middleware,
-            tls,
+            credentials: credentials(&config),
+            client: ClientSettings {
+                connect_timeout: config.connect_timeout,
+                user_agent: config.user_agent.clone(),
+                max_active: config.concurrency,
+                // Enough idle connections for a worker's share of the crawl, and for one
+                // host's full concurrency; the rest are closed.
+                max_idle: config
+                    .per_host_concurrency
+                    .max(config.concurrency.div_ceil(config.workers)),
+                tls,
+            },
         });
         let thread = std::thread::Builder::new()
             .name("trawler-crawl".into())
@@ -159,7 +170,20 @@ impl<S: Spider> Crawler<S> {
                 };
                 let report = system.block_on(async move {
                     CrawlSupervisor::new(setup).start();
-                    report.await.map_err(|_| Error::SupervisorDied)
+                    match report.await {
+                        Ok(Finished {
+                            report,
+                            out_of_files: None,
+                        }) => Ok(report),
+                        Ok(Finished {
+                            report,
+                            out_of_files: Some(what),
+                        }) => Err(Error::OutOfFiles {
+                            detail: with_file_limit(&what),
+                            report: Box::new(report),
+                        }),
+                        Err(_) => Err(Error::SupervisorDied),
+                    }
                 });
                 for a in arbiters {
                     a.stop();
@@ -169,6 +193,40 @@ impl<S: Spider> Crawler<S> {
             })
             .map_err(Error::Runtime)?;
         thread.join().unwrap_or(Err(Error::SupervisorDied))
+    }
+}
+
+/// The `Authorization` header for each seed origin that came with `user:password@`.
+fn credentials(config: &CrawlConfig) -> Vec<Credential> {
+    let mut out: Vec<Credential> = Vec::new();
+    for (origin, user, password) in &config.credentials {
+        if out.iter().any(|c| &c.origin == origin) {
+            continue;
+        }
+        use base64::Engine as _;
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        if let Ok(header) = HeaderValue::from_str(&format!("Basic {token}")) {
+            out.push(Credential {
+                origin: origin.clone(),
+                header,
+            });
+        }
+    }
+    out
+}
+
+/// `what`, with the process's open-file limit when it can be read.
+fn with_file_limit(what: &str) -> String {
+    let limit = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|l| {
+            l.lines()
+                .find(|l| l.starts_with("Max open files"))
+                .and_then(|l| l.split_whitespace().nth(3).map(str::to_string))
+        });
+    match limit {
+        Some(n) => format!("{what} (the limit is {n} open files)"),
+        None => what.to_string(),
     }
 }
 

@@ -27,6 +27,17 @@ pub enum Error {
     /// The crawl supervisor itself died (a bug in trawler or a panicking outcome callback).
     #[error("the crawl supervisor died before the crawl ended")]
     SupervisorDied,
+    /// The process ran out of file descriptors for sockets (its `ulimit -n`, or the
+    /// system's), so the crawl was stopped: the URLs it had not fetched were recorded as
+    /// skipped (`stopped`), none of them as failed. The sockets trawler keeps are bounded
+    /// by the concurrency settings; lower them, or raise the limit.
+    #[error("{detail}; the crawl was stopped (lower the concurrency or raise `ulimit -n`)")]
+    OutOfFiles {
+        /// What ran out, and the limit when it is known.
+        detail: String,
+        /// The report of the crawl up to the stop.
+        report: Box<crate::report::CrawlReport>,
+    },
 }
 
 /// A configuration value that cannot work, reported by
@@ -104,18 +115,37 @@ pub enum ConfigError {
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FetchError {
-    /// The TCP (or TLS) connection could not be made: refused, unreachable, DNS failure.
+    /// The TCP connection could not be made: refused, unreachable, DNS failure, connect
+    /// timeout.
     #[error("connect error: {0}")]
     Connect(String),
+    /// The TLS handshake failed: an untrusted or invalid certificate, no common protocol,
+    /// or a server that answered plain HTTP on an https URL. Not retried.
+    #[error("TLS error: {0}")]
+    Tls(String),
     /// No complete answer (head and body) came within the request timeout.
     #[error("timed out after {0:?}")]
     Timeout(Duration),
-    /// The request failed after connecting (reset, protocol error, broken pipe).
+    /// The request failed after connecting (reset, broken pipe, the server closed the
+    /// connection without answering).
     #[error("request error: {0}")]
     Request(String),
+    /// The server's answer is not valid HTTP (a malformed status line or header, a head
+    /// too large). The same server would answer the same way again, so it is not retried.
+    #[error("invalid response: {0}")]
+    Protocol(String),
     /// The body could not be read to its end (reset or decoding error mid-body).
     #[error("body error: {0}")]
     Body(String),
+    /// The connection ended before the whole body came: fewer bytes than the
+    /// `Content-Length` promised, or a chunked body without its last chunk.
+    #[error("{}", incomplete_text(*received, *expected))]
+    Incomplete {
+        /// Body bytes received (as sent, before decoding).
+        received: u64,
+        /// Body bytes promised by `Content-Length`, if it said.
+        expected: Option<u64>,
+    },
     /// Every attempt got an answer that is retried (by the [`RetryPolicy`](crate::RetryPolicy)'s
     /// statuses or a middleware's [`ResponseAction::Retry`](crate::ResponseAction::Retry)),
     /// and the retries ran out; the status is the last one.
@@ -130,16 +160,33 @@ pub enum FetchError {
     /// A response middleware asked to fail the request.
     #[error("rejected by a response middleware")]
     Rejected,
-    /// The host's robots.txt kept answering 429 or 5xx, even after the retries, so, as
-    /// RFC 9309 asks, nothing on that host was fetched. (When robots.txt got no answer at
-    /// all, the host's URLs fail with that transport error instead.)
-    #[error("robots.txt unavailable ({0}): the host is treated as disallowed")]
-    RobotsUnavailable(String),
+    /// The host's robots.txt could not be had (no answer, or 429 or 5xx answers) after
+    /// every attempt, so, as RFC 9309 asks, nothing on that host was fetched.
+    #[error(
+        "robots.txt unavailable after {attempts} attempt{} ({cause}): nothing on this host was fetched",
+        if *attempts == 1 { "" } else { "s" }
+    )]
+    RobotsUnavailable {
+        /// What the last attempt met (an HTTP status, or the transport error).
+        cause: String,
+        /// How many times robots.txt was asked for.
+        attempts: u32,
+    },
+}
+
+fn incomplete_text(received: u64, expected: Option<u64>) -> String {
+    match expected {
+        Some(n) => format!("incomplete body: the connection closed after {received} of {n} bytes"),
+        None => format!(
+            "incomplete body: the connection closed after {received} bytes, before the last chunk"
+        ),
+    }
 }
 
 impl FetchError {
-    /// Whether another attempt may succeed (network trouble, timeouts); a status error is
-    /// judged by the [`RetryPolicy`](crate::RetryPolicy) instead.
+    /// Whether another attempt may succeed (network trouble, timeouts, a body cut short);
+    /// a status error is judged by the [`RetryPolicy`](crate::RetryPolicy) instead, and
+    /// an invalid answer or a TLS failure would only happen again.
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
@@ -147,6 +194,7 @@ impl FetchError {
                 | FetchError::Timeout(_)
                 | FetchError::Request(_)
                 | FetchError::Body(_)
+                | FetchError::Incomplete { .. }
                 | FetchError::WorkerDied
         )
     }

@@ -46,6 +46,7 @@ mod crawler;
 pub mod dom;
 mod error;
 pub mod extract;
+mod fetch;
 mod frontier;
 mod harvest;
 mod middleware;
@@ -79,7 +80,7 @@ pub use crate::spider::{Output, Spider};
 // Items and HTTP hooks.
 #[doc(inline)]
 pub use crate::middleware::{
-    InvalidHeader, Middleware, OutgoingRequest, ResponseAction, ResponseView,
+    InvalidHeader, Middleware, OutgoingRequest, RequestKind, ResponseAction, ResponseView,
 };
 #[doc(inline)]
 pub use crate::pipeline::{Collect, Collected, JsonLines, Pipeline};

@@ -41,10 +41,28 @@ pub enum ResponseAction {
     Fail,
 }
 
+/// Which kind of request a hook is looking at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RequestKind {
+    /// A page of the crawl (a seed, a link, a redirect target, a sitemap URL).
+    Page,
+    /// A host's `/robots.txt`, which the crawler asks for itself before any page.
+    Robots,
+    /// A sitemap, which the crawler reads itself for URLs.
+    Sitemap,
+}
+
 /// A request about to be sent, with headers a hook may add.
+///
+/// Hooks see the crawler's own requests (robots.txt and sitemaps) too, so a header, a
+/// cookie or credentials reach them as well; [`kind`](Self::kind) tells them apart. For
+/// those, only the headers count: a hook's [`Flow::Skip`] or [`Flow::Stop`] applies to
+/// pages only (robots.txt is always asked for).
 #[derive(Debug)]
 pub struct OutgoingRequest<'a> {
     pub(crate) request: &'a Request,
+    pub(crate) kind: RequestKind,
     pub(crate) headers: &'a mut Vec<(HeaderName, HeaderValue)>,
 }
 
@@ -62,6 +80,11 @@ impl OutgoingRequest<'_> {
     /// The URL to be fetched.
     pub fn url(&self) -> &Url {
         &self.request.url
+    }
+
+    /// Whether this is a page or one of the crawler's own requests.
+    pub fn kind(&self) -> RequestKind {
+        self.kind
     }
 
     /// Sets a header (replacing the default of the same name, e.g. `user-agent`).

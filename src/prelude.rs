@@ -4,7 +4,9 @@ pub use crate::closure::FnSpider;
 pub use crate::config::{CrawlConfig, CrawlConfigBuilder, FollowMode};
 pub use crate::crawler::{Crawler, StopHandle};
 pub use crate::error::{BoxError, ConfigError, Error, FetchError};
-pub use crate::middleware::{Middleware, OutgoingRequest, ResponseAction, ResponseView};
+pub use crate::middleware::{
+    Middleware, OutgoingRequest, RequestKind, ResponseAction, ResponseView,
+};
 pub use crate::outcome::{Outcome, OutcomeKind, SkipReason};
 pub use crate::page::Page;
 pub use crate::pipeline::{Collect, Collected, JsonLines, Pipeline};

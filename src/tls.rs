@@ -9,8 +9,8 @@ use crate::error::ConfigError;
 use rustls::pki_types::CertificateDer;
 use std::sync::Arc;
 
-/// ALPN protocols offered, as awc offers them by default.
-const ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];
+/// ALPN protocols offered.
+const ALPN: [&[u8]; 1] = [b"http/1.1"];
 
 /// Checks that `der` is a certificate rustls accepts as a trust anchor.
 pub(crate) fn check_root(der: &[u8]) -> Result<(), ConfigError> {
@@ -20,14 +20,8 @@ pub(crate) fn check_root(der: &[u8]) -> Result<(), ConfigError> {
         .map_err(|e| ConfigError::BadCertificate(e.to_string()))
 }
 
-/// The client config trusting the webpki roots and `extra`, or `None` to keep awc's own
-/// (identical but for `extra`).
-pub(crate) fn client_config(
-    extra: &[Vec<u8>],
-) -> Result<Option<Arc<rustls::ClientConfig>>, ConfigError> {
-    if extra.is_empty() {
-        return Ok(None);
-    }
+/// The client config trusting the webpki roots and `extra`.
+pub(crate) fn client_config(extra: &[Vec<u8>]) -> Result<Arc<rustls::ClientConfig>, ConfigError> {
     let mut roots = actix_tls::connect::rustls_0_23::webpki_roots_cert_store();
     for der in extra {
         roots
@@ -41,7 +35,7 @@ pub(crate) fn client_config(
         .with_root_certificates(roots)
         .with_no_client_auth();
     config.alpn_protocols = ALPN.iter().map(|p| p.to_vec()).collect();
-    Ok(Some(Arc::new(config)))
+    Ok(Arc::new(config))
 }
 
 #[cfg(test)]
@@ -58,7 +52,8 @@ mod tests {
     }
 
     #[test]
-    fn no_extra_roots_keeps_the_default_connector() {
-        assert!(client_config(&[]).unwrap().is_none());
+    fn only_http_1_1_is_offered() {
+        let config = client_config(&[]).unwrap();
+        assert_eq!(config.alpn_protocols, [b"http/1.1".to_vec()]);
     }
 }

@@ -209,7 +209,10 @@ fn a_robots_txt_that_keeps_failing_fails_the_hosts_urls_and_the_crawl_ends() {
     let o = outcome(&report, &seed);
     assert_eq!(
         o.kind,
-        OutcomeKind::Failed(FetchError::RobotsUnavailable("HTTP status 500".into()))
+        OutcomeKind::Failed(FetchError::RobotsUnavailable {
+            cause: "HTTP status 500".into(),
+            attempts: 3
+        })
     );
     assert_eq!(o.attempts, 0);
     assert!(o.is_broken());
@@ -244,13 +247,20 @@ fn an_unreachable_host_is_retried_then_its_urls_fail() {
     let report = crawl(config(&url).retries(1));
 
     assert!(started.elapsed() < Duration::from_secs(10));
-    // The same error as with robots off, but no attempt at the page itself.
+    // No attempt at the page itself; its record says robots.txt was tried, how often,
+    // and what it met.
     let o = outcome(&report, &url);
-    assert!(
-        matches!(o.kind, OutcomeKind::Failed(FetchError::Connect(_))),
-        "{:?}",
-        o.kind
-    );
+    match &o.kind {
+        OutcomeKind::Failed(e @ FetchError::RobotsUnavailable { cause, attempts: 2 }) => {
+            assert!(cause.starts_with("connect error"), "{cause}");
+            let text = e.to_string();
+            assert!(
+                text.contains("robots.txt") && text.contains("2 attempts"),
+                "{text}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
     assert_eq!(o.attempts, 0);
     assert_eq!((report.robots_fetches, report.requests), (2, 0));
     assert_books_balance(&report);

@@ -100,11 +100,50 @@ fn an_untrusted_certificate_fails_the_url_clearly_and_the_crawl_ends() {
 
     assert_eq!((report.fetched, report.failed), (0, 1), "{report}");
     match &report.outcomes[0].kind {
-        OutcomeKind::Failed(FetchError::Connect(msg)) => {
-            // The handshake's own reason reaches the outcome.
-            assert!(msg.contains("UnknownIssuer"), "{msg}");
+        // robots.txt is asked first and meets the failure; the handshake's own reason
+        // reaches the outcome.
+        OutcomeKind::Failed(FetchError::RobotsUnavailable { cause, attempts: 1 }) => {
+            assert!(
+                cause.starts_with("TLS error") && cause.contains("UnknownIssuer"),
+                "{cause}"
+            );
         }
-        other => panic!("expected a connect failure, got {other:?}"),
+        other => panic!("expected a TLS failure, got {other:?}"),
+    }
+    // Without robots.txt, the page itself fails the same way, and is not retried (it
+    // would fail again).
+    let config = builder(port).robots(false).retries(2).build().unwrap();
+    let report = Crawler::new(config, FnSpider::<()>::new()).run().unwrap();
+    match &report.outcomes[0].kind {
+        OutcomeKind::Failed(FetchError::Tls(msg)) => {
+            assert!(msg.contains("UnknownIssuer"), "{msg}")
+        }
+        other => panic!("expected a TLS failure, got {other:?}"),
+    }
+    assert_eq!((report.outcomes[0].attempts, report.retries), (1, 0));
+}
+
+#[test]
+fn https_to_a_plain_http_port_says_so() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        // A plain HTTP server: whatever comes, it answers in clear text.
+        for stream in listener.incoming().flatten().take(8) {
+            let mut stream = stream;
+            let _ = std::io::Write::write_all(
+                &mut stream,
+                b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            );
+        }
+    });
+    let config = builder(port).robots(false).build().unwrap();
+    let report = Crawler::new(config, FnSpider::<()>::new()).run().unwrap();
+    match &report.outcomes[0].kind {
+        OutcomeKind::Failed(FetchError::Tls(msg)) => {
+            assert!(msg.contains("plain HTTP on an https URL"), "{msg}")
+        }
+        other => panic!("expected a TLS failure, got {other:?}"),
     }
 }
 

@@ -1,98 +1,157 @@
-//! The fetcher actor: many requests in flight on one arbiter thread, one `awc::Client`.
+//! The fetcher actor: many requests in flight on one arbiter thread, one HTTP client.
 //!
-//! Takes: [`FetchBatch`], [`FetchFile`](crate::actors::messages::FetchFile). Sends:
-//! [`Parse`] to the parser on its own arbiter (HTML 2xx pages), [`Fetched`] to the
-//! supervisor (everything else), and
-//! [`FileFetched`](crate::actors::messages::FileFetched) for robots.txt and sitemaps
-//! (in [`site_files`]).
+//! Takes: [`FetchBatch`], [`FetchFile`](crate::actors::messages::FetchFile),
+//! [`RetireHosts`]. Sends: [`Parse`] to the parser on its own arbiter (HTML 2xx pages),
+//! [`Fetched`] to the supervisor (everything else), [`FileFetched`] for robots.txt and
+//! sitemaps (in [`site_files`]), and [`OutOfFiles`] when the process has no file
+//! descriptor left for a socket.
 //!
 //! Each job is a future spawned on the actor's context, so hundreds run at once without
 //! blocking the thread, and all of them die with the actor (the supervisor then re-queues
-//! them). The client is built inside the arbiter (`awc::Client` is `!Send`), with
-//! redirects off: trawler follows them itself, through admission, the seen-set and the
-//! frontier. The whole attempt, body included, is bounded by the request timeout, and the
-//! body is read chunk by chunk up to the size cap, so a slow drip or a huge body can hold
-//! a slot only that long and never fill memory.
+//! them). Every request, pages and site files alike, is one
+//! [`attempt`](crate::fetch::attempt): the request hooks add their headers, the attempt
+//! sends, reads and checks the answer within the request timeout. Redirects are off in
+//! the client: trawler follows them itself, through admission, the seen-set and the
+//! frontier. Once a second the client's connections are looked after (idle ones closed,
+//! the count bounded); hosts the supervisor says are done give theirs up.
 
 mod site_files;
 
 use crate::actors::messages::{
-    FetchBatch, FetchJob, FetchResult, Fetched, FileFetched, Parse, ResponseMeta,
+    FetchBatch, FetchJob, FetchResult, Fetched, FileFetched, OutOfFiles, Parse, ResponseMeta,
+    RetireHosts,
 };
+use crate::canon;
 use crate::error::FetchError;
+use crate::fetch::attempt::{self, Answer, AttemptError, Headers};
+use crate::fetch::client::{Client, ClientSettings};
 use crate::harvest::FetchedPage;
-use crate::middleware::{Middleware, OutgoingRequest, ResponseAction, ResponseView};
+use crate::middleware::{Middleware, OutgoingRequest, RequestKind, ResponseAction, ResponseView};
 use crate::outcome::SkipReason;
-use crate::request::Flow;
+use crate::request::{Flow, Request};
 use crate::retry::{self, RetryPolicy};
 use crate::sniff;
 use actix::prelude::*;
-use awc::error::SendRequestError;
-use awc::http::header::{self, HeaderMap};
-use bytes::BytesMut;
-use futures_util::StreamExt;
+use awc::http::header::{self, HeaderValue};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
+use url::Url;
+
+/// How often a fetcher looks after its connections.
+const UPKEEP_EVERY: Duration = Duration::from_secs(1);
+
+/// Credentials for one origin, from a seed URL's `user:password@`.
+#[derive(Debug, Clone)]
+pub(crate) struct Credential {
+    /// The origin they are for, as [`canon::host_key`] writes it.
+    pub(crate) origin: String,
+    /// The `Authorization` header sent to that origin only.
+    pub(crate) header: HeaderValue,
+}
 
 /// What every fetcher of a crawl shares.
 pub(crate) struct FetchSettings {
     pub(crate) request_timeout: Duration,
-    pub(crate) connect_timeout: Duration,
     pub(crate) max_body: usize,
-    pub(crate) user_agent: String,
     pub(crate) retry: RetryPolicy,
-    pub(crate) concurrency: usize,
+    pub(crate) user_agent: String,
     pub(crate) middleware: Vec<Arc<dyn Middleware>>,
-    /// A TLS config with extra trusted roots; `None` keeps awc's (webpki roots).
-    pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
+    pub(crate) credentials: Vec<Credential>,
+    /// Each worker's client (the TLS setup is shared).
+    pub(crate) client: ClientSettings,
 }
 
 /// A fetcher: one per worker arbiter.
 pub(crate) struct Fetcher {
-    client: awc::Client,
+    client: Rc<Client>,
     settings: Arc<FetchSettings>,
     parser: Recipient<Parse>,
     supervisor: Recipient<Fetched>,
     files: Recipient<FileFetched>,
+    out_of_files: Recipient<OutOfFiles>,
+}
+
+/// Where a fetcher's results go.
+pub(crate) struct Routes {
+    pub(crate) parser: Recipient<Parse>,
+    pub(crate) supervisor: Recipient<Fetched>,
+    pub(crate) files: Recipient<FileFetched>,
+    pub(crate) out_of_files: Recipient<OutOfFiles>,
 }
 
 impl Fetcher {
     /// Builds the fetcher and its client; must run on the fetcher's own arbiter.
-    pub(crate) fn new(
-        settings: Arc<FetchSettings>,
-        parser: Recipient<Parse>,
-        supervisor: Recipient<Fetched>,
-        files: Recipient<FileFetched>,
-    ) -> Self {
-        let mut connector = awc::Connector::new()
-            .limit(settings.concurrency)
-            .timeout(settings.connect_timeout)
-            .conn_keep_alive(Duration::from_secs(30));
-        if let Some(tls) = &settings.tls {
-            connector = connector.rustls_0_23(tls.clone());
-        }
-        let client = awc::Client::builder()
-            .connector(connector)
-            .timeout(settings.request_timeout)
-            .disable_redirects()
-            .add_default_header((header::USER_AGENT, settings.user_agent.as_str()))
-            .add_default_header((
-                header::ACCEPT,
-                "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-            ))
-            .finish();
+    pub(crate) fn new(settings: Arc<FetchSettings>, routes: Routes) -> Self {
         Fetcher {
-            client,
+            client: Rc::new(Client::new(settings.client.clone())),
             settings,
-            parser,
-            supervisor,
-            files,
+            parser: routes.parser,
+            supervisor: routes.supervisor,
+            files: routes.files,
+            out_of_files: routes.out_of_files,
         }
+    }
+
+    /// The headers of one request: the request hooks' (run here, synchronously: a panic
+    /// takes this actor down, and the supervisor restarts it and re-queues what it held),
+    /// then the origin's credentials if the hooks set none. `Err` if a hook skipped it
+    /// (`true`: and asked to stop the crawl).
+    fn headers(&self, request: &Request, kind: RequestKind) -> Result<Headers, bool> {
+        let mut headers = Vec::new();
+        for m in &self.settings.middleware {
+            let mut out = OutgoingRequest {
+                request,
+                kind,
+                headers: &mut headers,
+            };
+            match m.on_request(&mut out) {
+                Flow::Continue => {}
+                Flow::Skip => return Err(false),
+                Flow::Stop => return Err(true),
+            }
+        }
+        if !headers.iter().any(|(n, _)| n == header::AUTHORIZATION)
+            && let Some(c) = self.credential(&request.url)
+        {
+            headers.push((header::AUTHORIZATION, c.header.clone()));
+        }
+        Ok(headers)
+    }
+
+    fn credential(&self, url: &Url) -> Option<&Credential> {
+        if self.settings.credentials.is_empty() {
+            return None;
+        }
+        let origin = canon::host_key(url)?;
+        self.settings
+            .credentials
+            .iter()
+            .find(|c| c.origin == origin)
+    }
+
+    /// The process ran out of descriptors: the supervisor stops the crawl.
+    fn report_out_of_files(&self, what: String) {
+        self.out_of_files.do_send(OutOfFiles(what));
     }
 }
 
 impl Actor for Fetcher {
     type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.run_interval(UPKEEP_EVERY, |act, _| act.client.upkeep(Instant::now()));
+    }
+}
+
+impl Handler<RetireHosts> for Fetcher {
+    type Result = ();
+
+    fn handle(&mut self, msg: RetireHosts, _: &mut Context<Self>) {
+        self.client
+            .connections()
+            .retire(msg.0.iter().map(String::as_str));
+    }
 }
 
 impl Handler<FetchBatch> for Fetcher {
@@ -100,35 +159,32 @@ impl Handler<FetchBatch> for Fetcher {
 
     fn handle(&mut self, batch: FetchBatch, ctx: &mut Context<Self>) {
         for job in batch.0 {
-            // Middleware runs here, synchronously: a panic in it takes this actor down,
-            // and the supervisor restarts it and re-queues what it held.
-            let mut headers = Vec::new();
-            let mut skip = None;
-            for m in &self.settings.middleware {
-                let mut out = OutgoingRequest {
-                    request: &job.request,
-                    headers: &mut headers,
-                };
-                match m.on_request(&mut out) {
-                    Flow::Continue => {}
-                    Flow::Skip => skip = Some(false),
-                    Flow::Stop => skip = Some(true),
+            let headers = match self.headers(&job.request, RequestKind::Page) {
+                Ok(h) => h,
+                Err(stop) => {
+                    self.supervisor.do_send(Fetched {
+                        ticket: job.ticket,
+                        result: FetchResult::Skipped {
+                            reason: SkipReason::Middleware,
+                            stop,
+                        },
+                    });
+                    continue;
                 }
-                if skip.is_some() {
-                    break;
-                }
-            }
-            if let Some(stop) = skip {
-                self.supervisor.do_send(Fetched {
-                    ticket: job.ticket,
-                    result: FetchResult::Skipped {
-                        reason: SkipReason::Middleware,
-                        stop,
-                    },
-                });
-                continue;
-            }
-            let fut = fetch(self.client.clone(), self.settings.clone(), job, headers);
+            };
+            let client = Rc::clone(&self.client);
+            let settings = Arc::clone(&self.settings);
+            let fut = async move {
+                let res = attempt::attempt(
+                    &client,
+                    &job.request.url,
+                    &headers,
+                    settings.max_body,
+                    settings.request_timeout,
+                )
+                .await;
+                (job, res)
+            };
             ctx.spawn(
                 fut.into_actor(self)
                     .map(|(job, res), act, _| act.deliver(job, res)),
@@ -137,83 +193,21 @@ impl Handler<FetchBatch> for Fetcher {
     }
 }
 
-/// The body of an answer, read up to the cap.
-struct Answer {
-    status: u16,
-    headers: HeaderMap,
-    body: bytes::Bytes,
-    truncated: bool,
-    elapsed: Duration,
-}
-
-type Headers = Vec<(header::HeaderName, header::HeaderValue)>;
-
-async fn fetch(
-    client: awc::Client,
-    settings: Arc<FetchSettings>,
-    job: FetchJob,
-    headers: Headers,
-) -> (FetchJob, Result<Answer, FetchError>) {
-    let start = Instant::now();
-    let timeout = settings.request_timeout;
-    let attempt = async {
-        let mut req = client.get(job.request.url.as_str());
-        for h in headers {
-            req = req.insert_header(h);
-        }
-        let mut res = req.send().await.map_err(|e| send_error(e, timeout))?;
-        let status = res.status().as_u16();
-        let headers = res.headers().clone();
-        let (body, truncated) = read_capped(&mut res, settings.max_body).await?;
-        Ok(Answer {
-            status,
-            headers,
-            body,
-            truncated,
-            elapsed: start.elapsed(),
-        })
-    };
-    let res = match actix_rt::time::timeout(timeout, attempt).await {
-        Ok(r) => r,
-        Err(_) => Err(FetchError::Timeout(timeout)),
-    };
-    (job, res)
-}
-
-/// Reads the body chunk by chunk and stops at `cap`; dropping the response then closes the
-/// connection instead of draining an unbounded body.
-async fn read_capped<S>(res: &mut S, cap: usize) -> Result<(bytes::Bytes, bool), FetchError>
-where
-    S: futures_util::Stream<Item = Result<bytes::Bytes, awc::error::PayloadError>> + Unpin,
-{
-    let mut buf = BytesMut::new();
-    while let Some(chunk) = res.next().await {
-        let chunk = chunk.map_err(|e| FetchError::Body(e.to_string()))?;
-        let room = cap - buf.len();
-        if chunk.len() > room {
-            buf.extend_from_slice(&chunk[..room]);
-            return Ok((buf.freeze(), true));
-        }
-        buf.extend_from_slice(&chunk);
-    }
-    Ok((buf.freeze(), false))
-}
-
-fn send_error(e: SendRequestError, timeout: Duration) -> FetchError {
-    match e {
-        SendRequestError::Connect(c) => FetchError::Connect(c.to_string()),
-        SendRequestError::Timeout => FetchError::Timeout(timeout),
-        other => FetchError::Request(other.to_string()),
-    }
-}
-
 impl Fetcher {
     /// Routes a finished attempt: HTML 2xx to the parser, everything else to the supervisor.
-    fn deliver(&mut self, job: FetchJob, res: Result<Answer, FetchError>) {
+    fn deliver(&mut self, job: FetchJob, res: Result<Answer, AttemptError>) {
         let ticket = job.ticket;
         let answer = match res {
             Ok(a) => a,
-            Err(error) => {
+            Err(AttemptError::OutOfFiles(what)) => {
+                self.report_out_of_files(what);
+                self.supervisor.do_send(Fetched {
+                    ticket,
+                    result: FetchResult::Requeue,
+                });
+                return;
+            }
+            Err(AttemptError::Fetch(error)) => {
                 let result = if error.is_transient() {
                     FetchResult::Transient {
                         error,

@@ -62,6 +62,9 @@ pub(crate) enum FetchResult {
     },
     /// A request middleware dropped the request (and maybe asked to stop the crawl).
     Skipped { reason: SkipReason, stop: bool },
+    /// No fault of the URL (the process ran out of file descriptors): queue it again as
+    /// it was, the attempt not counted.
+    Requeue,
 }
 
 /// Fetcher → supervisor: an attempt ended without a page to parse.
@@ -143,3 +146,14 @@ pub(crate) struct FileFetched {
     pub(crate) ticket: Ticket,
     pub(crate) answer: FileAnswer,
 }
+
+/// Supervisor → fetchers: these hosts (`host:port`) have no work left; their idle
+/// connections can go.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub(crate) struct RetireHosts(pub(crate) Vec<String>);
+
+/// Fetcher → supervisor: the process has no file descriptor left for a socket.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub(crate) struct OutOfFiles(pub(crate) String);

@@ -24,7 +24,7 @@ mod site_files;
 mod sitemaps;
 mod throttle;
 
-use crate::actors::fetcher::{FetchSettings, Fetcher};
+use crate::actors::fetcher::{FetchSettings, Fetcher, Routes};
 use crate::actors::items::{self, Pipelines};
 use crate::actors::messages::*;
 use crate::actors::parser::Parser;
@@ -70,7 +70,15 @@ pub(crate) struct Setup<S: Spider> {
     pub(crate) on_outcome: Option<OutcomeFn>,
     pub(crate) stop_flag: Arc<AtomicBool>,
     pub(crate) progress: Progress,
-    pub(crate) done: oneshot::Sender<CrawlReport>,
+    pub(crate) done: oneshot::Sender<Finished>,
+}
+
+/// What the supervisor hands back when the crawl is over.
+#[derive(Debug)]
+pub(crate) struct Finished {
+    pub(crate) report: CrawlReport,
+    /// Set when the crawl stopped because the process ran out of file descriptors.
+    pub(crate) out_of_files: Option<String>,
 }
 
 struct Worker<S: Spider> {
@@ -119,8 +127,10 @@ pub(crate) struct CrawlSupervisor<S: Spider> {
     last_prune: Instant,
     stop_flag: Arc<AtomicBool>,
     progress: Progress,
-    done: Option<oneshot::Sender<CrawlReport>>,
+    done: Option<oneshot::Sender<Finished>>,
     closing: bool,
+    /// What ran out, when the process ran out of file descriptors.
+    out_of_files: Option<String>,
 }
 
 impl<S: Spider> CrawlSupervisor<S> {
@@ -160,6 +170,7 @@ impl<S: Spider> CrawlSupervisor<S> {
             progress: setup.progress,
             done: Some(setup.done),
             closing: false,
+            out_of_files: None,
             files: SiteFiles::default(),
             cfg,
         }
@@ -174,15 +185,14 @@ impl<S: Spider> CrawlSupervisor<S> {
         let parser = Parser::start_in_arbiter(&arbiter, move |_| {
             Parser::new(spider, admission, follow, to_sup)
         });
-        let (settings, to_parser, to_sup, files) = (
-            self.fetch.clone(),
-            parser.clone().recipient(),
-            me.clone().recipient(),
-            me.recipient(),
-        );
-        let fetcher = Fetcher::start_in_arbiter(&arbiter, move |_| {
-            Fetcher::new(settings, to_parser, to_sup, files)
-        });
+        let settings = self.fetch.clone();
+        let routes = Routes {
+            parser: parser.clone().recipient(),
+            supervisor: me.clone().recipient(),
+            files: me.clone().recipient(),
+            out_of_files: me.recipient(),
+        };
+        let fetcher = Fetcher::start_in_arbiter(&arbiter, move |_| Fetcher::new(settings, routes));
         Worker {
             fetcher,
             parser,
@@ -467,12 +477,45 @@ impl<S: Spider> CrawlSupervisor<S> {
                     self.workers[w].fetcher.do_send(FetchBatch(batch));
                 }
             }
+            self.retire_idle_hosts();
             if let Some(t) = wake {
                 self.wake(t, ctx);
             }
         }
         self.publish();
         self.maybe_finish(ctx);
+    }
+
+    /// Tells the fetchers which hosts have no work left, so their idle connections go.
+    fn retire_idle_hosts(&mut self) {
+        let idle: Vec<String> = (self.frontier.take_idle_hosts().into_iter())
+            .filter_map(|key| {
+                key.split_once("://")
+                    .map(|(_, host_port)| host_port.to_string())
+            })
+            .collect();
+        if !idle.is_empty() {
+            for w in &self.workers {
+                w.fetcher.do_send(RetireHosts(idle.clone()));
+            }
+        }
+    }
+
+    /// A request that never went out (no fault of its own) goes back to its queue as it was.
+    fn requeue(&mut self, mut f: InFlight) {
+        f.request.attempts = f.request.attempts.saturating_sub(1);
+        self.report.requests = self.report.requests.saturating_sub(1);
+        if f.request.attempts == 0 {
+            self.dispatched = self.dispatched.saturating_sub(1);
+            self.limit_reached = self.cfg.max_pages.is_some_and(|m| self.dispatched >= m);
+        } else {
+            self.report.retries = self.report.retries.saturating_sub(1);
+        }
+        if self.stopping.is_some() {
+            self.skip(f.request, SkipReason::Stopped);
+        } else {
+            self.frontier.push(f.host, f.request);
+        }
     }
 
     /// Copies the live counters out for [`Progress`] readers.
@@ -534,7 +577,10 @@ impl<S: Spider> CrawlSupervisor<S> {
         self.progress.finish(self.report.elapsed);
         self.report.stop_reason = self.stopping.unwrap_or(StopReason::Completed);
         if let Some(done) = self.done.take() {
-            let _ = done.send(std::mem::take(&mut self.report));
+            let _ = done.send(Finished {
+                report: std::mem::take(&mut self.report),
+                out_of_files: self.out_of_files.take(),
+            });
         }
         ctx.stop();
     }
@@ -606,7 +652,7 @@ impl<S: Spider> Handler<Fetched> for CrawlSupervisor<S> {
             FetchResult::Transient { error, meta, .. } | FetchResult::Failed { error, meta } => {
                 self.throttle_observe(f.host, meta.as_ref(), Some(error))
             }
-            FetchResult::Skipped { .. } => {}
+            FetchResult::Skipped { .. } | FetchResult::Requeue => {}
         }
         match msg.result {
             FetchResult::Answer(meta) => {
@@ -644,7 +690,21 @@ impl<S: Spider> Handler<Fetched> for CrawlSupervisor<S> {
                     self.begin_stop(StopReason::Plugin);
                 }
             }
+            FetchResult::Requeue => self.requeue(f),
         }
+        self.pump(ctx);
+    }
+}
+
+impl<S: Spider> Handler<OutOfFiles> for CrawlSupervisor<S> {
+    type Result = ();
+
+    fn handle(&mut self, msg: OutOfFiles, ctx: &mut Context<Self>) {
+        if self.out_of_files.is_none() {
+            tracing::error!("{}; stopping the crawl", msg.0);
+            self.out_of_files = Some(msg.0);
+        }
+        self.begin_stop(StopReason::OutOfFiles);
         self.pump(ctx);
     }
 }

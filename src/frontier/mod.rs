@@ -84,6 +84,8 @@ struct Host {
     held: bool,
     /// Its own in-flight limit (adaptive throttle), below the frontier's.
     limit: Option<u32>,
+    /// In the list of hosts that may have gone idle.
+    idle_listed: bool,
 }
 
 /// Queues of requests per host, and the round-robin of hosts that may send now.
@@ -91,6 +93,10 @@ struct Host {
 pub(crate) struct Frontier {
     hosts: Vec<Host>,
     ids: HashMap<Box<str>, HostId>,
+    /// Each host's key, by id.
+    keys: Vec<Box<str>>,
+    /// Hosts whose last request finished with nothing queued (they may be idle now).
+    maybe_idle: Vec<HostId>,
     ready: VecDeque<HostId>,
     parked: BinaryHeap<Reverse<(Instant, HostId)>>,
     queued: usize,
@@ -104,6 +110,8 @@ impl Frontier {
         Frontier {
             hosts: Vec::new(),
             ids: HashMap::new(),
+            keys: Vec::new(),
+            maybe_idle: Vec::new(),
             ready: VecDeque::new(),
             parked: BinaryHeap::new(),
             queued: 0,
@@ -125,8 +133,10 @@ impl Frontier {
             parked: None,
             held: false,
             limit: None,
+            idle_listed: false,
         });
         self.ids.insert(key.into(), id);
+        self.keys.push(key.into());
         id
     }
 
@@ -192,7 +202,25 @@ impl Frontier {
     pub(crate) fn done(&mut self, host: HostId) {
         let h = &mut self.hosts[host as usize];
         h.in_flight = h.in_flight.saturating_sub(1);
+        if h.in_flight == 0 && h.queue.is_empty() && !h.idle_listed {
+            h.idle_listed = true;
+            self.maybe_idle.push(host);
+        }
         self.relist(host);
+    }
+
+    /// The keys of the hosts that have no request queued or in flight now, among those
+    /// whose last request finished since the last call: their connections can go.
+    pub(crate) fn take_idle_hosts(&mut self) -> Vec<&str> {
+        let mut idle = Vec::new();
+        for id in self.maybe_idle.drain(..) {
+            let h = &mut self.hosts[id as usize];
+            h.idle_listed = false;
+            if h.in_flight == 0 && h.queue.is_empty() {
+                idle.push(&*self.keys[id as usize]);
+            }
+        }
+        idle
     }
 
     /// Holds `host` back until `until` (a `Retry-After`, a rate limit).
@@ -300,6 +328,31 @@ mod tests {
             Pop::Ready(r, _) => Some(r.url.path().to_string()),
             _ => None,
         }
+    }
+
+    #[test]
+    fn hosts_are_idle_once_nothing_is_queued_or_in_flight() {
+        let mut f = Frontier::new(10);
+        let (a, b) = (f.host_id("http://a:80"), f.host_id("http://b:80"));
+        f.push(a, req("/1"));
+        f.push(b, req("/1"));
+        f.push(b, req("/2"));
+        let now = Instant::now();
+        let popped: Vec<HostId> = std::iter::from_fn(|| match f.pop(now, |_| Gate::Open) {
+            Pop::Ready(_, h) => Some(h),
+            _ => None,
+        })
+        .collect();
+        assert_eq!(popped.len(), 3);
+        assert!(f.take_idle_hosts().is_empty(), "all in flight");
+        f.done(a);
+        f.done(b);
+        // More work for `b` came before the crawl looked: only `a` is idle.
+        f.push(b, req("/3"));
+        assert_eq!(f.take_idle_hosts(), ["http://a:80"]);
+        assert!(f.take_idle_hosts().is_empty(), "told once");
+        f.done(b);
+        assert!(f.take_idle_hosts().is_empty(), "b still has /3 queued");
     }
 
     #[test]

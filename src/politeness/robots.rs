@@ -17,11 +17,11 @@
 //!   (nothing fetched from it, as §2.3.1.4's "complete disallow" asks) and robots.txt is
 //!   asked again after the crawl's retry backoff, honouring `Retry-After`. When the
 //!   retries of the [`RetryPolicy`] run out, the host stays disallowed for the rest of the
-//!   crawl and each of its URLs fails (with no attempt made): with the transport error
-//!   itself when robots.txt got no answer at all (a dead host or a bad certificate reads
-//!   the same as with robots off), with [`FetchError::RobotsUnavailable`] when the server
-//!   answered 429 or 5xx. A failure rather than a skip, because the pages were never
-//!   judged, and a link checker must report a dead host as broken.
+//!   crawl and each of its URLs fails (with no attempt made) with
+//!   [`FetchError::RobotsUnavailable`], which says how often robots.txt was asked for and
+//!   what the last attempt met (the status, or the transport error). A failure rather
+//!   than a skip, because the pages were never judged, and a link checker must report a
+//!   dead host as broken.
 
 use crate::error::FetchError;
 use crate::frontier::HostId;
@@ -65,6 +65,57 @@ pub(crate) fn robots_url(url: &Url) -> Option<Url> {
     Some(r)
 }
 
+/// `text` as rules and paths are compared (RFC 9309 §2.2.2): percent-encoded unreserved
+/// characters decoded (`/%73ecret` is `/secret`), the other escapes in upper case.
+fn match_form(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('%') {
+        return text.into();
+    }
+    let decoded = crate::canon::decode_unreserved(text).unwrap_or_else(|| text.to_string());
+    let b = decoded.as_bytes();
+    let mut out = String::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && b[i + 1].is_ascii_hexdigit()
+            && b[i + 2].is_ascii_hexdigit()
+        {
+            out.push('%');
+            out.push(b[i + 1].to_ascii_uppercase() as char);
+            out.push(b[i + 2].to_ascii_uppercase() as char);
+            i += 3;
+        } else {
+            let next = (i + 1..b.len()).find(|&j| b[j] == b'%').unwrap_or(b.len());
+            out.push_str(&decoded[i..next]);
+            i = next;
+        }
+    }
+    out.into()
+}
+
+/// A robots.txt body with the value of every `Allow`/`Disallow` line in [`match_form`].
+fn rules_match_form(body: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if !body.contains(&b'%') {
+        return body.into();
+    }
+    let mut out = Vec::with_capacity(body.len());
+    for line in body.split_inclusive(|&b| b == b'\n') {
+        let rule = line.iter().position(|&b| b == b':').filter(|&colon| {
+            let key = line[..colon].trim_ascii().to_ascii_lowercase();
+            key == b"allow" || key == b"disallow"
+        });
+        match (rule, std::str::from_utf8(line)) {
+            (Some(colon), Ok(text)) if line[colon..].contains(&b'%') => {
+                out.extend_from_slice(&line[..=colon]);
+                out.extend_from_slice(match_form(&text[colon + 1..]).as_bytes());
+            }
+            _ => out.extend_from_slice(line),
+        }
+    }
+    out.into()
+}
+
 /// The rules of one host for this crawler.
 #[derive(Debug)]
 pub(crate) enum RobotsRules {
@@ -78,7 +129,8 @@ impl RobotsRules {
     /// Parses a 2xx body for `agent` (a product token), up to [`ROBOTS_MAX_BYTES`].
     pub(crate) fn parse(agent: &str, body: &[u8]) -> RobotsRules {
         let body = &body[..body.len().min(ROBOTS_MAX_BYTES)];
-        match Robot::new(agent, body) {
+        let body = rules_match_form(body);
+        match Robot::new(agent, &body) {
             Ok(robot) => RobotsRules::Parsed(robot),
             Err(e) => {
                 tracing::warn!(error = %e, "robots.txt does not parse; allowing everything");
@@ -92,7 +144,7 @@ impl RobotsRules {
         match self {
             RobotsRules::AllowAll => true,
             // A path-and-query string spares the parser re-parsing the whole URL.
-            RobotsRules::Parsed(r) => r.allowed(&url[url::Position::BeforePath..]),
+            RobotsRules::Parsed(r) => r.allowed(&match_form(&url[url::Position::BeforePath..])),
         }
     }
 
@@ -233,10 +285,12 @@ impl RobotsCache {
             e.access = Access::Pending;
             Failure::RetryIn(policy.backoff(e.failures, retry_after))
         } else {
-            e.access = Access::Unavailable(match error {
-                FetchError::Status(s) => FetchError::RobotsUnavailable(format!("HTTP status {s}")),
-                // No answer at all: the pages would have met the same error.
-                transport => transport,
+            e.access = Access::Unavailable(FetchError::RobotsUnavailable {
+                cause: match error {
+                    FetchError::Status(s) => format!("HTTP status {s}"),
+                    other => other.to_string(),
+                },
+                attempts: e.failures,
             });
             Failure::GaveUp
         }
@@ -245,6 +299,33 @@ impl RobotsCache {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn escapes_match_what_they_encode() {
+        let rules = RobotsRules::parse(
+            "trawler",
+            b"User-agent: *\nDisallow: /secret\nDisallow: /%7Ehome\nDISALLOW:/a%2fb\nAllow: /%2d\n",
+        );
+        let url = |p: &str| Url::parse(&format!("http://a.test{p}")).unwrap();
+        assert!(
+            !rules.allows(&url("/%73ecret")),
+            "an escaped letter is the letter"
+        );
+        assert!(!rules.allows(&url("/secret/x")));
+        assert!(
+            !rules.allows(&url("/~home")),
+            "a rule's escape matches the plain path"
+        );
+        assert!(!rules.allows(&url("/%7ehome")));
+        assert!(!rules.allows(&url("/a%2Fb")), "escape case does not matter");
+        assert!(
+            rules.allows(&url("/a/b")),
+            "a reserved escape is not its character"
+        );
+        assert!(rules.allows(&url("/public")));
+        assert_eq!(match_form("/%7e%2f%41"), "/~%2FA");
+        assert_eq!(match_form("/plain"), "/plain");
+    }
+
     use super::*;
 
     fn u(s: &str) -> Url {
@@ -408,18 +489,28 @@ mod tests {
         assert_eq!(c.fail(7, &policy, err(), None), Failure::GaveUp);
         match c.access(7) {
             Access::Unavailable(e) => {
-                assert_eq!(*e, FetchError::RobotsUnavailable("HTTP status 503".into()))
+                assert_eq!(
+                    *e,
+                    FetchError::RobotsUnavailable {
+                        cause: "HTTP status 503".into(),
+                        attempts: 3
+                    }
+                )
             }
             other => panic!("{other:?}"),
         }
-        // No answer at all: the host's URLs get the transport error itself.
+        // No answer at all: the host's URLs say so, and how often it was tried.
         let no_retry = RetryPolicy {
             max_retries: 0,
             ..policy.clone()
         };
         let connect = FetchError::Connect("refused".into());
         assert_eq!(c.fail(5, &no_retry, connect.clone(), None), Failure::GaveUp);
-        assert!(matches!(c.access(5), Access::Unavailable(e) if *e == connect));
+        assert!(matches!(
+            c.access(5),
+            Access::Unavailable(FetchError::RobotsUnavailable { cause, attempts: 1 })
+                if *cause == connect.to_string()
+        ));
         c.resolve(3, Arc::new(RobotsRules::AllowAll));
         assert!(matches!(c.access(3), Access::Known(_)));
     }

@@ -1,76 +1,84 @@
-//! The fetcher's side of robots.txt and sitemaps: one GET, a capped body, and the
+//! The fetcher's side of robots.txt and sitemaps: one attempt, a capped body, and the
 //! answer read on the worker thread.
 //!
 //! Takes: [`FetchFile`]. Sends: [`FileFetched`] to the supervisor.
 //!
-//! These are the crawler's own requests, not the spider's: no middleware runs (a plugin
-//! that skips or rewrites page requests must not be able to hide robots.txt), and nothing
-//! goes to the parser. They share the page client, so the user agent, timeouts and
-//! connection pool are the same. The body is read up to the file's cap (500 KiB for
-//! robots.txt, 50 MiB for a sitemap) and interpreted here, off the supervisor's thread,
-//! because a large sitemap takes a while to inflate and read.
+//! These are the crawler's own requests, not the spider's, but they go through the same
+//! request hooks as pages ([`RequestKind`] tells them apart), so a header, a cookie or
+//! credentials a hook adds reach them too; a hook's `Skip` or `Stop` does not apply to
+//! them (a plugin must not be able to hide robots.txt). No response hook runs and nothing
+//! goes to the parser. The body is read up to the file's cap (500 KiB for robots.txt,
+//! 50 MiB for a sitemap) and interpreted here, off the supervisor's thread, because a
+//! large sitemap takes a while to inflate and read.
 
-use super::{Fetcher, read_capped, send_error};
+use super::Fetcher;
 use crate::actors::messages::{FetchFile, FileAnswer, FileFetched, FileKind};
 use crate::error::FetchError;
+use crate::fetch::attempt::{self, AttemptError};
+use crate::middleware::RequestKind;
 use crate::politeness::robots::{self, ROBOTS_MAX_BYTES, RobotsAnswer};
+use crate::request::Request;
 use crate::retry;
 use crate::sitemap::{self, SITEMAP_MAX_BYTES, SitemapAnswer};
 use actix::prelude::*;
 use awc::http::header;
+use std::rc::Rc;
 use std::time::{Duration, SystemTime};
 
 impl Handler<FetchFile> for Fetcher {
     type Result = ();
 
     fn handle(&mut self, job: FetchFile, ctx: &mut Context<Self>) {
-        let client = self.client.clone();
+        let (cap, kind) = match job.kind {
+            FileKind::Robots { .. } => (ROBOTS_MAX_BYTES, RequestKind::Robots),
+            FileKind::Sitemap => (SITEMAP_MAX_BYTES, RequestKind::Sitemap),
+        };
+        let request = Request::new(job.url.clone());
+        // Hooks only add headers here; their verdict is for pages.
+        let headers = self.headers(&request, kind).unwrap_or_default();
+        let client = Rc::clone(&self.client);
         let settings = self.settings.clone();
         let to = self.files.clone();
         let fut = async move {
             let timeout = settings.request_timeout;
-            let cap = match job.kind {
-                FileKind::Robots { .. } => ROBOTS_MAX_BYTES,
-                FileKind::Sitemap => SITEMAP_MAX_BYTES,
-            };
-            let attempt = async {
-                let mut res = client
-                    .get(job.url.as_str())
-                    .send()
-                    .await
-                    .map_err(|e| send_error(e, timeout))?;
-                let headers = res.headers().clone();
-                let (body, _) = read_capped(&mut res, cap).await?;
-                Ok::<_, FetchError>((res.status().as_u16(), headers, body))
-            };
-            let answer = match actix_rt::time::timeout(timeout, attempt).await {
-                Ok(Ok((status, headers, body))) => {
+            let res = attempt::attempt(&client, &job.url, &headers, cap, timeout).await;
+            let (answer, out_of_files) = match res {
+                Ok(a) => {
                     let text = |name| {
-                        headers
+                        a.headers
                             .get(name)
                             .and_then(|v: &header::HeaderValue| v.to_str().ok())
                     };
                     let retry_after = text(header::RETRY_AFTER)
                         .and_then(|v| retry::parse_retry_after(v, SystemTime::now()))
                         .map(|d| d.min(settings.retry.retry_after_cap));
-                    read(
+                    let answer = read(
                         &job.kind,
                         &settings.user_agent,
-                        status,
+                        a.status,
                         text(header::LOCATION),
-                        &body,
+                        &a.body,
                         retry_after,
-                    )
+                    );
+                    (answer, None)
                 }
-                Ok(Err(error)) => unanswered(&job.kind, error),
-                Err(_) => unanswered(&job.kind, FetchError::Timeout(timeout)),
+                Err(AttemptError::Fetch(error)) => (unanswered(&job.kind, error), None),
+                Err(AttemptError::OutOfFiles(what)) => (
+                    unanswered(&job.kind, FetchError::Connect(what.clone())),
+                    Some(what),
+                ),
             };
             to.do_send(FileFetched {
                 ticket: job.ticket,
                 answer,
             });
+            out_of_files
         };
-        ctx.spawn(fut.into_actor(self));
+        ctx.spawn(fut.into_actor(self).map(|out_of_files, act, _| {
+            if let Some(what) = out_of_files {
+                act.report_out_of_files(what);
+            }
+        }));
     }
 }
 

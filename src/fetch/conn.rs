@@ -1,0 +1,431 @@
+//! The connections a worker holds: every TCP stream its HTTP client uses, seen and bounded.
+//!
+//! awc keeps idle HTTP/1 connections in a pool per host and only looks at a host's pool
+//! when it sends to that host again, so on its own a crawl that moves from host to host
+//! keeps every host's sockets open (or half-closed by the server) until it ends, and a
+//! connection the server has closed can be handed out again. Each stream awc opens is
+//! therefore a [`Tracked`] one, registered in the worker's [`Connections`], which:
+//!
+//! - knows which attempt a connection serves (the attempt runs inside [`AttemptIo::scope`],
+//!   a task-local that the stream reads on every poll), so an attempt can tell whether its
+//!   connection was reused, whether any byte of the answer came, and whether the server
+//!   closed the connection while the body was read;
+//! - closes idle connections that are old, whose server closed them, whose host has no
+//!   more work, or that are beyond the worker's idle budget ([`Connections::reap`]); the
+//!   shell left in awc's pool then reads as closed and awc drops it;
+//! - refuses an idle connection to an attempt that asked for a fresh one (after a reused
+//!   connection failed before any byte of the answer came).
+//!
+//! Everything here lives on one worker thread (awc's client is `!Send`), hence `Rc` and
+//! `Cell`.
+
+use actix_rt::net::{ActixStream, TcpStream};
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+use std::fmt;
+use std::io;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf, Ready};
+
+tokio::task_local! {
+    /// The attempt being polled on this thread, if any.
+    static ATTEMPT: Rc<AttemptIo>;
+}
+
+/// Where a connection is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Serving an attempt.
+    Active,
+    /// Back in awc's pool since then.
+    Idle(Instant),
+    /// Closed by us (the socket is gone; awc's shell reads as closed).
+    Closed,
+}
+
+/// One connection's shared state: the stream itself, so [`Connections::reap`] can close it
+/// while awc still holds the shell.
+struct Slot {
+    stream: RefCell<Option<TcpStream>>,
+    state: Cell<State>,
+    /// `host:port`, as [`conn_key`] writes it.
+    key: Rc<str>,
+    /// Whether TLS runs on top (then unread bytes on an idle socket may be TLS housekeeping).
+    tls: bool,
+}
+
+impl Slot {
+    fn close(&self) {
+        self.state.set(State::Closed);
+        self.stream.borrow_mut().take();
+    }
+
+    fn is_open(&self) -> bool {
+        self.state.get() != State::Closed
+    }
+
+    /// Whether the server has closed this idle connection (or sent something it should not).
+    fn peer_gone(&self) -> bool {
+        let stream = self.stream.borrow();
+        let Some(s) = stream.as_ref() else {
+            return true;
+        };
+        let mut buf = [0u8; 1];
+        let mut buf = ReadBuf::new(&mut buf);
+        let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+        match s.poll_peek(&mut cx, &mut buf) {
+            Poll::Pending => false,
+            Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => true,
+            // Data on an idle plain connection is a protocol error (awc would drop it too);
+            // on TLS it may be a session ticket, which the next read consumes.
+            Poll::Ready(Ok(_)) => !self.tls,
+        }
+    }
+}
+
+/// What one attempt learned about its connection, filled in by the stream as it is polled.
+#[derive(Debug, Default)]
+pub(crate) struct AttemptIo {
+    conn: RefCell<Option<Rc<SlotRef>>>,
+    reused: Cell<bool>,
+    fresh_only: Cell<bool>,
+    received: Cell<u64>,
+    eof: Cell<bool>,
+}
+
+/// A handle on a [`Slot`] that an attempt holds (a newtype so `AttemptIo` can be `Debug`).
+struct SlotRef(Rc<Slot>);
+
+impl fmt::Debug for SlotRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "connection to {}", self.0.key)
+    }
+}
+
+impl AttemptIo {
+    /// A record for an attempt; `fresh_only` refuses idle connections.
+    pub(crate) fn new(fresh_only: bool) -> Rc<Self> {
+        let io = AttemptIo::default();
+        io.fresh_only.set(fresh_only);
+        Rc::new(io)
+    }
+
+    /// Runs `fut` with this record as the current attempt of the thread.
+    pub(crate) async fn scope<F: Future>(self: &Rc<Self>, fut: F) -> F::Output {
+        ATTEMPT.scope(Rc::clone(self), fut).await
+    }
+
+    /// Whether the connection used was an idle one from the pool.
+    pub(crate) fn reused(&self) -> bool {
+        self.reused.get()
+    }
+
+    /// Bytes received from the server during the attempt (TLS records included).
+    pub(crate) fn received(&self) -> u64 {
+        self.received.get()
+    }
+
+    /// Whether the server closed the connection during the attempt.
+    pub(crate) fn saw_eof(&self) -> bool {
+        self.eof.get()
+    }
+
+    /// The attempt is over: its connection is idle in awc's pool now, or closed when
+    /// `reusable` is false (the answer said the connection ends, e.g. HTTP/1.0 without
+    /// keep-alive, which awc would otherwise hand out again).
+    pub(crate) fn finish(&self, reusable: bool) {
+        if let Some(slot) = self.conn.borrow_mut().take() {
+            let slot = &slot.0;
+            if !reusable {
+                slot.close();
+            } else if slot.state.get() == State::Active && slot.stream.borrow().is_some() {
+                slot.state.set(State::Idle(Instant::now()));
+            }
+        }
+    }
+
+    fn adopt(&self, slot: &Rc<Slot>, reused: bool) {
+        *self.conn.borrow_mut() = Some(Rc::new(SlotRef(Rc::clone(slot))));
+        self.reused.set(reused);
+    }
+}
+
+impl Drop for AttemptIo {
+    fn drop(&mut self) {
+        // An attempt dropped midway (timeout, cancelled) leaves no connection marked busy.
+        self.finish(true);
+    }
+}
+
+/// The key connections are grouped by: `host:port`.
+pub(crate) fn conn_key(host: &str, port: u16) -> String {
+    // IPv6 literals come bracketed from URLs and bare from some resolvers.
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    format!("{host}:{port}")
+}
+
+/// Limits on the connections one worker keeps.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConnLimits {
+    /// An idle connection older than this is closed.
+    pub(crate) idle_timeout: Duration,
+    /// Idle connections kept at most (the oldest go first).
+    pub(crate) max_idle: usize,
+}
+
+/// The connections of one worker.
+pub(crate) struct Connections {
+    open: RefCell<Vec<Rc<Slot>>>,
+    /// Hosts whose work is done: their idle connections are closed at the next reap.
+    retired: RefCell<HashSet<Rc<str>>>,
+    /// Distinct hosts connected to since [`Connections::hosts_seen_reset`].
+    hosts_seen: RefCell<HashSet<Rc<str>>>,
+    limits: ConnLimits,
+}
+
+impl fmt::Debug for Connections {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connections")
+            .field("open", &self.open.borrow().len())
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
+impl Connections {
+    pub(crate) fn new(limits: ConnLimits) -> Rc<Self> {
+        Rc::new(Connections {
+            open: RefCell::new(Vec::new()),
+            retired: RefCell::new(HashSet::new()),
+            hosts_seen: RefCell::new(HashSet::new()),
+            limits,
+        })
+    }
+
+    /// Wraps a new connection to `key` and gives it to the attempt being polled.
+    pub(crate) fn register(&self, stream: TcpStream, key: &str, tls: bool) -> Tracked {
+        let key: Rc<str> = {
+            let mut seen = self.hosts_seen.borrow_mut();
+            match seen.get(key) {
+                Some(k) => Rc::clone(k),
+                None => {
+                    let k: Rc<str> = key.into();
+                    seen.insert(Rc::clone(&k));
+                    k
+                }
+            }
+        };
+        self.retired.borrow_mut().remove(&key);
+        let slot = Rc::new(Slot {
+            stream: RefCell::new(Some(stream)),
+            state: Cell::new(State::Active),
+            key,
+            tls,
+        });
+        let _ = ATTEMPT.try_with(|io| io.adopt(&slot, false));
+        let mut open = self.open.borrow_mut();
+        open.retain(|s| s.is_open());
+        open.push(Rc::clone(&slot));
+        drop(open);
+        // A new socket may push the idle ones over budget: settle it now, not a tick later.
+        self.enforce_idle_budget();
+        Tracked { slot }
+    }
+
+    /// Sockets open now (busy and idle).
+    pub(crate) fn open_count(&self) -> usize {
+        self.open.borrow().iter().filter(|s| s.is_open()).count()
+    }
+
+    /// Idle sockets now.
+    #[cfg(test)]
+    pub(crate) fn idle_count(&self) -> usize {
+        (self.open.borrow().iter())
+            .filter(|s| matches!(s.state.get(), State::Idle(_)))
+            .count()
+    }
+
+    /// Distinct hosts connected to since the last reset (to know when to renew the client,
+    /// whose pool keeps an entry per host it ever saw).
+    pub(crate) fn hosts_seen(&self) -> usize {
+        self.hosts_seen.borrow().len()
+    }
+
+    /// Forgets the hosts seen (the client was renewed).
+    pub(crate) fn hosts_seen_reset(&self) {
+        self.hosts_seen.borrow_mut().clear();
+    }
+
+    /// These hosts have no work left: their idle connections go at the next reap, and the
+    /// busy ones when they come back idle.
+    pub(crate) fn retire<'a>(&self, keys: impl IntoIterator<Item = &'a str>) {
+        let mut retired = self.retired.borrow_mut();
+        for k in keys {
+            retired.insert(k.into());
+        }
+    }
+
+    /// Closes every idle connection that is too old, closed by its server, of a retired
+    /// host, or beyond the idle budget.
+    pub(crate) fn reap(&self, now: Instant) {
+        let timeout = self.limits.idle_timeout;
+        {
+            let retired = self.retired.borrow();
+            let mut open = self.open.borrow_mut();
+            for s in open.iter() {
+                if let State::Idle(since) = s.state.get()
+                    && (now.saturating_duration_since(since) >= timeout
+                        || retired.contains(&s.key)
+                        || s.peer_gone())
+                {
+                    s.close();
+                }
+            }
+            open.retain(|s| s.is_open());
+            let busy: HashSet<&str> = (open.iter())
+                .filter(|s| s.state.get() == State::Active)
+                .map(|s| &*s.key)
+                .collect();
+            drop(retired);
+            // A retired host is forgotten once none of its connections is left.
+            self.retired
+                .borrow_mut()
+                .retain(|k| busy.contains(&**k) || open.iter().any(|s| s.key == *k));
+        }
+        self.enforce_idle_budget();
+    }
+
+    fn enforce_idle_budget(&self) {
+        let open = self.open.borrow();
+        let mut idle: Vec<(Instant, &Rc<Slot>)> = (open.iter())
+            .filter_map(|s| match s.state.get() {
+                State::Idle(since) => Some((since, s)),
+                _ => None,
+            })
+            .collect();
+        if idle.len() <= self.limits.max_idle {
+            return;
+        }
+        idle.sort_by_key(|(since, _)| *since);
+        let excess = idle.len() - self.limits.max_idle;
+        for (_, s) in idle.into_iter().take(excess) {
+            s.close();
+        }
+    }
+
+    /// Closes every idle connection (the client is being renewed, or the crawl is short of
+    /// file descriptors).
+    pub(crate) fn close_idle(&self) {
+        for s in self.open.borrow().iter() {
+            if matches!(s.state.get(), State::Idle(_)) {
+                s.close();
+            }
+        }
+    }
+}
+
+/// A TCP stream awc uses, with its [`Slot`].
+pub(crate) struct Tracked {
+    slot: Rc<Slot>,
+}
+
+impl fmt::Debug for Tracked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Tracked({}, {:?})", self.slot.key, self.slot.state.get())
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.slot.close();
+    }
+}
+
+impl AsyncRead for Tracked {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let slot = &self.slot;
+        let io = ATTEMPT.try_with(Rc::clone).ok();
+        match slot.state.get() {
+            State::Closed => return Poll::Ready(Ok(())),
+            // awc checks an idle connection by reading it before handing it out: this is
+            // that read, inside the attempt that will get the connection.
+            State::Idle(_) => match &io {
+                Some(io) if !io.fresh_only.get() => {
+                    slot.state.set(State::Active);
+                    io.adopt(slot, true);
+                }
+                _ => {
+                    slot.close();
+                    return Poll::Ready(Ok(()));
+                }
+            },
+            State::Active => {}
+        }
+        let mut stream = slot.stream.borrow_mut();
+        let Some(s) = stream.as_mut() else {
+            return Poll::Ready(Ok(()));
+        };
+        let before = buf.filled().len();
+        let polled = Pin::new(s).poll_read(cx, buf);
+        if let (Poll::Ready(Ok(())), Some(io)) = (&polled, &io) {
+            match buf.filled().len() - before {
+                0 => io.eof.set(true),
+                n => io.received.set(io.received.get() + n as u64),
+            }
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for Tracked {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.slot.stream.borrow_mut().as_mut() {
+            Some(s) => Pin::new(s).poll_write(cx, buf),
+            None => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.slot.stream.borrow_mut().as_mut() {
+            Some(s) => Pin::new(s).poll_flush(cx),
+            None => Poll::Ready(Ok(())),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.slot.stream.borrow_mut().as_mut() {
+            Some(s) => Pin::new(s).poll_shutdown(cx),
+            None => Poll::Ready(Ok(())),
+        }
+    }
+}
+
+impl ActixStream for Tracked {
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<Ready>> {
+        match self.slot.stream.borrow().as_ref() {
+            Some(s) => ActixStream::poll_read_ready(s, cx),
+            None => Poll::Ready(Ok(Ready::ALL)),
+        }
+    }
+
+    fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<Ready>> {
+        match self.slot.stream.borrow().as_ref() {
+            Some(s) => ActixStream::poll_write_ready(s, cx),
+            None => Poll::Ready(Ok(Ready::ALL)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,14 @@
+//! The HTTP side of a crawl, below the actors: one attempt at a URL, and the client and
+//! connections of a worker.
+//!
+//! - [`attempt`]: send, read the body up to its cap, decode it, check it is whole, within
+//!   the request timeout; a stale pooled connection is retried on a fresh one.
+//! - [`client`]: a worker's awc client, its TLS setup, and the upkeep of its connections.
+//! - [`conn`] and `connector`: every socket awc opens, tracked and bounded.
+//! - `decode`: gzip, deflate and br, inflated with a hard cap.
+
+pub(crate) mod attempt;
+pub(crate) mod client;
+pub(crate) mod conn;
+mod connector;
+mod decode;
