@@ -11,6 +11,7 @@ use crate::actors::supervisor::{CrawlSupervisor, Finished, OutcomeFn, Setup};
 use crate::config::CrawlConfig;
 use crate::error::{ConfigError, Error};
 use crate::fetch::client::ClientSettings;
+use crate::fetch::limits;
 use crate::middleware::Middleware;
 use crate::outcome::Outcome;
 use crate::pipeline::Pipeline;
@@ -121,7 +122,7 @@ impl<S: Spider> Crawler<S> {
         install_crypto_provider();
         let tls = crate::tls::client_config(&self.config.extra_roots).map_err(Error::Config)?;
         let Crawler {
-            config,
+            mut config,
             spider,
             pipelines,
             middleware,
@@ -129,6 +130,7 @@ impl<S: Spider> Crawler<S> {
             stop,
             progress,
         } = self;
+        fit_open_files(&mut config)?;
         let fetch = Arc::new(FetchSettings {
             request_timeout: config.request_timeout,
             max_body: config.max_body,
@@ -142,9 +144,11 @@ impl<S: Spider> Crawler<S> {
                 max_active: config.concurrency,
                 // Enough idle connections for a worker's share of the crawl, and for one
                 // host's full concurrency; the rest are closed.
-                max_idle: config
-                    .per_host_concurrency
-                    .max(config.concurrency.div_ceil(config.workers)),
+                max_idle: limits::max_idle(
+                    config.concurrency,
+                    config.per_host_concurrency,
+                    config.workers,
+                ),
                 tls,
             },
         });
@@ -213,6 +217,41 @@ fn credentials(config: &CrawlConfig) -> Vec<Credential> {
         }
     }
     out
+}
+
+/// Makes sure the sockets the crawl may hold fit in the open-file limit: raises the soft
+/// limit if it must, or lowers the concurrency to what fits (with a warning).
+fn fit_open_files(config: &mut CrawlConfig) -> Result<(), Error> {
+    let (c, per_host, workers) = (
+        config.concurrency,
+        config.per_host_concurrency,
+        config.workers,
+    );
+    let want = limits::needed(c, per_host, workers);
+    let Some(limit) = limits::raise_open_files(want) else {
+        return Ok(());
+    };
+    if limit >= want {
+        return Ok(());
+    }
+    match limits::fitting_concurrency(limit, c, per_host, workers) {
+        Some(fit) => {
+            tracing::warn!(
+                "the open-file limit ({limit}) allows {fit} requests in flight, not {c}: \
+                 using {fit} (raise `ulimit -n` to about {want} for {c})"
+            );
+            config.concurrency = fit;
+            config.per_host_concurrency = per_host.min(fit);
+            Ok(())
+        }
+        None => Err(Error::OutOfFiles {
+            detail: format!(
+                "the open-file limit ({limit}) leaves no room for a socket beside what {workers} \
+                 workers need"
+            ),
+            report: Box::default(),
+        }),
+    }
 }
 
 /// `what`, with the process's open-file limit when it can be read.

@@ -31,7 +31,7 @@ pub enum Error {
     /// system's), so the crawl was stopped: the URLs it had not fetched were recorded as
     /// skipped (`stopped`), none of them as failed. The sockets trawler keeps are bounded
     /// by the concurrency settings; lower them, or raise the limit.
-    #[error("{detail}; the crawl was stopped (lower the concurrency or raise `ulimit -n`)")]
+    #[error("{detail}; the crawl could not go on (raise `ulimit -n`, or lower the concurrency)")]
     OutOfFiles {
         /// What ran out, and the limit when it is known.
         detail: String,

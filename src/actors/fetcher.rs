@@ -148,9 +148,9 @@ impl Handler<RetireHosts> for Fetcher {
     type Result = ();
 
     fn handle(&mut self, msg: RetireHosts, _: &mut Context<Self>) {
-        self.client
-            .connections()
-            .retire(msg.0.iter().map(String::as_str));
+        let conns = self.client.connections();
+        conns.retire(msg.0.iter().map(String::as_str));
+        conns.reap(Instant::now());
     }
 }
 

@@ -75,6 +75,7 @@ pub(crate) async fn attempt(
             match result {
                 Ok((answer, reusable)) => {
                     io.finish(reusable);
+                    client.connections().enforce_idle_budget();
                     return Ok(answer);
                 }
                 Err(AttemptError::Fetch(e)) if !fresh_only && io.reused() && io.received() == 0 => {

@@ -298,7 +298,8 @@ impl Connections {
         self.enforce_idle_budget();
     }
 
-    fn enforce_idle_budget(&self) {
+    /// Closes the oldest idle connections beyond the idle budget.
+    pub(crate) fn enforce_idle_budget(&self) {
         let open = self.open.borrow();
         let mut idle: Vec<(Instant, &Rc<Slot>)> = (open.iter())
             .filter_map(|s| match s.state.get() {

@@ -6,9 +6,11 @@
 //! - [`client`]: a worker's awc client, its TLS setup, and the upkeep of its connections.
 //! - [`conn`] and `connector`: every socket awc opens, tracked and bounded.
 //! - `decode`: gzip, deflate and br, inflated with a hard cap.
+//! - [`limits`]: the open-file limit fitted to the sockets a crawl may hold.
 
 pub(crate) mod attempt;
 pub(crate) mod client;
 pub(crate) mod conn;
 mod connector;
 mod decode;
+pub(crate) mod limits;

@@ -46,6 +46,7 @@
 // `pub` shares these items with the test files; the module itself is private to each test crate.
 #![allow(unreachable_pub)]
 
+pub mod raw;
 mod routes;
 
 // Not every test file uses the site graph.

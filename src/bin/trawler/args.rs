@@ -14,7 +14,7 @@ use std::time::Duration;
     name = "trawler",
     version,
     after_help = "Exit status: 0 done; 1 broken URLs (with --fail-on-errors) or a runtime \
-                  error; 2 bad usage; 130 interrupted by Ctrl-C.\n\
+                  error; 2 bad usage; 130, 143, 129 stopped by Ctrl-C, SIGTERM, SIGHUP.\n\
                   Logs go to stderr; RUST_LOG (e.g. RUST_LOG=trawler=debug) overrides -v/-q."
 )]
 pub(crate) struct Cli {
@@ -57,7 +57,7 @@ pub(crate) struct CrawlArgs {
     /// Requests in flight over all hosts [default: 64].
     #[arg(short = 'c', long, value_name = "N")]
     pub(crate) concurrency: Option<usize>,
-    /// Requests in flight per host [default: --concurrency when given, else 8].
+    /// Requests in flight per host [default: 8].
     #[arg(long, value_name = "N")]
     pub(crate) per_host_concurrency: Option<usize>,
     /// Fetch/parse worker threads [default: one per CPU].
@@ -135,6 +135,9 @@ pub(crate) struct OutputArgs {
     /// Record format.
     #[arg(long, value_enum, default_value_t = Format::Jsonl)]
     pub(crate) format: Format,
+    /// Replace the output file if it exists and is not empty (refused otherwise).
+    #[arg(long)]
+    pub(crate) overwrite: bool,
     /// Seconds between two progress lines when stderr is not a terminal.
     #[arg(long, value_name = "SECS", value_parser = parse_secs, default_value = "5")]
     pub(crate) progress_interval: Duration,

@@ -6,7 +6,7 @@
 use crate::args::CrawlArgs;
 use crate::output::RecordWriter;
 use crate::runner::{self, Ui};
-use crate::{CliError, EXIT_BROKEN, interrupt, settings};
+use crate::{CliError, EXIT_BROKEN, settings};
 use std::process::ExitCode;
 use trawler::prelude::*;
 
@@ -14,15 +14,17 @@ use trawler::prelude::*;
 pub(crate) fn run(args: &CrawlArgs, ui: &Ui) -> Result<ExitCode, CliError> {
     let config = settings::crawl_config(args).build()?;
     let (path, format) = args.output.target().unwrap_or(("-", args.output.format));
-    let writer = RecordWriter::create(path, format).map_err(|source| CliError::Create {
-        path: path.to_string(),
-        source,
+    let writer = RecordWriter::create(path, format, args.output.overwrite).map_err(|source| {
+        CliError::Create {
+            path: path.to_string(),
+            source,
+        }
     })?;
     // A spider with no callbacks: every link found is followed, no DOM is built.
     let crawler = Crawler::new(config, FnSpider::<()>::new());
     let done = runner::run(crawler, Some(writer), ui)?;
-    Ok(if done.interrupted {
-        ExitCode::from(interrupt::EXIT_INTERRUPTED)
+    Ok(if let Some(status) = done.interrupted {
+        ExitCode::from(status)
     } else if args.fail_on_errors && done.broken > 0 {
         ExitCode::from(EXIT_BROKEN)
     } else {

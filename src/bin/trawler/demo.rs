@@ -5,10 +5,10 @@
 //! once, no trap or unreachable page asked for), not from the crawler's report; the exit
 //! status is 1 when it is not perfect.
 
+use crate::CliError;
 use crate::args::DemoArgs;
 use crate::output::RecordWriter;
 use crate::runner::{self, Ui};
-use crate::{CliError, interrupt};
 use std::process::ExitCode;
 use std::time::Duration;
 use trawler::prelude::*;
@@ -35,14 +35,14 @@ pub(crate) fn run(args: &DemoArgs, ui: &Ui) -> Result<ExitCode, CliError> {
     }
     let config = config.build()?;
     let writer = match args.output.target() {
-        Some((path, format)) => {
-            Some(
-                RecordWriter::create(path, format).map_err(|source| CliError::Create {
+        Some((path, format)) => Some(
+            RecordWriter::create(path, format, args.output.overwrite).map_err(|source| {
+                CliError::Create {
                     path: path.to_string(),
                     source,
-                })?,
-            )
-        }
+                }
+            })?,
+        ),
         None => None,
     };
     let done = runner::run(Crawler::new(config, TitleSpider), writer, ui)?;
@@ -51,8 +51,8 @@ pub(crate) fn run(args: &DemoArgs, ui: &Ui) -> Result<ExitCode, CliError> {
     println!("{} page titles extracted", done.report.items);
     let coverage = Coverage(&stats);
     println!("{coverage}");
-    Ok(if done.interrupted {
-        ExitCode::from(interrupt::EXIT_INTERRUPTED)
+    Ok(if let Some(status) = done.interrupted {
+        ExitCode::from(status)
     } else if coverage.is_perfect() {
         ExitCode::SUCCESS
     } else {

@@ -50,11 +50,20 @@ impl std::fmt::Debug for RecordWriter {
 }
 
 impl RecordWriter {
-    /// Creates (or truncates) `path`, or writes to stdout for `-`.
-    pub(crate) fn create(path: &str, format: Format) -> io::Result<RecordWriter> {
+    /// Creates `path`, or writes to stdout for `-`. An existing file that is not empty is
+    /// replaced only with `overwrite`: results of an earlier crawl are not lost to a
+    /// re-run by accident.
+    pub(crate) fn create(path: &str, format: Format, overwrite: bool) -> io::Result<RecordWriter> {
         let sink: Sink = if path == "-" {
             Box::new(io::stdout())
         } else {
+            let kept = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0);
+            if kept && !overwrite {
+                return Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    "the file exists and is not empty (--overwrite replaces it)",
+                ));
+            }
             Box::new(File::create(path)?)
         };
         Ok(match format {

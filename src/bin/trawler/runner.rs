@@ -33,8 +33,8 @@ pub(crate) struct Finished {
     pub(crate) report: CrawlReport,
     /// URLs that failed or answered 400 and above.
     pub(crate) broken: u64,
-    /// Whether Ctrl-C ended it.
-    pub(crate) interrupted: bool,
+    /// The exit status of the signal that stopped it (Ctrl-C, SIGTERM, SIGHUP), if one did.
+    pub(crate) interrupted: Option<u8>,
 }
 
 /// Per-outcome bookkeeping, called on the crawl's supervisor thread.
@@ -88,7 +88,15 @@ pub(crate) fn run<S: Spider>(
         broken: Arc::clone(&broken),
         stop: stop.clone(),
     }));
-    let interrupts = interrupt::install(stop);
+    let on_second_signal = Arc::clone(&recorder);
+    let interrupts = interrupt::install(stop, move || {
+        let mut rec = on_second_signal
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(w) = rec.writer.as_mut() {
+            let _ = w.flush();
+        }
+    });
     let reporter = Reporter::start(crawler.progress(), Arc::clone(&broken), ui.display.clone());
     let sink = Arc::clone(&recorder);
     let report = crawler
@@ -99,9 +107,10 @@ pub(crate) fn run<S: Spider>(
         })
         .run();
     reporter.finish();
-    let report = report?;
     let mut rec = recorder.lock().unwrap_or_else(PoisonError::into_inner);
+    // Records are flushed whatever ended the crawl.
     let flushed = rec.writer.as_mut().map_or(Ok(()), RecordWriter::flush);
+    let report = report?;
     // A closed pipe (`trawler crawl URL | head`) means the reader has all it wants.
     if let Some(e) = rec.write_error.take().or(flushed.err())
         && e.kind() != io::ErrorKind::BrokenPipe
@@ -120,6 +129,6 @@ pub(crate) fn run<S: Spider>(
     Ok(Finished {
         report,
         broken,
-        interrupted: interrupts.happened(),
+        interrupted: interrupts.exit_status(),
     })
 }

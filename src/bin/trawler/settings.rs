@@ -1,11 +1,11 @@
 //! Turns `trawler crawl` flags into a [`CrawlConfigBuilder`]: the CLI's few defaults that
 //! differ from the library's, in one place.
 //!
-//! Two choices are the CLI's own. `--concurrency N` alone also sets the per-host limit to
-//! N: a command-line crawl is usually one site, and asking for N requests in flight means N
-//! to that site (the library keeps 8 per host, the polite default, when neither is given).
-//! `--allow-host` adds to the start URLs' hosts instead of replacing them, so naming one
-//! more host never silently drops the site being crawled.
+//! The CLI keeps the library's defaults, politeness included: `--concurrency N` raises the
+//! crawl's total, and each host still gets at most 8 requests at once unless
+//! `--per-host-concurrency` says otherwise. One choice is the CLI's own: `--allow-host`
+//! adds to the start URLs' hosts instead of replacing them, so naming one more host never
+//! silently drops the site being crawled.
 
 use crate::args::CrawlArgs;
 use trawler::CrawlConfigBuilder;
@@ -15,10 +15,11 @@ use trawler::prelude::*;
 pub(crate) fn crawl_config(args: &CrawlArgs) -> CrawlConfigBuilder {
     let seeds: Vec<&String> = args.urls.iter().chain(&args.start).collect();
     let mut b = CrawlConfig::builder().seeds(seeds.iter().map(|s| s.as_str()));
-    match (args.concurrency, args.per_host_concurrency) {
-        (Some(c), per_host) => b = b.concurrency(c).per_host_concurrency(per_host.unwrap_or(c)),
-        (None, Some(per_host)) => b = b.per_host_concurrency(per_host),
-        (None, None) => {}
+    if let Some(c) = args.concurrency {
+        b = b.concurrency(c);
+    }
+    if let Some(per_host) = args.per_host_concurrency {
+        b = b.per_host_concurrency(per_host);
     }
     if let Some(n) = args.workers {
         b = b.workers(n);
