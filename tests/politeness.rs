@@ -41,7 +41,7 @@ fn per_host_rate_spaces_requests() {
     let expected = period.mul_f64((FAN_PAGES - 1) as f64 * 0.9);
     assert!(total >= expected, "{total:?} < {expected:?}");
     assert!(report.elapsed >= expected);
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]
@@ -59,7 +59,7 @@ fn per_host_concurrency_one_means_one_request_at_a_time() {
     assert_eq!(server.max_in_flight(), 1, "never two requests at once");
     // Serial requests each wait SLOW_DELAY.
     assert!(report.elapsed >= SLOW_DELAY * FAN_PAGES as u32);
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 /// The control for the test above: without the limit, the same crawl does overlap, so the

@@ -60,7 +60,7 @@ fn a_panicking_parse_is_caught_and_the_page_links_still_followed() {
     assert_eq!(server.hits("/after-panic.html"), 1);
     assert_eq!(parsed.load(Ordering::SeqCst), 2);
     assert_eq!(report.stop_reason, StopReason::Completed);
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 /// Panics in `should_follow` for one URL of the `/fan/` pages.
@@ -92,7 +92,7 @@ fn a_panicking_should_follow_skips_that_url_and_is_counted() {
     );
     assert_eq!(server.hits("/fan/3.html"), 0);
     assert_eq!(report.fetched as usize, FAN_PAGES - 1, "{report}");
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]
@@ -120,7 +120,7 @@ fn a_parse_error_is_recorded_on_the_page() {
         let o = outcome(&report, &server.url(&format!("/depth/{n}.html")));
         assert!(o.parse_error.is_none(), "page {n}");
     }
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 /// Panics in `on_request` the first time it sees `target`.
@@ -168,7 +168,7 @@ fn a_panicking_middleware_kills_its_fetcher_which_is_restarted_and_nothing_is_lo
     assert_eq!(report.failed, 0);
     assert!(report.retries >= 1, "the re-queued requests are retries");
     assert_eq!(report.stop_reason, StopReason::Completed);
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
     assert_eq!(
         report.outcomes.len(),
         SITE_PAGES + 1,
@@ -217,7 +217,7 @@ fn a_middleware_that_always_panics_fails_that_url_after_its_retries() {
     assert_eq!(server.hits("/depth/3.html"), 0, "never sent");
     assert_eq!(report.fetched, 3);
     assert_eq!(report.failed, 1);
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 /// Sets the user agent and a header carrying the request's depth.
@@ -272,7 +272,7 @@ fn a_middleware_sets_request_headers() {
             .trim_end_matches(".html");
         assert_eq!(depth, vec![n], "{}", h.path);
     }
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]
@@ -354,7 +354,7 @@ fn on_response_retry_refetches_a_200_page_once() {
         seen.iter()
             .all(|(_, status, len)| *status == 200 && *len > 0)
     );
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]
@@ -379,7 +379,7 @@ fn on_response_fail_and_accept() {
     assert_eq!(accepted.attempts, 1, "not retried");
     assert_eq!(server.hits("/always500"), 1);
     assert_eq!(server.hits("/from-500.html"), 0);
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 /// Skips (or stops at) requests whose path is `path`.
@@ -415,7 +415,7 @@ fn on_request_skip_records_a_middleware_skip() {
         Some(&1)
     );
     assert_eq!(report.stop_reason, StopReason::Completed);
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]
@@ -440,5 +440,5 @@ fn on_request_stop_winds_the_crawl_down() {
         "{report}"
     );
     assert_eq!(server.paths().len() as u64, report.fetched);
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }

@@ -60,7 +60,7 @@ fn crawl_lane(lane: usize, throttle: Option<ThrottleConfig>) -> (usize, Duration
         .run()
         .unwrap();
     assert_eq!(report.fetched as usize, PAGES, "{report}");
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
     let lat: Vec<Duration> = LATENCIES
         .lock()
         .unwrap()

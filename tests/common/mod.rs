@@ -46,7 +46,11 @@
 //! [`TestServer::log`], [`TestServer::hits_full`]) leave it out, after checking that it
 //! came at most once per host and before anything else on that host;
 //! [`TestServer::all_hits`] has every request.
-
+//!
+//! [`assert_books_balance`] checks a report against this log, an account the crawler does
+//! not keep: every URL the server was asked for has exactly one outcome, no outcome claims
+//! an answer the server never gave, and nothing skipped was ever sent.
+//! [`assert_reached`] checks the log against the set of pages a test knows to be reachable.
 //!
 //! Nothing here listens on or links to an address outside 127.0.0.0/8: the off-host
 //! targets are `127.0.0.254:9`, where nothing listens, so a request to them fails locally.
@@ -584,16 +588,112 @@ pub fn has_outcome(report: &CrawlReport, url: &str) -> bool {
     report.outcomes.iter().any(|o| o.url.as_str() == url)
 }
 
-/// Checks the crawl's bookkeeping: outcomes collected, one per URL, and as many as the
-/// report's counts say were accepted.
-pub fn assert_books_balance(report: &CrawlReport) {
-    let mut seen = HashSet::new();
+/// Checks the crawl's books, and against the server's own log, which the crawler does not
+/// keep: outcomes collected, one per URL, as many as the report's counts say were accepted;
+/// every URL the server was asked for (robots.txt aside) has its outcome, with at least as
+/// many attempts as the server saw requests for it; no outcome on this server claims an
+/// answer the server never gave; and no URL skipped without an attempt was ever requested.
+pub fn assert_books_balance(report: &CrawlReport, server: &TestServer) {
+    assert_books_balance_except(report, server, &[]);
+}
+
+/// [`assert_books_balance`] for a crawl that also requested `site_files` on this server
+/// (sitemaps, the target of a robots.txt redirect): the crawler's own requests, which have
+/// no outcome.
+pub fn assert_books_balance_except(report: &CrawlReport, server: &TestServer, site_files: &[&str]) {
+    let by_url = assert_outcomes_unique(report);
+    // The server's side: requests per URL.
+    let mut requested: HashMap<String, usize> = HashMap::new();
+    // Every request but the crawler's own (robots.txt may be asked again after a failure).
+    for h in server.all_hits() {
+        if h.path != ROBOTS && !site_files.contains(&h.path.as_str()) {
+            *requested.entry(server.url_on(h.host, &h.path)).or_default() += 1;
+        }
+    }
+    for (url, n) in &requested {
+        let Some(o) = by_url.get(url.as_str()) else {
+            panic!("the server was asked for {url} ({n}x), which has no outcome\n{report}");
+        };
+        assert!(
+            o.attempts as usize >= *n,
+            "{url}: {n} requests at the server, {} attempts in its outcome",
+            o.attempts
+        );
+    }
     for o in &report.outcomes {
-        assert!(seen.insert(o.url.as_str()), "two outcomes for {}", o.url);
+        if server.host_of_url(&o.url).is_none() {
+            continue;
+        }
+        let n = requested.get(o.url.as_str()).copied().unwrap_or(0);
+        if o.attempts == 0 {
+            assert_eq!(
+                n, 0,
+                "{} has no attempt but was requested: {:?}",
+                o.url, o.kind
+            );
+        }
+        if o.status.is_some() {
+            assert!(
+                n >= 1,
+                "{} has status {:?} but was never requested",
+                o.url,
+                o.status
+            );
+        }
+    }
+}
+
+/// The report's own books, for a crawl no server saw (an unreachable host): one outcome
+/// per URL, as many as the report's counts say were accepted. Returns them by URL.
+pub fn assert_outcomes_unique(report: &CrawlReport) -> HashMap<&str, &Outcome> {
+    let mut by_url = HashMap::new();
+    for o in &report.outcomes {
+        assert!(
+            by_url.insert(o.url.as_str(), o).is_none(),
+            "two outcomes for {}",
+            o.url
+        );
     }
     assert_eq!(
         report.accepted(),
         report.outcomes.len() as u64,
         "accepted() must equal the outcomes recorded\n{report}"
     );
+    by_url
+}
+
+/// Checks the server's log against the pages a test knows to be reachable (`(host, path)`
+/// pairs): exactly those were requested (robots.txt aside), and each has an outcome that is
+/// not a skip. What the crawler could lose without a trace (an accepted URL never fetched
+/// and never recorded) shows up here, not in its own report.
+pub fn assert_reached(
+    report: &CrawlReport,
+    server: &TestServer,
+    reachable: impl IntoIterator<Item = (usize, String)>,
+) {
+    let want: HashSet<(usize, String)> = reachable.into_iter().collect();
+    let got: HashSet<(usize, String)> = (server.hits_full().into_iter())
+        .map(|h| (h.host, h.path))
+        .collect();
+    let mut missing: Vec<_> = want.difference(&got).collect();
+    let mut extra: Vec<_> = got.difference(&want).collect();
+    missing.sort();
+    extra.sort();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "server log vs reachable set: never requested {missing:?}; requested but not reachable {extra:?}"
+    );
+    for (host, path) in &want {
+        let o = outcome(report, &server.url_on(*host, path));
+        assert!(
+            o.skip_reason().is_none(),
+            "{path} on host {host}: {:?}",
+            o.kind
+        );
+    }
+}
+
+/// `paths` on host 0, for [`assert_reached`].
+pub fn on_host0<S: ToString>(paths: impl IntoIterator<Item = S>) -> Vec<(usize, String)> {
+    paths.into_iter().map(|p| (0, p.to_string())).collect()
 }
