@@ -129,6 +129,48 @@ fn a_dripping_body_times_out() {
     assert_books_balance(&report, &server);
 }
 
+/// A timeout is transient: a stalled answer and a dripping body are each tried again, and a
+/// URL that keeps timing out fails only after its retries. The server's log shows every
+/// attempt, each one request timeout after the one before (plus the backoff).
+#[test]
+fn a_timeout_is_retried_like_any_transient_error() {
+    let server = TestServer::start();
+    let timeout = Duration::from_secs(1);
+    let (once, drip, always) = ("/stall-once/a", "/drip-once/a", "/stall");
+    let seed = link_page(&server, &[once, drip, always]);
+    let report = crawl(
+        config(&seed)
+            .robots(false)
+            .request_timeout(timeout)
+            .retry_policy(fast_retry(1)),
+    );
+
+    for path in [once, drip] {
+        let o = outcome(&report, &server.url(path));
+        assert_eq!(o.kind, OutcomeKind::Fetched, "{path}");
+        assert_eq!(o.attempts, 2, "{path}: the timed-out attempt and the retry");
+        assert_eq!(server.hits(path), 2, "{path}");
+        let t = server.times(path);
+        assert!(
+            t[1] - t[0] + TIMING_TOLERANCE >= timeout,
+            "{path}: retried {:?} after the first attempt, before it timed out",
+            t[1] - t[0]
+        );
+    }
+    let o = outcome(&report, &server.url(always));
+    assert_eq!(o.kind, OutcomeKind::Failed(FetchError::Timeout(timeout)));
+    assert_eq!(o.attempts, 2, "1 attempt + 1 retry");
+    assert_eq!(server.hits(always), 2, "1 attempt + 1 retry");
+    assert_eq!(report.retries, 3, "{report}");
+    assert_eq!(report.requests, 7, "the link page and 3 × 2 attempts");
+    assert_books_balance(&report, &server);
+    assert_reached(
+        &report,
+        &server,
+        on_host0([&seed[server.url("").len()..], once, drip, always]),
+    );
+}
+
 #[test]
 fn a_huge_body_is_cut_at_max_body() {
     const CAP: usize = 256 * 1024;
