@@ -138,7 +138,7 @@ fn concurrency_caps_requests_over_all_hosts() {
 /// default of 8: one host of slow pages never sees more than 8 at once, and six hosts
 /// together see more than 8 but never more than 32.
 #[test]
-#[ignore = "pending: -c alone still sets the per-host limit on this branch"]
+#[ignore = "until -c alone stops setting the per-host limit, as it still does"]
 fn concurrency_alone_keeps_8_per_host() {
     let server = TestServer::start_hosts(6, |_| {});
     let seeds = slow_seeds(&server);
