@@ -652,16 +652,60 @@ mod tests {
         assert!(!e.to_string().contains("secret"), "{e}");
     }
 
+    /// The defaults are the numbers the README's configuration table and the setters' docs
+    /// promise, written out here as literals: a changed constant must fail this test, not
+    /// pass it by comparing with itself.
     #[test]
-    fn defaults_build_with_a_seed() {
+    fn defaults_are_the_documented_numbers() {
         let c = CrawlConfig::builder()
             .seed("http://127.0.0.1:1/")
             .build()
             .unwrap();
-        assert_eq!(c.concurrency, DEFAULT_CONCURRENCY);
-        assert_eq!(c.per_host_concurrency, DEFAULT_PER_HOST_CONCURRENCY);
-        assert!(c.workers >= 1);
-        assert_eq!(c.scope.hosts.len(), 1);
+        assert_eq!(c.concurrency, 64);
+        assert_eq!(c.per_host_concurrency, 8);
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(c.workers, cpus, "one worker per CPU");
+        assert_eq!((c.per_host_rate, c.global_rate), (None, None));
+        assert_eq!(c.request_timeout, Duration::from_secs(30));
+        assert_eq!(c.connect_timeout, Duration::from_secs(10));
+        assert_eq!(c.max_body, 10_485_760, "10 MiB");
+        assert_eq!(c.max_redirects, 10);
+        assert_eq!(c.retry.max_retries, 2);
+        assert_eq!(c.retry.base_delay, Duration::from_millis(500));
+        assert_eq!(c.retry.max_delay, Duration::from_secs(30));
+        assert_eq!(c.retry.retry_after_cap, Duration::from_secs(60));
+        assert_eq!(
+            c.retry.retry_statuses,
+            [408, 429, 500, 502, 503, 504, 522, 524]
+        );
+        assert_eq!(
+            c.user_agent,
+            format!("trawler/{}", env!("CARGO_PKG_VERSION"))
+        );
+        assert_eq!((c.max_pages, c.scope.max_depth), (None, None));
+        assert_eq!(c.scope.max_url_len, 2083);
+        assert_eq!(c.max_pages_per_host, None);
+        assert_eq!(c.scope.traps.max_segment_repeats, 3);
+        assert_eq!(c.scope.traps.max_query_params, 16);
+        assert_eq!(c.scope.traps.max_query_variants, 1000);
+        assert!(c.scope.include.is_empty() && c.scope.exclude.is_empty());
+        assert!(
+            matches!(&c.scope.hosts[..], [HostRule::Exact { host, port: 1 }] if host == "127.0.0.1"),
+            "only the seed's origin: {:?}",
+            c.scope.hosts
+        );
+        assert_eq!(c.follow, FollowMode::AllLinks);
+        assert!(!c.sort_query);
+        assert!(!c.collect_outcomes);
+        assert!(c.robots, "robots.txt obeyed");
+        assert_eq!(c.crawl_delay_cap, Duration::from_secs(30));
+        assert!(!c.sitemaps);
+        assert!(c.throttle.is_none(), "the adaptive throttle is opt-in");
+        assert!(c.extra_roots.is_empty());
+        let t = ThrottleConfig::default();
+        assert_eq!(t.target_concurrency, 2.0);
+        assert_eq!(t.start_delay, Duration::from_millis(250));
+        assert_eq!(t.max_delay, Duration::from_secs(60));
     }
 
     #[test]

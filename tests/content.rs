@@ -357,7 +357,7 @@ fn legacy_charsets_are_decoded_and_their_links_requested_as_browsers_do() {
     }
     assert_eq!(server.paths_under("/t/").len(), names.len());
     assert_eq!(report.failed, 0, "{report}");
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]
@@ -401,7 +401,7 @@ fn bodies_that_are_not_html_are_never_parsed() {
     }
     let untyped = outcome(&report, &server.url("/typed/untyped-html"));
     assert_eq!(untyped.content_type, None, "served without a Content-Type");
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]
@@ -441,7 +441,7 @@ fn a_huge_page_is_cut_at_the_cap_and_its_connection_closed() {
     assert_ne!(port("/big/page"), port("/big/after1"), "{peers:?}");
     assert_eq!(port("/big/after1"), port("/big/after2"), "{peers:?}");
     assert_eq!(report.truncated, 1);
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]
@@ -456,7 +456,7 @@ fn a_compressed_body_is_capped_after_inflating() {
     assert_eq!(seen.seen("/bomb").unwrap().body_len, CAP);
     assert_eq!(server.hits("/t/bomb/first"), 1);
     assert_eq!(server.hits("/t/bomb/last"), 0);
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]
@@ -485,7 +485,7 @@ fn empty_bodies_and_error_pages() {
     assert!(server.paths_under("/t/gone/").is_empty());
     assert!(server.paths_under("/nf/").is_empty());
     assert_eq!(server.paths().len(), 5, "{:?}", server.paths());
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]
@@ -506,7 +506,7 @@ fn deep_nesting_is_survived_by_both_extractors() {
     assert_eq!(server.hits("/t/deep/after"), 1);
     let o = outcome(&report, &server.url("/deep/nest"));
     assert!(o.is_fetched() && o.parse_error.is_none(), "{o:?}");
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 /// Follows only what it reads from the DOM itself, as a plugin would.
@@ -535,5 +535,5 @@ fn hrefs_a_plugin_follows_are_encoded_in_the_page_encoding_too() {
 
     assert_eq!(server.hits(&format!("/t/sjis-meta/{JAPANESE_WIRE}")), 1);
     assert_eq!(server.paths().len(), 2, "{:?}", server.paths());
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }

@@ -66,7 +66,7 @@ fn include_and_exclude_filters() {
         "{report}"
     );
     assert_eq!(report.fetched, expected.len() as u64 + 1, "site + seed");
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]
@@ -88,7 +88,7 @@ fn links_to_another_origin_are_skipped_and_that_server_never_hears_of_them() {
     assert!(canary.all_paths().is_empty(), "{:?}", canary.all_paths());
     assert_eq!(server.hits("/depth/20.html"), 1);
     assert_eq!(report.fetched, 2);
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]
@@ -111,7 +111,7 @@ fn allow_host_with_a_port_admits_exactly_that_origin() {
         OutcomeKind::Skipped(SkipReason::OffHost)
     );
     assert_eq!(report.fetched, 3);
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 /// Seven spellings of `/depth/20.html` (two of them with swapped query parameters).
@@ -144,7 +144,7 @@ fn canonical_duplicates_are_fetched_once() {
     assert_eq!(server.paths().len(), 3, "{:?}", server.paths());
     assert_eq!(report.accepted(), 3);
     assert_eq!(report.duplicates, 5, "{report}");
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]
@@ -163,7 +163,7 @@ fn without_sort_query_parameter_order_makes_a_different_url() {
     assert_eq!(server.paths().len(), 4, "{:?}", server.paths());
     assert_eq!(report.accepted(), 4);
     assert_eq!(report.duplicates, 4, "{report}");
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]
@@ -186,7 +186,7 @@ fn a_too_long_url_is_skipped() {
         "the short link is followed"
     );
     assert_eq!(server.paths().len(), 2);
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]

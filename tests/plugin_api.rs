@@ -151,7 +151,7 @@ fn explicit_follow_mode_follows_only_chosen_links() {
         Some(&*server.url("/site/0.html"))
     );
     assert!(!has_outcome(&report, OFFSITE_LINK));
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 /// (path, label) of each parsed page.
@@ -227,7 +227,7 @@ fn follow_request_carries_label_and_priority() {
     assert!(labels.contains(&("/depth/10.html".to_string(), Some("x".to_string()))));
     assert!(labels.contains(&("/depth/1.html".to_string(), None)));
     assert_eq!(labels.len(), 6);
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]
@@ -387,7 +387,7 @@ fn outcome_json_has_the_documented_fields() {
     assert_eq!(failed["error"], "HTTP status 500 after all retries");
 
     assert_eq!(report.accepted(), 5);
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 /// Drops items of pages shallower than 2.
@@ -523,7 +523,7 @@ fn start_requests_and_on_failure() {
         vec![server.url("/always500")],
         "on_failure once per failed URL, after its retries"
     );
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 /// Panics on its first item.
@@ -562,7 +562,7 @@ fn a_panicking_pipeline_does_not_stop_the_crawl() {
     assert_eq!(report.items, 0);
     assert!(report.item_errors >= 1, "{report}");
     assert_eq!(server.paths().len(), 6);
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]

@@ -56,7 +56,8 @@ fn a_chain_of_five_is_followed_hop_by_hop() {
     assert_eq!(report.requests, 6);
     assert_eq!(report.statuses.get(&302), Some(&5));
     assert_eq!(report.stop_reason, StopReason::Completed);
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
+    assert_reached(&report, &server, on_host0((0..=5).map(chain)));
 }
 
 #[test]
@@ -82,7 +83,7 @@ fn a_chain_longer_than_max_redirects_is_cut() {
         report.skipped_by_reason.get(&SkipReason::RedirectLimit),
         Some(&1)
     );
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]
@@ -104,7 +105,7 @@ fn a_redirect_loop_terminates_with_each_url_once() {
     assert_eq!(server.hits("/redirect/loop/b"), 1);
     assert_eq!(report.accepted(), 2);
     assert!(report.duplicates >= 1, "b → a is a duplicate: {report}");
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]
@@ -131,7 +132,7 @@ fn an_off_host_redirect_target_is_skipped_and_never_requested() {
     assert_eq!(report.requests, 1);
     assert_eq!(report.failed, 0);
     assert_eq!(server.paths(), vec!["/redirect/off".to_string()]);
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]
@@ -151,7 +152,7 @@ fn a_relative_location_resolves_against_the_redirecting_url() {
     assert_eq!(to.status, Some(200));
     assert_eq!(server.hits("/redirect/target.html"), 1);
     assert_eq!(server.paths().len(), 2);
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]
@@ -171,5 +172,5 @@ fn a_redirect_without_location_fails_as_bad_redirect() {
     assert_eq!(server.hits("/redirect/nolocation"), 1);
     assert_eq!(report.failed, 1);
     assert_eq!(report.accepted(), 1);
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }

@@ -36,7 +36,7 @@ fn a_503_then_200_is_recovered_by_one_retry() {
         "{:?}",
         t[1] - t[0]
     );
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]
@@ -57,7 +57,7 @@ fn a_429_with_retry_after_is_waited_for() {
         "second request after {gap:?}"
     );
     assert!(gap < Duration::from_secs(3), "not much longer: {gap:?}");
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]
@@ -80,7 +80,7 @@ fn a_permanent_500_is_retried_a_bounded_number_of_times() {
     let t = server.times("/always500");
     assert!(t[1] - t[0] + TIMING_TOLERANCE >= TEST_BASE_DELAY / 2);
     assert!(t[2] - t[1] + TIMING_TOLERANCE >= TEST_BASE_DELAY);
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]
@@ -105,7 +105,7 @@ fn a_stalled_answer_times_out() {
         "not before the timeout: {took:?}"
     );
     assert!(took < STALL / 4, "well before the server answers: {took:?}");
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]
@@ -126,7 +126,49 @@ fn a_dripping_body_times_out() {
     assert_eq!(server.hits("/drip"), 1);
     // The whole body would take DRIP_BYTES * DRIP_EVERY = 20 s.
     assert!(took < Duration::from_secs(4), "{took:?}");
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
+}
+
+/// A timeout is transient: a stalled answer and a dripping body are each tried again, and a
+/// URL that keeps timing out fails only after its retries. The server's log shows every
+/// attempt, each one request timeout after the one before (plus the backoff).
+#[test]
+fn a_timeout_is_retried_like_any_transient_error() {
+    let server = TestServer::start();
+    let timeout = Duration::from_secs(1);
+    let (once, drip, always) = ("/stall-once/a", "/drip-once/a", "/stall");
+    let seed = link_page(&server, &[once, drip, always]);
+    let report = crawl(
+        config(&seed)
+            .robots(false)
+            .request_timeout(timeout)
+            .retry_policy(fast_retry(1)),
+    );
+
+    for path in [once, drip] {
+        let o = outcome(&report, &server.url(path));
+        assert_eq!(o.kind, OutcomeKind::Fetched, "{path}");
+        assert_eq!(o.attempts, 2, "{path}: the timed-out attempt and the retry");
+        assert_eq!(server.hits(path), 2, "{path}");
+        let t = server.times(path);
+        assert!(
+            t[1] - t[0] + TIMING_TOLERANCE >= timeout,
+            "{path}: retried {:?} after the first attempt, before it timed out",
+            t[1] - t[0]
+        );
+    }
+    let o = outcome(&report, &server.url(always));
+    assert_eq!(o.kind, OutcomeKind::Failed(FetchError::Timeout(timeout)));
+    assert_eq!(o.attempts, 2, "1 attempt + 1 retry");
+    assert_eq!(server.hits(always), 2, "1 attempt + 1 retry");
+    assert_eq!(report.retries, 3, "{report}");
+    assert_eq!(report.requests, 7, "the link page and 3 × 2 attempts");
+    assert_books_balance(&report, &server);
+    assert_reached(
+        &report,
+        &server,
+        on_host0([&seed[server.url("").len()..], once, drip, always]),
+    );
 }
 
 #[test]
@@ -149,7 +191,7 @@ fn a_huge_body_is_cut_at_max_body() {
     let sent = server.huge_bytes_sent();
     assert!(sent >= CAP as u64, "{sent}");
     assert!(sent < HUGE_TOTAL / 4, "server produced {sent} bytes");
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]
@@ -190,7 +232,7 @@ fn retry_after_holds_back_the_whole_host() {
         gap + TIMING_TOLERANCE >= Duration::from_secs(1),
         "the other page came {gap:?} after the 429"
     );
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]
@@ -225,5 +267,5 @@ fn a_stop_during_a_retry_wait_ends_the_crawl_promptly() {
     let o = outcome(&report, &server.url("/always500"));
     assert_eq!(o.kind, OutcomeKind::Skipped(trawler::SkipReason::Stopped));
     assert_eq!(o.attempts, 1, "the attempt made is kept");
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }

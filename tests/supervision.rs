@@ -60,7 +60,7 @@ fn a_panicking_parse_is_caught_and_the_page_links_still_followed() {
     assert_eq!(server.hits("/after-panic.html"), 1);
     assert_eq!(parsed.load(Ordering::SeqCst), 2);
     assert_eq!(report.stop_reason, StopReason::Completed);
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 /// Panics in `should_follow` for one URL of the `/fan/` pages.
@@ -92,7 +92,7 @@ fn a_panicking_should_follow_skips_that_url_and_is_counted() {
     );
     assert_eq!(server.hits("/fan/3.html"), 0);
     assert_eq!(report.fetched as usize, FAN_PAGES - 1, "{report}");
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]
@@ -120,7 +120,7 @@ fn a_parse_error_is_recorded_on_the_page() {
         let o = outcome(&report, &server.url(&format!("/depth/{n}.html")));
         assert!(o.parse_error.is_none(), "page {n}");
     }
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 /// Panics in `on_request` the first time it sees `target`.
@@ -138,11 +138,19 @@ impl Middleware for PanicOnce {
     }
 }
 
+/// The dead worker held only the target, which never reached the server: with two workers
+/// and two requests in flight at most, each worker holds one request, so the restart
+/// re-queues the target alone and the other worker's request is left alone. The promise is
+/// then exactly one request per URL at the server, the target's after the restart.
 #[test]
 fn a_panicking_middleware_kills_its_fetcher_which_is_restarted_and_nothing_is_lost() {
     let server = TestServer::start();
     let target = server.url("/site/5.html");
-    let config = config(&server.url("/site/0.html")).build().unwrap();
+    let config = config(&server.url("/site/0.html"))
+        .workers(2)
+        .concurrency(2)
+        .build()
+        .unwrap();
     let report = Crawler::new(config, FollowAll)
         .middleware(PanicOnce {
             target: target.clone(),
@@ -151,29 +159,119 @@ fn a_panicking_middleware_kills_its_fetcher_which_is_restarted_and_nothing_is_lo
         .run()
         .unwrap();
 
-    assert!(report.restarts >= 1, "{report}");
+    assert_eq!(report.restarts, 1, "{report}");
     let o = outcome(&report, &target);
     assert_eq!(o.kind, OutcomeKind::Fetched);
     assert_eq!(o.status, Some(200));
-    assert!(o.attempts >= 2, "the lost attempt counts: {}", o.attempts);
-    // The panic happened before sending: the server saw the target once, after the restart.
-    assert_eq!(server.hits("/site/5.html"), 1);
-    // Full coverage, nothing lost: requests the dead fetcher held were re-queued.
+    assert_eq!(o.attempts, 2, "the lost attempt counts");
+    // Full coverage, nothing lost, nothing fetched twice.
     for i in 0..SITE_PAGES {
         let path = format!("/site/{i}.html");
-        assert!(server.hits(&path) >= 1, "{path} never requested");
+        assert_eq!(server.hits(&path), 1, "{path}");
         assert!(outcome(&report, &server.url(&path)).is_fetched(), "{path}");
     }
+    assert_eq!(server.paths().len(), SITE_PAGES, "nothing else requested");
     assert_eq!(report.fetched, SITE_PAGES as u64);
     assert_eq!(report.failed, 0);
-    assert!(report.retries >= 1, "the re-queued requests are retries");
+    assert_eq!(report.retries, 1, "only the target was re-queued");
+    assert_eq!(report.requests, SITE_PAGES as u64 + 1);
     assert_eq!(report.stop_reason, StopReason::Completed);
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
+    assert_reached(
+        &report,
+        &server,
+        on_host0((0..SITE_PAGES).map(|i| format!("/site/{i}.html"))),
+    );
     assert_eq!(
         report.outcomes.len(),
         SITE_PAGES + 1,
         "pages + off-host link"
     );
+}
+
+/// Panics in `on_response` for answers to `path`: the request was sent and answered (the
+/// server saw it) when the worker dies. Panics `times` times, then lets answers through.
+struct PanicOnAnswer {
+    path: &'static str,
+    times: usize,
+    panics: Arc<AtomicUsize>,
+}
+
+impl Middleware for PanicOnAnswer {
+    fn on_response(&self, response: &ResponseView<'_>) -> ResponseAction {
+        if response.request().url().path() == self.path
+            && self.panics.fetch_add(1, Ordering::SeqCst) < self.times
+        {
+            panic!("middleware blew up on the answer for {}", self.path);
+        }
+        ResponseAction::Default
+    }
+}
+
+/// A worker that dies with a request on the wire: the server has seen the request (and
+/// answered it) but the crawler never got the result. The promise: the request is sent
+/// again, as a retry, so the server sees it at most `1 + retries` times, and the URL ends
+/// with one outcome. The `/depth/` chain keeps one request in flight at a time, so no
+/// other request dies with it and every other page is requested exactly once.
+#[test]
+fn a_worker_dying_with_a_request_on_the_wire_refetches_it_within_the_retries() {
+    let run = |times: usize| {
+        let server = TestServer::start();
+        let panics = Arc::new(AtomicUsize::new(0));
+        let config = config(&server.url("/depth/0.html"))
+            .retries(2)
+            .max_depth(3)
+            .build()
+            .unwrap();
+        let report = Crawler::new(config, FollowAll)
+            .middleware(PanicOnAnswer {
+                path: "/depth/1.html",
+                times,
+                panics: panics.clone(),
+            })
+            .run()
+            .unwrap();
+        assert_books_balance(&report, &server);
+        (server, report)
+    };
+
+    // Dies once: the answer is lost with the worker, the retry gets the page.
+    let (server, report) = run(1);
+    assert_eq!(report.restarts, 1, "{report}");
+    assert_eq!(
+        server.hits("/depth/1.html"),
+        2,
+        "the lost answer and the retry"
+    );
+    let o = outcome(&report, &server.url("/depth/1.html"));
+    assert_eq!(o.kind, OutcomeKind::Fetched);
+    assert_eq!(o.attempts, 2);
+    for n in [0, 2, 3] {
+        assert_eq!(server.hits(&format!("/depth/{n}.html")), 1, "page {n}");
+    }
+    assert_eq!(report.fetched, 4);
+    assert_eq!(report.retries, 1);
+    assert_reached(
+        &report,
+        &server,
+        on_host0((0..=3).map(|n| format!("/depth/{n}.html"))),
+    );
+
+    // Dies every time: sent 1 + 2 times, then the URL fails; its links are never known.
+    let (server, report) = run(usize::MAX);
+    assert_eq!(report.restarts, 3, "{report}");
+    assert_eq!(
+        server.hits("/depth/1.html"),
+        3,
+        "at most 1 + retries requests"
+    );
+    let o = outcome(&report, &server.url("/depth/1.html"));
+    assert_eq!(o.kind, OutcomeKind::Failed(FetchError::WorkerDied));
+    assert_eq!(o.attempts, 3);
+    assert_eq!(server.hits("/depth/2.html"), 0);
+    assert_eq!(server.paths().len(), 4, "{:?}", server.paths());
+    assert_eq!(report.fetched, 1);
+    assert_eq!(report.failed, 1);
 }
 
 /// Panics in `on_request` every time it sees `path`, and counts the panics.
@@ -217,7 +315,7 @@ fn a_middleware_that_always_panics_fails_that_url_after_its_retries() {
     assert_eq!(server.hits("/depth/3.html"), 0, "never sent");
     assert_eq!(report.fetched, 3);
     assert_eq!(report.failed, 1);
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 /// Sets the user agent and a header carrying the request's depth.
@@ -272,7 +370,7 @@ fn a_middleware_sets_request_headers() {
             .trim_end_matches(".html");
         assert_eq!(depth, vec![n], "{}", h.path);
     }
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]
@@ -354,7 +452,7 @@ fn on_response_retry_refetches_a_200_page_once() {
         seen.iter()
             .all(|(_, status, len)| *status == 200 && *len > 0)
     );
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]
@@ -379,7 +477,7 @@ fn on_response_fail_and_accept() {
     assert_eq!(accepted.attempts, 1, "not retried");
     assert_eq!(server.hits("/always500"), 1);
     assert_eq!(server.hits("/from-500.html"), 0);
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 /// Skips (or stops at) requests whose path is `path`.
@@ -415,7 +513,7 @@ fn on_request_skip_records_a_middleware_skip() {
         Some(&1)
     );
     assert_eq!(report.stop_reason, StopReason::Completed);
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }
 
 #[test]
@@ -440,5 +538,5 @@ fn on_request_stop_winds_the_crawl_down() {
         "{report}"
     );
     assert_eq!(server.paths().len() as u64, report.fetched);
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }

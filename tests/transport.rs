@@ -48,5 +48,5 @@ fn gzip_deflate_and_brotli_bodies_are_decoded_and_their_links_followed() {
             "Accept-Encoding {accept:?} lacks {enc}"
         );
     }
-    assert_books_balance(&report);
+    assert_books_balance(&report, &server);
 }

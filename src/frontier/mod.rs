@@ -289,18 +289,18 @@ impl Frontier {
         self.queued == 0
     }
 
-    /// Takes every queued request out (when a crawl stops early).
+    /// Takes every queued request out (when a crawl stops early), in discovery order over
+    /// all hosts, so the leftovers are recorded in the order they were found.
     pub(crate) fn drain(&mut self) -> Vec<Request> {
-        let mut out = Vec::with_capacity(self.queued);
+        let mut all: Vec<Queued> = Vec::with_capacity(self.queued);
         for h in &mut self.hosts {
-            let mut q: Vec<Queued> = std::mem::take(&mut h.queue).into_vec();
-            q.sort_by_key(|q| q.seq);
-            out.extend(q.into_iter().map(|q| q.request));
+            all.append(&mut std::mem::take(&mut h.queue).into_vec());
             h.listed = false;
         }
+        all.sort_unstable_by_key(|q| q.seq);
         self.ready.clear();
         self.queued = 0;
-        out
+        all.into_iter().map(|q| q.request).collect()
     }
 
     fn relist(&mut self, id: HostId) {
@@ -524,9 +524,17 @@ mod tests {
         f.push(a, req("/1"));
         f.push(b, req("/2"));
         f.push(a, req("/3"));
+        // Priority orders what is sent, not the record of what was left.
+        f.push(b, req("/4").with_priority(5));
+        f.push(a, req("/5"));
         let paths: Vec<_> = f.drain().iter().map(|r| r.url.path().to_string()).collect();
-        assert_eq!(paths.len(), 3);
+        assert_eq!(
+            paths,
+            ["/1", "/2", "/3", "/4", "/5"],
+            "across hosts, as found"
+        );
         assert!(f.is_empty());
+        assert_eq!(f.len(), 0);
         assert!(matches!(f.pop(Instant::now(), |_| Gate::Open), Pop::Idle));
     }
 }

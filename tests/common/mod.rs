@@ -23,7 +23,9 @@
 //! | `/always500` | 500, always |
 //! | `/notfound` | 404 with an HTML body full of links (never to be followed) |
 //! | `/stall` | answers after 30 s |
+//! | `/stall-once/{id}` | the first request per id answers after 30 s, later ones at once |
 //! | `/drip` | 200, then 1 byte every 200 ms, 100 bytes |
+//! | `/drip-once/{id}` | the first request per id drips like `/drip`, later ones answer at once |
 //! | `/huge` | 64 MiB streamed in 64 KiB chunks, counted in [`TestServer::huge_bytes_sent`] |
 //! | `/panic.html` | a page the test spiders panic on, linking to `/after-panic.html` |
 //! | `/json`, `/img.png` | non-HTML bodies that contain `<a href>` text |
@@ -34,10 +36,21 @@
 //! | anything set with [`TestServer::serve`] | that canned [`Reply`] (robots.txt, sitemaps ...) |
 //! | anything else | 404, so `/robots.txt` is missing unless served |
 //!
+//! [`TestServer::start_hosts`] serves the same routes on several ports at once: each port is
+//! a host of its own for the crawler (its politeness key is scheme, host and port), while
+//! the server keeps one log and counts requests in flight both per port and over all ports,
+//! so a test can read per-host and global concurrency as the server saw them.
+//!
 //! The crawler asks for `/robots.txt` before anything else on a host (unless told not
 //! to), so the log accessors that tests compare with expected paths ([`TestServer::paths`],
 //! [`TestServer::log`], [`TestServer::hits_full`]) leave it out, after checking that it
-//! came at most once and first; [`TestServer::all_hits`] has every request.
+//! came at most once per host and before anything else on that host;
+//! [`TestServer::all_hits`] has every request.
+//!
+//! [`assert_books_balance`] checks a report against this log, an account the crawler does
+//! not keep: every URL the server was asked for has exactly one outcome, no outcome claims
+//! an answer the server never gave, and nothing skipped was ever sent.
+//! [`assert_reached`] checks the log against the set of pages a test knows to be reachable.
 //!
 //! Nothing here listens on or links to an address outside 127.0.0.0/8: the off-host
 //! targets are `127.0.0.254:9`, where nothing listens, so a request to them fails locally.
@@ -163,6 +176,8 @@ impl Reply {
 pub struct Hit {
     /// When the request arrived.
     pub at: Instant,
+    /// The index of the host (listening port) it arrived on: 0 unless several were started.
+    pub host: usize,
     /// Path and query, e.g. `/site/3.html` or `/linkto?u=/json`.
     pub path: String,
     /// The User-Agent header, if any.
@@ -173,16 +188,41 @@ pub struct Hit {
 
 #[derive(Debug, Default)]
 struct State {
-    port: u16,
+    /// The listening ports, host 0 first.
+    ports: Vec<u16>,
     log: Mutex<Vec<Hit>>,
     seen_ids: Mutex<HashMap<String, u32>>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    /// Requests in flight on each host, and the most there ever were.
+    host_in_flight: Vec<AtomicUsize>,
+    host_max_in_flight: Vec<AtomicUsize>,
     huge_sent: AtomicU64,
     files: Mutex<HashMap<String, Reply>>,
 }
 
 impl State {
+    /// The index of the host whose port this is (0 for an unknown port).
+    fn host_of(&self, port: u16) -> usize {
+        self.ports.iter().position(|p| *p == port).unwrap_or(0)
+    }
+
+    /// Counts a request in, on its host and over all hosts; returns its host.
+    fn enter(&self, port: u16) -> usize {
+        let host = self.host_of(port);
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        let now = self.host_in_flight[host].fetch_add(1, Ordering::SeqCst) + 1;
+        self.host_max_in_flight[host].fetch_max(now, Ordering::SeqCst);
+        host
+    }
+
+    /// Counts a request out (its response head is ready).
+    fn leave(&self, host: usize) {
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        self.host_in_flight[host].fetch_sub(1, Ordering::SeqCst);
+    }
+
     fn record(&self, req: &actix_web::dev::ServiceRequest) {
         let path = match req.query_string() {
             "" => req.path().to_string(),
@@ -204,6 +244,7 @@ impl State {
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
         let hit = Hit {
             at: Instant::now(),
+            host: self.host_of(req.app_config().local_addr().port()),
             path,
             user_agent,
             headers,
@@ -223,7 +264,8 @@ impl State {
 /// A loopback HTTP server with the named behaviours above; stops on drop.
 #[derive(Debug)]
 pub struct TestServer {
-    addr: SocketAddr,
+    /// The listening addresses, host 0 first.
+    addrs: Vec<SocketAddr>,
     state: Arc<State>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -238,34 +280,44 @@ impl TestServer {
     /// [`start`](Self::start) with a test file's own routes, registered before the named ones
     /// (and logged like them).
     pub fn start_with(extra: fn(&mut web::ServiceConfig)) -> TestServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().unwrap();
+        Self::start_hosts(1, extra)
+    }
+
+    /// A server on `hosts` ports of 127.0.0.1, each a host of its own for the crawler, with
+    /// one log and the same routes (a test file's own first) on every port.
+    pub fn start_hosts(hosts: usize, extra: fn(&mut web::ServiceConfig)) -> TestServer {
+        assert!(hosts >= 1);
+        let listeners: Vec<TcpListener> = (0..hosts)
+            .map(|_| TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0"))
+            .collect();
+        let addrs: Vec<SocketAddr> = listeners.iter().map(|l| l.local_addr().unwrap()).collect();
         let state = Arc::new(State {
-            port: addr.port(),
+            ports: addrs.iter().map(SocketAddr::port).collect(),
+            host_in_flight: (0..hosts).map(|_| AtomicUsize::new(0)).collect(),
+            host_max_in_flight: (0..hosts).map(|_| AtomicUsize::new(0)).collect(),
             ..State::default()
         });
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
         let st = state.clone();
         let thread = std::thread::Builder::new()
-            .name(format!("test-server-{}", addr.port()))
+            .name(format!("test-server-{}", addrs[0].port()))
             .spawn(move || {
                 let system = actix_rt::System::new();
                 system.block_on(async move {
                     let data = web::Data::from(st.clone());
-                    let server = HttpServer::new(move || {
+                    let mut server = HttpServer::new(move || {
                         let st = st.clone();
                         App::new()
                             .app_data(data.clone())
                             .wrap_fn(move |req, srv| {
                                 st.record(&req);
-                                let now = st.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-                                st.max_in_flight.fetch_max(now, Ordering::SeqCst);
+                                let host = st.enter(req.app_config().local_addr().port());
                                 let fut = srv.call(req);
                                 let st = st.clone();
                                 async move {
                                     let res = fut.await;
-                                    st.in_flight.fetch_sub(1, Ordering::SeqCst);
+                                    st.leave(host);
                                     res
                                 }
                             })
@@ -275,15 +327,17 @@ impl TestServer {
                     .workers(2)
                     .disable_signals()
                     // Bounds a graceful stop: `/stall` must not hold the test for 30 s.
-                    .shutdown_timeout(1)
-                    .listen(listener);
-                    let server = match server {
-                        Ok(s) => s.run(),
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(e.to_string()));
-                            return;
-                        }
-                    };
+                    .shutdown_timeout(1);
+                    for listener in listeners {
+                        server = match server.listen(listener) {
+                            Ok(s) => s,
+                            Err(e) => {
+                                let _ = ready_tx.send(Err(e.to_string()));
+                                return;
+                            }
+                        };
+                    }
+                    let server = server.run();
                     let handle = server.handle();
                     let running = actix_rt::spawn(server);
                     let _ = ready_tx.send(Ok(()));
@@ -300,21 +354,41 @@ impl TestServer {
             .expect("the test server started in time")
             .expect("the test server could listen");
         TestServer {
-            addr,
+            addrs,
             state,
             stop: Some(stop_tx),
             thread: Some(thread),
         }
     }
 
-    /// The absolute URL of `path` on this server (`path` starts with `/`).
+    /// The absolute URL of `path` on this server (`path` starts with `/`); on host 0 when
+    /// several were started.
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        self.url_on(0, path)
     }
 
-    /// The server's address.
+    /// The absolute URL of `path` on host `host`.
+    pub fn url_on(&self, host: usize, path: &str) -> String {
+        format!("http://{}{path}", self.addrs[host])
+    }
+
+    /// The server's address (host 0's).
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.addrs[0]
+    }
+
+    /// How many hosts (ports) this server listens on.
+    pub fn hosts(&self) -> usize {
+        self.addrs.len()
+    }
+
+    /// The host index of `url` if it is on this server.
+    pub fn host_of_url(&self, url: &url::Url) -> Option<usize> {
+        let on_loopback = url.host_str() == Some("127.0.0.1");
+        let port = url.port_or_known_default()?;
+        (on_loopback && url.scheme() == "http")
+            .then(|| self.addrs.iter().position(|a| a.port() == port))
+            .flatten()
     }
 
     /// Answers requests for exactly `path` with `reply` from now on.
@@ -337,25 +411,28 @@ impl TestServer {
     }
 
     /// The requests other than `/robots.txt`, after checking that robots.txt, if it was
-    /// asked for, was asked once and before anything else.
+    /// asked for, was asked once per host and before anything else on that host.
     fn page_hits(&self) -> Vec<Hit> {
         let hits = self.all_hits();
-        let robots: Vec<usize> = (hits.iter().enumerate())
-            .filter(|(_, h)| h.path == ROBOTS)
-            .map(|(i, _)| i)
-            .collect();
         let paths = || hits.iter().map(|h| h.path.as_str()).collect::<Vec<_>>();
-        assert!(
-            robots.len() <= 1,
-            "robots.txt asked {} times: {:?}",
-            robots.len(),
-            paths()
-        );
-        assert!(
-            robots.first().is_none_or(|&i| i == 0),
-            "robots.txt asked after other paths: {:?}",
-            paths()
-        );
+        for host in 0..self.hosts() {
+            let on_host: Vec<&Hit> = hits.iter().filter(|h| h.host == host).collect();
+            let robots: Vec<usize> = (on_host.iter().enumerate())
+                .filter(|(_, h)| h.path == ROBOTS)
+                .map(|(i, _)| i)
+                .collect();
+            assert!(
+                robots.len() <= 1,
+                "robots.txt asked {} times on host {host}: {:?}",
+                robots.len(),
+                paths()
+            );
+            assert!(
+                robots.first().is_none_or(|&i| i == 0),
+                "robots.txt asked after other paths on host {host}: {:?}",
+                paths()
+            );
+        }
         hits.into_iter().filter(|h| h.path != ROBOTS).collect()
     }
 
@@ -409,9 +486,22 @@ impl TestServer {
             .collect()
     }
 
-    /// The most requests the server was handling at once (until each response's head).
+    /// The most requests the server was handling at once over all its hosts (from arrival
+    /// until each response's head).
     pub fn max_in_flight(&self) -> usize {
         self.state.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// The most requests host `host` was handling at once.
+    pub fn max_in_flight_on(&self, host: usize) -> usize {
+        self.state.host_max_in_flight[host].load(Ordering::SeqCst)
+    }
+
+    /// The request log of host `host` without `/robots.txt`, in arrival order.
+    pub fn hits_on(&self, host: usize) -> Vec<Hit> {
+        (self.page_hits().into_iter())
+            .filter(|h| h.host == host)
+            .collect()
     }
 
     /// The bytes `/huge` actually handed out to the connection so far.
@@ -499,16 +589,112 @@ pub fn has_outcome(report: &CrawlReport, url: &str) -> bool {
     report.outcomes.iter().any(|o| o.url.as_str() == url)
 }
 
-/// Checks the crawl's bookkeeping: outcomes collected, one per URL, and as many as the
-/// report's counts say were accepted.
-pub fn assert_books_balance(report: &CrawlReport) {
-    let mut seen = HashSet::new();
+/// Checks the crawl's books, and against the server's own log, which the crawler does not
+/// keep: outcomes collected, one per URL, as many as the report's counts say were accepted;
+/// every URL the server was asked for (robots.txt aside) has its outcome, with at least as
+/// many attempts as the server saw requests for it; no outcome on this server claims an
+/// answer the server never gave; and no URL skipped without an attempt was ever requested.
+pub fn assert_books_balance(report: &CrawlReport, server: &TestServer) {
+    assert_books_balance_except(report, server, &[]);
+}
+
+/// [`assert_books_balance`] for a crawl that also requested `site_files` on this server
+/// (sitemaps, the target of a robots.txt redirect): the crawler's own requests, which have
+/// no outcome.
+pub fn assert_books_balance_except(report: &CrawlReport, server: &TestServer, site_files: &[&str]) {
+    let by_url = assert_outcomes_unique(report);
+    // The server's side: requests per URL.
+    let mut requested: HashMap<String, usize> = HashMap::new();
+    // Every request but the crawler's own (robots.txt may be asked again after a failure).
+    for h in server.all_hits() {
+        if h.path != ROBOTS && !site_files.contains(&h.path.as_str()) {
+            *requested.entry(server.url_on(h.host, &h.path)).or_default() += 1;
+        }
+    }
+    for (url, n) in &requested {
+        let Some(o) = by_url.get(url.as_str()) else {
+            panic!("the server was asked for {url} ({n}x), which has no outcome\n{report}");
+        };
+        assert!(
+            o.attempts as usize >= *n,
+            "{url}: {n} requests at the server, {} attempts in its outcome",
+            o.attempts
+        );
+    }
     for o in &report.outcomes {
-        assert!(seen.insert(o.url.as_str()), "two outcomes for {}", o.url);
+        if server.host_of_url(&o.url).is_none() {
+            continue;
+        }
+        let n = requested.get(o.url.as_str()).copied().unwrap_or(0);
+        if o.attempts == 0 {
+            assert_eq!(
+                n, 0,
+                "{} has no attempt but was requested: {:?}",
+                o.url, o.kind
+            );
+        }
+        if o.status.is_some() {
+            assert!(
+                n >= 1,
+                "{} has status {:?} but was never requested",
+                o.url,
+                o.status
+            );
+        }
+    }
+}
+
+/// The report's own books, for a crawl no server saw (an unreachable host): one outcome
+/// per URL, as many as the report's counts say were accepted. Returns them by URL.
+pub fn assert_outcomes_unique(report: &CrawlReport) -> HashMap<&str, &Outcome> {
+    let mut by_url = HashMap::new();
+    for o in &report.outcomes {
+        assert!(
+            by_url.insert(o.url.as_str(), o).is_none(),
+            "two outcomes for {}",
+            o.url
+        );
     }
     assert_eq!(
         report.accepted(),
         report.outcomes.len() as u64,
         "accepted() must equal the outcomes recorded\n{report}"
     );
+    by_url
+}
+
+/// Checks the server's log against the pages a test knows to be reachable (`(host, path)`
+/// pairs): exactly those were requested (robots.txt aside), and each has an outcome that is
+/// not a skip. What the crawler could lose without a trace (an accepted URL never fetched
+/// and never recorded) shows up here, not in its own report.
+pub fn assert_reached(
+    report: &CrawlReport,
+    server: &TestServer,
+    reachable: impl IntoIterator<Item = (usize, String)>,
+) {
+    let want: HashSet<(usize, String)> = reachable.into_iter().collect();
+    let got: HashSet<(usize, String)> = (server.hits_full().into_iter())
+        .map(|h| (h.host, h.path))
+        .collect();
+    let mut missing: Vec<_> = want.difference(&got).collect();
+    let mut extra: Vec<_> = got.difference(&want).collect();
+    missing.sort();
+    extra.sort();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "server log vs reachable set: never requested {missing:?}; requested but not reachable {extra:?}"
+    );
+    for (host, path) in &want {
+        let o = outcome(report, &server.url_on(*host, path));
+        assert!(
+            o.skip_reason().is_none(),
+            "{path} on host {host}: {:?}",
+            o.kind
+        );
+    }
+}
+
+/// `paths` on host 0, for [`assert_reached`].
+pub fn on_host0<S: ToString>(paths: impl IntoIterator<Item = S>) -> Vec<(usize, String)> {
+    paths.into_iter().map(|p| (0, p.to_string())).collect()
 }

@@ -78,6 +78,8 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
         .route("/always500", web::get().to(always500))
         .route("/notfound", web::get().to(notfound))
         .route("/stall", web::get().to(stall))
+        .route("/stall-once/{id}", web::get().to(stall_once))
+        .route("/drip-once/{id}", web::get().to(drip_once))
         .route("/drip", web::get().to(drip))
         .route("/huge", web::get().to(huge))
         .route("/panic.html", web::get().to(panic_page))
@@ -125,7 +127,7 @@ fn page_number(file: &str) -> Option<usize> {
     file.strip_suffix(".html")?.parse().ok()
 }
 
-async fn site_page(st: web::Data<State>, file: web::Path<String>) -> HttpResponse {
+async fn site_page(req: HttpRequest, file: web::Path<String>) -> HttpResponse {
     let Some(i) = page_number(&file).filter(|i| *i < SITE_PAGES) else {
         return HttpResponse::NotFound().finish();
     };
@@ -138,9 +140,10 @@ async fn site_page(st: web::Data<State>, file: web::Path<String>) -> HttpRespons
     if right < SITE_PAGES {
         body += &format!("<a href=\"{right}.html\">right</a>\n");
     }
+    // The full URL of the host this request came to.
     body += &format!(
         "<a href=\"http://127.0.0.1:{}/site/0.html\">home</a>\n",
-        st.port
+        req.app_config().local_addr().port()
     );
     body += &format!(
         "<a href=\"/site/{}.html#frag\">random</a>\n",
@@ -283,6 +286,20 @@ async fn notfound() -> HttpResponse {
 async fn stall() -> HttpResponse {
     actix_rt::time::sleep(STALL).await;
     html("Stalled", "finally")
+}
+
+async fn stall_once(st: web::Data<State>, id: web::Path<String>) -> HttpResponse {
+    if st.count(format!("stall-once/{id}")) == 0 {
+        actix_rt::time::sleep(STALL).await;
+    }
+    html(&format!("Stall once {id}"), "on time now")
+}
+
+async fn drip_once(st: web::Data<State>, id: web::Path<String>) -> HttpResponse {
+    if st.count(format!("drip-once/{id}")) == 0 {
+        return drip().await;
+    }
+    html(&format!("Drip once {id}"), "all at once now")
 }
 
 async fn drip() -> HttpResponse {
