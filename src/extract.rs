@@ -69,6 +69,9 @@ pub struct RawLinks {
     pub base: Option<String>,
     /// The `href` of every `<a href>` and `<area href>`, in document order, duplicates included.
     pub hrefs: Vec<String>,
+    /// The parser gave up before the end of the page (it needed more than
+    /// [`MAX_PARSER_MEMORY`]): `hrefs` has the links found until then.
+    pub truncated: bool,
 }
 
 /// Extracts `a[href]`, `area[href]` and the first `base[href]` by streaming `html` through `lol_html`.
@@ -127,12 +130,17 @@ fn extract_streaming(
         ));
     let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
     // After an error the rewriter is poisoned (`end` would panic), so it is only dropped.
-    if rewriter.write(html).is_ok() {
-        let _ = rewriter.end();
+    let truncated = if rewriter.write(html).is_ok() {
+        rewriter.end().is_err()
     } else {
         drop(rewriter);
+        true
+    };
+    RawLinks {
+        base,
+        hrefs,
+        truncated,
     }
-    RawLinks { base, hrefs }
 }
 
 /// The first `href` of `el`, decoded from its source bytes in `html` (written in one piece, so
@@ -162,6 +170,7 @@ pub fn extract_links_dom(doc: &scraper::Html) -> RawLinks {
     RawLinks {
         base: doc.select(&DOM_BASE).next().and_then(href),
         hrefs: doc.select(&DOM_LINKS).filter_map(href).collect(),
+        truncated: false,
     }
 }
 

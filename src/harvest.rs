@@ -33,6 +33,8 @@ pub(crate) struct Harvest<I> {
     pub(crate) discovered: Vec<Discovered>,
     pub(crate) duplicates: u32,
     pub(crate) parse_error: Option<String>,
+    /// The link extractor gave up before the end of the page.
+    pub(crate) links_truncated: bool,
     /// What the plugin signalled while the page was handled.
     pub(crate) signals: Signals,
 }
@@ -115,6 +117,7 @@ pub(crate) fn harvest<S: Spider>(
         discovered: Vec::new(),
         duplicates: 0,
         parse_error,
+        links_truncated: page.links_were_truncated(),
         signals: Signals {
             stop: out.stop,
             panics: u32::from(panicked),

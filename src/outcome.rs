@@ -121,6 +121,9 @@ pub struct Outcome {
     pub truncated: bool,
     /// What went wrong in the spider's `parse` on this page (error or panic), if anything.
     pub parse_error: Option<String>,
+    /// The link extractor gave up before the end of this page (hostile markup): only the
+    /// links found until then were followed.
+    pub links_truncated: bool,
 }
 
 impl Outcome {
@@ -145,6 +148,7 @@ impl Outcome {
             redirected_to: None,
             truncated: false,
             parse_error: None,
+            links_truncated: false,
         }
     }
 
@@ -174,7 +178,8 @@ impl Outcome {
 
 /// The flat JSON shape: `{"url", "outcome": "fetched|failed|skipped", "status", "error",
 /// "reason", "depth", "referrer", "attempts", "bytes", "elapsed_ms", "content_type",
-/// "redirected_to", "truncated", "label", "parse_error"}`; absent values are omitted.
+/// "redirected_to", "truncated", "label", "parse_error", "links_truncated"}`; absent values
+/// (and false flags) are omitted.
 impl Serialize for Outcome {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
@@ -203,6 +208,8 @@ impl Serialize for Outcome {
             label: Option<&'a str>,
             #[serde(skip_serializing_if = "Option::is_none")]
             parse_error: Option<&'a str>,
+            #[serde(skip_serializing_if = "std::ops::Not::not")]
+            links_truncated: bool,
         }
         let (outcome, error, reason) = match &self.kind {
             OutcomeKind::Fetched => ("fetched", None, None),
@@ -225,6 +232,7 @@ impl Serialize for Outcome {
             truncated: self.truncated,
             label: self.label.as_deref(),
             parse_error: self.parse_error.as_deref(),
+            links_truncated: self.links_truncated,
         }
         .serialize(serializer)
     }

@@ -166,6 +166,18 @@ impl<'a> Page<'a> {
         self.links.take().unwrap_or_default()
     }
 
+    /// Whether the link extractor gave up before the end of the page (hostile markup that
+    /// would need more than [`MAX_PARSER_MEMORY`](crate::extract::MAX_PARSER_MEMORY)):
+    /// [`links`](Self::links) then has the links found until then. Runs the extractor.
+    pub fn links_truncated(&self) -> bool {
+        self.raw_links().truncated
+    }
+
+    /// Whether links were extracted and cut short (without extracting them).
+    pub(crate) fn links_were_truncated(&self) -> bool {
+        self.raw.get().is_some_and(|r| r.truncated)
+    }
+
     /// The base URL that relative links resolve against (`<base href>` or the page URL).
     pub fn base(&self) -> Url {
         self.resolver().base().clone()

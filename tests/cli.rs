@@ -456,8 +456,10 @@ fn the_benchmark_contract_works() {
     assert_eq!(site.stats().robots_hits, 0);
 }
 
-#[test]
-fn ctrl_c_stops_cleanly_with_complete_records_and_a_summary() {
+/// Starts a slow crawl (minutes of work), stops it with `signal` once it is under way,
+/// and checks the clean stop: complete records, queued URLs recorded, the summary, and the
+/// exit status `code`.
+fn stops_cleanly_on(signal: &str, code: i32) {
     // Slow pages and one request at a time: the crawl would take minutes.
     let site = Testbed::start(SiteSpec {
         pages: 2_000,
@@ -485,15 +487,20 @@ fn ctrl_c_stops_cleanly_with_complete_records_and_a_summary() {
     }
     std::thread::sleep(Duration::from_millis(300));
     let pid = running.child.id().to_string();
-    let kill = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    let kill = Command::new("kill")
+        .args([&format!("-{signal}"), &pid])
+        .status()
+        .unwrap();
     assert!(kill.success());
     let r = running.wait(Duration::from_secs(20));
-    assert_eq!(r.status.code(), Some(130), "{}", r.stderr);
-    let recs = records(&read(&out));
+    assert_eq!(r.status.code(), Some(code), "{signal}: {}", r.stderr);
+    let text = read(&out);
+    assert!(text.ends_with('\n'), "{signal}: the last record is whole");
+    let recs = records(&text);
     assert!(with(&recs, "fetched") >= 10, "{}", recs.len());
     assert!(
         recs.iter().any(|r| r["reason"] == "stopped"),
-        "queued URLs are recorded"
+        "{signal}: queued URLs are recorded"
     );
     assert_eq!(
         summary(&r.stderr, "URLs"),
@@ -511,7 +518,139 @@ fn ctrl_c_stops_cleanly_with_complete_records_and_a_summary() {
 }
 
 #[test]
-fn a_second_ctrl_c_quits_at_once() {
+fn ctrl_c_stops_cleanly_with_complete_records_and_a_summary() {
+    stops_cleanly_on("INT", 130);
+}
+
+#[test]
+fn sigterm_and_sighup_stop_like_ctrl_c() {
+    stops_cleanly_on("TERM", 143);
+    stops_cleanly_on("HUP", 129);
+}
+
+#[test]
+fn a_second_signal_quits_at_once_leaving_only_whole_records() {
+    // A fast crawl writing many records a second, with a request in flight that takes
+    // 10 s: a graceful stop would wait for it.
+    let site = Testbed::start(SiteSpec {
+        pages: 20_000,
+        ..SiteSpec::default()
+    })
+    .unwrap();
+    let slow = Testbed::start(SiteSpec {
+        pages: 5,
+        latency: Latency::Fixed(Duration::from_secs(10)),
+        ..SiteSpec::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let running = Running::start(trawler(&[
+        "crawl",
+        site.url().as_str(),
+        slow.url().as_str(),
+        "-q",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while site.stats().pages_served < 500 || slow.stats().requests == 0 {
+        assert!(Instant::now() < deadline, "the crawl did not start");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let pid = running.child.id().to_string();
+    for _ in 0..2 {
+        let kill = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        assert!(kill.success());
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    let r = running.wait(Duration::from_secs(5));
+    assert_eq!(r.status.code(), Some(130), "{}", r.stderr);
+    let text = read(&out);
+    assert!(
+        text.ends_with('\n'),
+        "no torn last line: {:?}",
+        &text[text.len().saturating_sub(80)..]
+    );
+    let recs = records(&text);
+    assert!(recs.len() >= 500, "{}", recs.len());
+}
+
+#[test]
+fn an_output_file_with_results_is_kept_unless_overwrite_is_given() {
+    let site = site(20);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let out_s = out.to_str().unwrap();
+    std::fs::write(&out, "{\"url\":\"an earlier crawl\"}\n").unwrap();
+    let r = run(&["crawl", site.url().as_str(), "-q", "--out", out_s]);
+    assert_eq!(r.status.code(), Some(2), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--overwrite") && r.stderr.lines().count() == 1,
+        "{}",
+        r.stderr
+    );
+    assert_eq!(read(&out), "{\"url\":\"an earlier crawl\"}\n");
+    // An empty file is no result to lose; --overwrite replaces one that is not.
+    std::fs::write(&out, "").unwrap();
+    assert_eq!(
+        run(&["crawl", site.url().as_str(), "-q", "--out", out_s])
+            .status
+            .code(),
+        Some(0)
+    );
+    let r = run(&[
+        "crawl",
+        site.url().as_str(),
+        "-q",
+        "--out",
+        out_s,
+        "--overwrite",
+    ]);
+    assert_eq!(r.status.code(), Some(0), "{}", r.stderr);
+    assert!(records(&read(&out)).len() > 20);
+}
+
+/// `trawler ARGS` under `ulimit -n limit` (soft and hard).
+fn with_open_files(limit: u32, args: &[&str]) -> Run {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_trawler"))
+        .args(args)
+        .env_remove("RUST_LOG");
+    Running::start(cmd).wait(RUN_LIMIT)
+}
+
+#[test]
+fn a_low_open_file_limit_lowers_the_concurrency_and_the_crawl_completes() {
+    let site = site(300);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let out = out.to_str().unwrap();
+    // 64 in flight would need about 150 descriptors.
+    let r = with_open_files(
+        40,
+        &["crawl", site.url().as_str(), "-c", "64", "--out", out],
+    );
+    assert_eq!(r.status.code(), Some(0), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("open-file limit (40) allows"),
+        "{}",
+        r.stderr
+    );
+    let recs = records(&read(Path::new(out)));
+    assert_eq!(with(&recs, "failed"), 0);
+    assert!(site.stats().is_perfect_crawl(), "{:?}", site.stats());
+    // Too low for any socket at all: one line, a non-zero exit, no panic.
+    let r = with_open_files(20, &["crawl", site.url().as_str(), "-q"]);
+    assert_eq!(r.status.code(), Some(1), "{}", r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("open-file limit (20)"), "{}", r.stderr);
+}
+
+#[test]
+fn a_second_ctrl_c_quits_at_once_even_with_a_request_in_flight() {
     // Every answer takes 10 s, so a graceful stop would wait that long for the request in flight.
     let site = Testbed::start(SiteSpec {
         pages: 20,

@@ -8,7 +8,7 @@
 mod common;
 
 use common::raw::{After, RawHit, RawServer, respond};
-use common::{assert_books_balance, config};
+use common::{assert_outcomes_unique, config};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -45,7 +45,7 @@ fn assert_clean(report: &CrawlReport) {
     assert_eq!(report.fetched, PAGES as u64, "{report}");
     let failed: Vec<_> = report.outcomes.iter().filter(|o| o.is_failed()).collect();
     assert!(failed.is_empty(), "{failed:#?}");
-    assert_books_balance(report);
+    assert_outcomes_unique(report);
 }
 
 /// Checks from the server's own log that each page was asked exactly once.
@@ -375,4 +375,111 @@ fn a_hosts_connections_are_closed_once_it_has_no_work_left() {
         "{} sockets open at once while hosts were finished one after another",
         server.max_open()
     );
+}
+
+/// A request hook that, from its 30th request on, takes every file descriptor the process
+/// has left (and keeps them), as a leaking plugin would.
+struct DescriptorHog {
+    seen: std::sync::atomic::AtomicUsize,
+    held: std::sync::Mutex<Vec<std::fs::File>>,
+}
+
+impl trawler::Middleware for DescriptorHog {
+    fn on_request(&self, _: &mut trawler::OutgoingRequest<'_>) -> trawler::Flow {
+        if self.seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 30 {
+            let mut held = self.held.lock().unwrap();
+            while let Ok(f) = std::fs::File::open("/dev/null") {
+                held.push(f);
+            }
+        }
+        trawler::Flow::Continue
+    }
+}
+
+/// Runs in a child process of the test below: it uses up the process's descriptors.
+#[test]
+#[ignore = "run in a child process by running_out_of_descriptors_mid_crawl_stops_it_with_an_error"]
+fn child_running_out_of_descriptors() {
+    let Ok(seed) = std::env::var("TRAWLER_TEST_SEED") else {
+        return;
+    };
+    let hog = DescriptorHog {
+        seen: Default::default(),
+        held: Default::default(),
+    };
+    let config = config(&seed)
+        .allow_any_host()
+        .concurrency(4)
+        .build()
+        .unwrap();
+    match Crawler::new(config, FnSpider::<()>::new())
+        .middleware(hog)
+        .run()
+    {
+        Err(e @ trawler::Error::OutOfFiles { .. }) => {
+            let trawler::Error::OutOfFiles { report, .. } = &e else {
+                unreachable!()
+            };
+            let stopped = report
+                .skipped_by_reason
+                .get(&trawler::SkipReason::Stopped)
+                .copied()
+                .unwrap_or(0);
+            println!(
+                "RESULT out_of_files failed={} fetched={} stopped={} accepted={} collected={} message={e}",
+                report.failed,
+                report.fetched,
+                stopped,
+                report.accepted(),
+                report.outcomes.len()
+            );
+        }
+        other => println!("RESULT other {other:?}"),
+    }
+}
+
+#[test]
+fn running_out_of_descriptors_mid_crawl_stops_it_with_an_error() {
+    let server = many_hosts_slow(Duration::from_millis(5));
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "child_running_out_of_descriptors",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env("TRAWLER_TEST_SEED", server.url("/"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let result = stdout
+        .lines()
+        .find_map(|l| l.find("RESULT").map(|at| &l[at..]))
+        .unwrap_or_else(|| {
+            panic!(
+                "no result: {stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    assert!(
+        result.starts_with("RESULT out_of_files failed=0 "),
+        "{result}"
+    );
+    let field = |name: &str| -> u64 {
+        let at = result.find(&format!(" {name}=")).unwrap() + name.len() + 2;
+        result[at..].split(' ').next().unwrap().parse().unwrap()
+    };
+    assert!(field("fetched") >= 20, "{result}");
+    assert!(
+        field("stopped") >= 1,
+        "the rest is recorded as stopped: {result}"
+    );
+    assert_eq!(
+        field("accepted"),
+        field("collected"),
+        "one outcome per URL: {result}"
+    );
+    assert!(result.contains("ran out of file descriptors"), "{result}");
 }

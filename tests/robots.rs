@@ -455,3 +455,34 @@ fn a_stop_while_robots_txt_is_pending_ends_every_url() {
     );
     assert_books_balance(&report, &server);
 }
+
+#[test]
+fn an_escaped_path_is_judged_as_the_path_it_encodes() {
+    let server = TestServer::start();
+    server.serve(
+        ROBOTS,
+        Reply::text("User-agent: *\nDisallow: /site/1\nDisallow: /site/%32.html\n"),
+    );
+    // `%73` is `s`, `%31` is `1`: the same paths as `/site/1.html` and `/site/2.html`.
+    let seed = link_page(
+        &server,
+        &[
+            "/%73ite/%31.html",
+            "/site/%32.html",
+            "/site/2.html",
+            "/site/3.html",
+        ],
+    );
+    let report = crawl(config(&seed).max_depth(1));
+    assert_eq!(
+        server.hits("/site/1.html") + server.hits("/%73ite/%31.html"),
+        0
+    );
+    assert_eq!(
+        server.hits("/site/2.html") + server.hits("/site/%32.html"),
+        0
+    );
+    assert_eq!(server.hits("/site/3.html"), 1);
+    assert!(is_robots_skip(&report, &server.url("/site/1.html")));
+    assert!(is_robots_skip(&report, &server.url("/site/2.html")));
+}

@@ -95,6 +95,7 @@ pub(crate) struct PageParsed<I: Send + 'static> {
     pub(crate) discovered: Vec<Discovered>,
     pub(crate) duplicates: u32,
     pub(crate) parse_error: Option<String>,
+    pub(crate) links_truncated: bool,
     pub(crate) signals: Signals,
 }
 

@@ -71,6 +71,7 @@ impl<S: Spider> Handler<Parse> for Parser<S> {
             discovered: h.discovered,
             duplicates: h.duplicates,
             parse_error: h.parse_error,
+            links_truncated: h.links_truncated,
             signals: h.signals,
         });
     }

@@ -282,7 +282,8 @@ fn utf16_page_is_decoded_first() {
         raw,
         RawLinks {
             base: Some("/b/".into()),
-            hrefs: vec!["/utf16".into()]
+            hrefs: vec!["/utf16".into()],
+            truncated: false,
         }
     );
 }
@@ -297,6 +298,7 @@ fn resolution_rules() {
             .split(',')
             .map(String::from)
             .collect(),
+        truncated: false,
     };
     let got: Vec<String> = resolve_links(&page, &raw)
         .into_iter()

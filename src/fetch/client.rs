@@ -87,7 +87,7 @@ impl Client {
         self.out_of_files.replace(false).then(|| {
             self.conns.close_idle();
             format!(
-                "out of file descriptors with {} sockets open on this worker",
+                "the process ran out of file descriptors ({} of them sockets of this worker)",
                 self.conns.open_count()
             )
         })

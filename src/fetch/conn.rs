@@ -53,8 +53,23 @@ struct Slot {
     state: Cell<State>,
     /// `host:port`, as [`conn_key`] writes it.
     key: Rc<str>,
-    /// Whether TLS runs on top (then unread bytes on an idle socket may be TLS housekeeping).
+    /// Whether TLS runs on top (then unread bytes on an idle socket may be TLS housekeeping,
+    /// and answer heads cannot be seen).
     tls: bool,
+    /// The head of the answer being read, held until it is whole (plain HTTP only).
+    head: RefCell<Head>,
+}
+
+/// Where the answer on a plain connection is, for [`head`](super::head)'s check.
+#[derive(Debug, Default)]
+enum Head {
+    /// Nothing asked, or the head has gone through.
+    #[default]
+    Passing,
+    /// A request went out: its answer's head is being gathered.
+    Gathering(Vec<u8>),
+    /// The head (checked) and what came with it, handed out from this offset.
+    Releasing(Vec<u8>, usize),
 }
 
 impl Slot {
@@ -224,6 +239,7 @@ impl Connections {
             state: Cell::new(State::Active),
             key,
             tls,
+            head: RefCell::new(Head::Passing),
         });
         let _ = ATTEMPT.try_with(|io| io.adopt(&slot, false));
         let mut open = self.open.borrow_mut();
@@ -373,16 +389,65 @@ impl AsyncRead for Tracked {
         let Some(s) = stream.as_mut() else {
             return Poll::Ready(Ok(()));
         };
-        let before = buf.filled().len();
-        let polled = Pin::new(s).poll_read(cx, buf);
-        if let (Poll::Ready(Ok(())), Some(io)) = (&polled, &io) {
-            match buf.filled().len() - before {
-                0 => io.eof.set(true),
-                n => io.received.set(io.received.get() + n as u64),
+        let mut head = slot.head.borrow_mut();
+        loop {
+            match &mut *head {
+                Head::Passing => return raw_read(s, cx, buf, io.as_deref()),
+                Head::Releasing(held, at) => {
+                    let n = (held.len() - *at).min(buf.remaining());
+                    buf.put_slice(&held[*at..*at + n]);
+                    *at += n;
+                    if *at == held.len() {
+                        *head = Head::Passing;
+                    }
+                    return Poll::Ready(Ok(()));
+                }
+                Head::Gathering(held) => {
+                    let mut chunk = [0u8; 8192];
+                    let mut rb = ReadBuf::new(&mut chunk);
+                    match raw_read(s, cx, &mut rb, io.as_deref()) {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                        Poll::Ready(Ok(())) if rb.filled().is_empty() => {
+                            // The connection ended before the head: hand out what came.
+                            if held.is_empty() {
+                                *head = Head::Passing;
+                                return Poll::Ready(Ok(()));
+                            }
+                            *head = Head::Releasing(std::mem::take(held), 0);
+                        }
+                        Poll::Ready(Ok(())) => {
+                            held.extend_from_slice(rb.filled());
+                            if let Some(len) = super::head::head_len(held) {
+                                super::head::mark_close_delimited(&mut held[..len]);
+                                *head = Head::Releasing(std::mem::take(held), 0);
+                            } else if held.len() > super::head::MAX_HEAD {
+                                *head = Head::Releasing(std::mem::take(held), 0);
+                            }
+                        }
+                    }
+                }
             }
         }
-        polled
     }
+}
+
+/// Reads from the socket itself, noting in the attempt what came.
+fn raw_read(
+    s: &mut TcpStream,
+    cx: &mut Context<'_>,
+    buf: &mut ReadBuf<'_>,
+    io: Option<&AttemptIo>,
+) -> Poll<io::Result<()>> {
+    let before = buf.filled().len();
+    let polled = Pin::new(s).poll_read(cx, buf);
+    if let (Poll::Ready(Ok(())), Some(io)) = (&polled, io) {
+        match buf.filled().len() - before {
+            0 => io.eof.set(true),
+            n => io.received.set(io.received.get() + n as u64),
+        }
+    }
+    polled
 }
 
 impl AsyncWrite for Tracked {
@@ -391,10 +456,19 @@ impl AsyncWrite for Tracked {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match self.slot.stream.borrow_mut().as_mut() {
+        let slot = &self.slot;
+        let written = match slot.stream.borrow_mut().as_mut() {
             Some(s) => Pin::new(s).poll_write(cx, buf),
-            None => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
+            None => return Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
+        };
+        if !slot.tls && matches!(written, Poll::Ready(Ok(n)) if n > 0) {
+            let mut head = slot.head.borrow_mut();
+            if matches!(*head, Head::Passing) {
+                // A request is going out: its answer's head is checked before awc reads it.
+                *head = Head::Gathering(Vec::new());
+            }
         }
+        written
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

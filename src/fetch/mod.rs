@@ -6,6 +6,7 @@
 //! - [`client`]: a worker's awc client, its TLS setup, and the upkeep of its connections.
 //! - [`conn`] and `connector`: every socket awc opens, tracked and bounded.
 //! - `decode`: gzip, deflate and br, inflated with a hard cap.
+//! - `head`: answers whose body ends with the connection, made readable to awc.
 //! - [`limits`]: the open-file limit fitted to the sockets a crawl may hold.
 
 pub(crate) mod attempt;
@@ -13,4 +14,5 @@ pub(crate) mod client;
 pub(crate) mod conn;
 mod connector;
 mod decode;
+mod head;
 pub(crate) mod limits;

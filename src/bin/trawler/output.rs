@@ -12,7 +12,7 @@ use std::io::{self, BufWriter, Write};
 use trawler::Outcome;
 
 /// The CSV columns, in order: every field of the JSON record.
-pub(crate) const CSV_COLUMNS: [&str; 15] = [
+pub(crate) const CSV_COLUMNS: [&str; 16] = [
     "url",
     "outcome",
     "status",
@@ -28,6 +28,7 @@ pub(crate) const CSV_COLUMNS: [&str; 15] = [
     "truncated",
     "label",
     "parse_error",
+    "links_truncated",
 ];
 
 type Sink = Box<dyn Write + Send>;
@@ -107,7 +108,7 @@ fn cell(record: &Value, column: &str) -> String {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Null) => String::new(),
         Some(v) => v.to_string(),
-        None if column == "truncated" => "false".to_string(),
+        None if matches!(column, "truncated" | "links_truncated") => "false".to_string(),
         None => String::new(),
     }
 }

@@ -1,0 +1,101 @@
+//! Credentials in a start URL (`http://user:password@host/`): sent as basic auth to that
+//! origin only, never to another host (not even after a redirect), never written into a
+//! record, and the URL with credentials is the same resource as the one without.
+
+mod common;
+
+use common::config;
+use common::raw::{After, RawServer, respond};
+use trawler::{Crawler, FnSpider};
+
+/// `Basic` of `user:secret`.
+const AUTH: &str = "Basic dXNlcjpzZWNyZXQ=";
+
+#[test]
+fn seed_credentials_go_to_their_origin_only_and_never_into_records() {
+    let other = RawServer::start_on("127.0.0.2:0", |_, stream| {
+        respond(
+            stream,
+            "200 OK",
+            &[("content-type", "text/html")],
+            b"<html>other</html>",
+        );
+        After::KeepOpen
+    });
+    let other_url = other.url("/x.html");
+    let redirect_to = other.url("/moved.html");
+    let site = RawServer::start(move |hit, stream| {
+        let authorized = hit
+            .headers
+            .iter()
+            .any(|(k, v)| k == "authorization" && v == AUTH);
+        if !authorized {
+            respond(
+                stream,
+                "401 Unauthorized",
+                &[("www-authenticate", "Basic realm=\"t\"")],
+                b"",
+            );
+            return After::KeepOpen;
+        }
+        let port = hit.host.rsplit(':').next().unwrap_or("");
+        let body = match hit.path.as_str() {
+            "/" => format!(
+                "<html><a href=\"/a.html\">a</a>\
+                 <a href=\"http://user:secret@127.0.0.1:{port}/c.html\">c</a>\
+                 <a href=\"{other_url}\">other</a><a href=\"/go\">go</a></html>"
+            ),
+            // The start page again, in its plain form.
+            "/a.html" => format!("<html><a href=\"http://127.0.0.1:{port}/\">home</a></html>"),
+            "/go" => {
+                respond(stream, "302 Found", &[("location", &redirect_to)], b"");
+                return After::KeepOpen;
+            }
+            _ => "<html>leaf</html>".to_string(),
+        };
+        respond(
+            stream,
+            "200 OK",
+            &[("content-type", "text/html")],
+            body.as_bytes(),
+        );
+        After::KeepOpen
+    });
+    let seed = format!("http://user:secret@{}/", site.addr());
+    let config = config(&seed).allow_any_host().build().unwrap();
+    let report = Crawler::new(config, FnSpider::<()>::new()).run().unwrap();
+
+    // The site: every request authorized, robots.txt included, and nothing refused.
+    let hits = site.hits();
+    assert!(hits.iter().any(|h| h.path == "/robots.txt"));
+    for h in &hits {
+        assert!(
+            h.headers
+                .iter()
+                .any(|(k, v)| k == "authorization" && v == AUTH),
+            "{h:?}"
+        );
+    }
+    for path in ["/", "/a.html", "/c.html"] {
+        assert_eq!(
+            site.count(path),
+            1,
+            "{path}: the forms with and without credentials are one URL"
+        );
+    }
+    // The other host: reached by a link and by a redirect, never with credentials.
+    assert_eq!((other.count("/x.html"), other.count("/moved.html")), (1, 1));
+    for h in other.hits() {
+        assert!(h.headers.iter().all(|(k, _)| k != "authorization"), "{h:?}");
+    }
+    // No record shows them.
+    assert_eq!(report.failed, 0, "{report}");
+    for o in &report.outcomes {
+        let record = serde_json::to_string(o).unwrap();
+        assert!(
+            !record.contains("secret") && !record.contains("user@"),
+            "{record}"
+        );
+        assert!(o.status != Some(401), "{record}");
+    }
+}
