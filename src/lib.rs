@@ -44,6 +44,7 @@ mod closure;
 mod config;
 mod crawler;
 pub mod dom;
+mod engine;
 mod error;
 pub mod extract;
 mod fetch;

@@ -67,6 +67,20 @@ impl RetryPolicy {
         attempts_made <= self.max_retries
     }
 
+    /// The one rule for a failed attempt, whatever was asked for (a page, robots.txt, a
+    /// sitemap): after `attempts_made` attempts (the failed one included), with the
+    /// server's `Retry-After` if it sent one, how long to wait before the next attempt, or
+    /// `None` when no attempt is left.
+    #[must_use]
+    pub fn after_failure(
+        &self,
+        attempts_made: u32,
+        retry_after: Option<Duration>,
+    ) -> Option<Duration> {
+        self.may_retry(attempts_made)
+            .then(|| self.backoff(attempts_made, retry_after))
+    }
+
     /// How long to wait before the next attempt, where `attempt` is the number of attempts
     /// already made (1 after the first failure).
     ///
@@ -158,6 +172,23 @@ mod tests {
             ..RetryPolicy::default()
         };
         assert!(!none.may_retry(1));
+    }
+
+    #[test]
+    fn after_failure_waits_within_the_policy_then_gives_up() {
+        let p = RetryPolicy {
+            max_retries: 2,
+            base_delay: MS(100),
+            ..RetryPolicy::default()
+        };
+        assert!(p.after_failure(1, None).is_some_and(|d| d <= MS(100)));
+        assert!(p.after_failure(2, None).is_some());
+        assert_eq!(p.after_failure(3, None), None);
+        assert_eq!(
+            p.after_failure(1, Some(S(5))),
+            Some(S(5)),
+            "Retry-After wins"
+        );
     }
 
     #[test]

@@ -17,11 +17,9 @@
 
 mod site_files;
 
-use crate::actors::messages::{
-    FetchBatch, FetchJob, FetchResult, Fetched, FileFetched, OutOfFiles, Parse, ResponseMeta,
-    RetireHosts,
-};
+use crate::actors::messages::{FetchBatch, Fetched, FileFetched, OutOfFiles, Parse, RetireHosts};
 use crate::canon;
+use crate::engine::types::{FetchJob, FetchResult, ResponseMeta};
 use crate::error::FetchError;
 use crate::fetch::attempt::{self, Answer, AttemptError, Headers};
 use crate::fetch::client::{Client, ClientSettings};

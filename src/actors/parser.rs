@@ -20,6 +20,7 @@
 use crate::actors::messages::{PageParsed, Parse};
 use crate::admit::Admission;
 use crate::config::FollowMode;
+use crate::engine::types::Parsed;
 use crate::harvest::harvest;
 use crate::spider::Spider;
 use actix::prelude::*;
@@ -66,13 +67,16 @@ impl<S: Spider> Handler<Parse> for Parser<S> {
         );
         self.supervisor.do_send(PageParsed {
             ticket: msg.ticket,
-            meta: msg.meta,
+            parsed: Parsed {
+                meta: msg.meta,
+                discovered: h.discovered,
+                duplicates: h.duplicates,
+                parse_error: h.parse_error,
+                links_truncated: h.links_truncated,
+                signals: h.signals,
+                items: 0,
+            },
             items: h.items,
-            discovered: h.discovered,
-            duplicates: h.duplicates,
-            parse_error: h.parse_error,
-            links_truncated: h.links_truncated,
-            signals: h.signals,
         });
     }
 }

@@ -281,9 +281,9 @@ impl RobotsCache {
     ) -> Failure {
         let e = self.entry(host);
         e.failures += 1;
-        if policy.may_retry(e.failures) {
+        if let Some(wait) = policy.after_failure(e.failures, retry_after) {
             e.access = Access::Pending;
-            Failure::RetryIn(policy.backoff(e.failures, retry_after))
+            Failure::RetryIn(wait)
         } else {
             e.access = Access::Unavailable(FetchError::RobotsUnavailable {
                 cause: match error {

@@ -12,7 +12,8 @@
 //! large sitemap takes a while to inflate and read.
 
 use super::Fetcher;
-use crate::actors::messages::{FetchFile, FileAnswer, FileFetched, FileKind};
+use crate::actors::messages::{FetchFile, FileFetched};
+use crate::engine::types::{FileAnswer, FileKind};
 use crate::error::FetchError;
 use crate::fetch::attempt::{self, AttemptError};
 use crate::middleware::RequestKind;
@@ -28,7 +29,7 @@ use std::time::{Duration, SystemTime};
 impl Handler<FetchFile> for Fetcher {
     type Result = ();
 
-    fn handle(&mut self, job: FetchFile, ctx: &mut Context<Self>) {
+    fn handle(&mut self, FetchFile(job): FetchFile, ctx: &mut Context<Self>) {
         let (cap, kind) = match job.kind {
             FileKind::Robots { .. } => (ROBOTS_MAX_BYTES, RequestKind::Robots),
             FileKind::Sitemap => (SITEMAP_MAX_BYTES, RequestKind::Sitemap),

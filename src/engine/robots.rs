@@ -1,4 +1,4 @@
-//! The supervisor's side of robots.txt: a host's requests wait for its file, then are
+//! The engine's side of robots.txt: a host's requests wait for its file, then are
 //! judged by it.
 //!
 //! The first request accepted for a host (scheme, host and port) makes the host pending:
@@ -12,7 +12,7 @@
 //! still ends with exactly one outcome, and the crawl ends by itself. The reading of an
 //! answer is in [`crate::politeness::robots`]; this is only what it changes.
 
-use super::CrawlSupervisor;
+use super::Engine;
 use super::site_files::{Job, What};
 use crate::canon;
 use crate::error::FetchError;
@@ -33,7 +33,7 @@ enum Verdict {
     Fail(FetchError),
 }
 
-impl<S: Spider> CrawlSupervisor<S> {
+impl<S: Spider> Engine<S> {
     /// Judges `r` (for `host`) by robots.txt before it is queued: `None` if it ended here
     /// (skipped or failed). A host seen for the first time gets its robots.txt asked for.
     pub(super) fn robots_gate(&mut self, host: HostId, r: Request) -> Option<Request> {
@@ -83,13 +83,13 @@ impl<S: Spider> CrawlSupervisor<S> {
         });
     }
 
-    pub(super) fn on_robots(&mut self, job: Job, answer: RobotsAnswer) {
+    pub(super) fn on_robots(&mut self, job: Job, answer: RobotsAnswer, now: Instant) {
         let What::Robots { owner, hops, first } = job.what.clone() else {
             return;
         };
         let allow_all = || Arc::new(RobotsRules::AllowAll);
         match answer {
-            RobotsAnswer::Rules(rules) => self.robots_known(owner, rules, &job.url),
+            RobotsAnswer::Rules(rules) => self.robots_known(owner, rules, &job.url, now),
             RobotsAnswer::Redirect(location) => {
                 let next = (job.url.join(&location).ok())
                     .filter(|u| matches!(u.scheme(), "http" | "https"))
@@ -111,11 +111,11 @@ impl<S: Spider> CrawlSupervisor<S> {
                         });
                     }
                     // A redirect to nowhere usable: the file is unavailable, so all is allowed.
-                    None => self.robots_known(owner, allow_all(), &job.url),
+                    None => self.robots_known(owner, allow_all(), &job.url, now),
                 }
             }
             RobotsAnswer::Unreachable { error, retry_after } => {
-                self.robots_failed(job, error, retry_after);
+                self.robots_failed(job, error, retry_after, now);
             }
         }
     }
@@ -126,6 +126,7 @@ impl<S: Spider> CrawlSupervisor<S> {
         job: Job,
         error: FetchError,
         retry_after: Option<Duration>,
+        now: Instant,
     ) {
         let What::Robots { owner, first, .. } = job.what else {
             return;
@@ -144,15 +145,15 @@ impl<S: Spider> CrawlSupervisor<S> {
                     },
                     failures: job.failures + 1,
                 };
-                self.files.push_later(Instant::now() + wait, retry);
+                self.files.push_later(now + wait, retry);
             }
             Failure::GaveUp => self.robots_gave_up(owner),
         }
     }
 
-    fn robots_known(&mut self, host: HostId, rules: Arc<RobotsRules>, from: &Url) {
+    fn robots_known(&mut self, host: HostId, rules: Arc<RobotsRules>, from: &Url, now: Instant) {
         if let Some(delay) = rules.crawl_delay(self.cfg.crawl_delay_cap) {
-            self.rate.set_spacing(host, delay, Instant::now());
+            self.rate.set_spacing(host, delay, now);
         }
         for s in rules.sitemaps() {
             if let Ok(url) = from.join(s.trim()) {

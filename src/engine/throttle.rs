@@ -1,4 +1,4 @@
-//! The supervisor's side of the adaptive throttle: feeding it answers, applying its output.
+//! The engine's side of the adaptive throttle: feeding it answers, applying its output.
 //!
 //! Each host gets a [`HostThrottle`] when its first request is queued; every attempt that
 //! ends feeds it one [`Signal`], and its concurrency limit and delay are written straight
@@ -6,8 +6,8 @@
 //! combined with any `Crawl-delay`). The controller itself is
 //! [`crate::politeness::throttle`]; nothing here runs when the throttle is off.
 
-use super::CrawlSupervisor;
-use crate::actors::messages::ResponseMeta;
+use super::Engine;
+use super::types::ResponseMeta;
 use crate::error::FetchError;
 use crate::frontier::HostId;
 use crate::politeness::throttle::{HostThrottle, Signal};
@@ -16,7 +16,7 @@ use crate::spider::Spider;
 /// Statuses that mean "slow down" rather than "this page is broken".
 const BACK_OFF_STATUSES: [u16; 2] = [429, 503];
 
-impl<S: Spider> CrawlSupervisor<S> {
+impl<S: Spider> Engine<S> {
     /// Starts the controller of a host the first time one of its requests is queued.
     pub(super) fn throttle_host(&mut self, host: HostId) {
         let Some(cfg) = &self.cfg.throttle else {

@@ -1,4 +1,4 @@
-//! The supervisor's side of sitemaps: which ones to read, and where their URLs go.
+//! The engine's side of sitemaps: which ones to read, and where their URLs go.
 //!
 //! Sitemaps are offered from the seeds' hosts (`/sitemap.xml`), robots.txt `Sitemap:`
 //! lines, indexes and redirects; each is taken on once, within the bounds of
@@ -9,7 +9,7 @@
 //! keeps them out, and their own links are depth 2. A failed sitemap is retried with the
 //! crawl's retry policy, then dropped with a warning: it only ever adds URLs.
 
-use super::CrawlSupervisor;
+use super::Engine;
 use super::site_files::{Job, What};
 use crate::canon;
 use crate::error::FetchError;
@@ -20,10 +20,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use url::Url;
 
-impl<S: Spider> CrawlSupervisor<S> {
+impl<S: Spider> Engine<S> {
     /// Queues the `/sitemap.xml` of every seed's host.
     pub(super) fn seed_sitemaps(&mut self) {
-        if !self.cfg.sitemaps || self.limit_reached {
+        if !self.cfg.sitemaps || self.ledger.limit_reached() {
             return;
         }
         for seed in self.cfg.seeds.clone() {
@@ -55,7 +55,7 @@ impl<S: Spider> CrawlSupervisor<S> {
         });
     }
 
-    pub(super) fn on_sitemap(&mut self, job: Job, answer: SitemapAnswer) {
+    pub(super) fn on_sitemap(&mut self, job: Job, answer: SitemapAnswer, now: Instant) {
         let What::Sitemap { level } = job.what else {
             return;
         };
@@ -84,7 +84,7 @@ impl<S: Spider> CrawlSupervisor<S> {
                 }
             }
             SitemapAnswer::Retry { error, retry_after } => {
-                self.sitemap_failed(job, error, retry_after);
+                self.sitemap_failed(job, error, retry_after, now);
             }
             SitemapAnswer::Gone(status) => {
                 tracing::debug!(url = %job.url, status, "no sitemap there");
@@ -93,14 +93,14 @@ impl<S: Spider> CrawlSupervisor<S> {
     }
 
     fn admit_listed(&mut self, sitemap: &Url, locs: &[String]) {
-        self.report.sitemap_urls += locs.len() as u64;
+        self.ledger.report.sitemap_urls += locs.len() as u64;
         let referrer = Arc::new(sitemap.clone());
         for loc in locs {
             let Ok(url) = sitemap.join(loc) else {
                 continue;
             };
             let referrer = referrer.clone();
-            self.admit_one(url, 1, move |u| {
+            self.admit(url, 1, move |u| {
                 let mut r = Request::new(u);
                 r.depth = 1;
                 r.referrer = Some(referrer);
@@ -115,13 +115,16 @@ impl<S: Spider> CrawlSupervisor<S> {
         mut job: Job,
         error: FetchError,
         retry_after: Option<Duration>,
+        now: Instant,
     ) {
         job.failures += 1;
-        if self.stopping.is_none() && self.cfg.retry.may_retry(job.failures) {
-            let wait = self.cfg.retry.backoff(job.failures, retry_after);
-            self.files.push_later(Instant::now() + wait, job);
-        } else {
-            tracing::warn!(url = %job.url, %error, "sitemap not read");
+        let wait = match self.stopping {
+            None => self.cfg.retry.after_failure(job.failures, retry_after),
+            Some(_) => None,
+        };
+        match wait {
+            Some(wait) => self.files.push_later(now + wait, job),
+            None => tracing::warn!(url = %job.url, %error, "sitemap not read"),
         }
     }
 }

@@ -1,0 +1,555 @@
+//! The crawl engine: all of a crawl's state and every decision about it, with no actor,
+//! thread or clock of its own.
+//!
+//! It owns the frontier and the delay queue, the rate limits, the leases and outcomes
+//! ([`ledger`]), robots.txt and sitemap jobs ([`site_files`]), the adaptive throttle and
+//! the per-host budgets. It takes events (the seeds, an attempt's result, a parsed page, a
+//! site file's answer, a worker's death, the pipelines' progress, a stop) and says what to
+//! do next through [`Engine::pump`]: which requests go to which worker, which hosts are
+//! done (their connections can go), when to wake it again. Outcomes are taken with
+//! [`Engine::take_outcomes`]. The actor that runs a crawl (`actors::supervisor`) is a thin
+//! shell around it; the engine's own tests drive it with plain calls.
+//!
+//! Every accepted URL ends with exactly one outcome. A URL is accepted by admission (seeds,
+//! links, redirect targets and sitemap URLs all take [`harvest::admit_request`]); from then
+//! on it is queued, leased, retried or recorded, and [`Ledger`] records each outcome once.
+
+mod dispatch;
+pub(crate) mod ledger;
+mod robots;
+pub(crate) mod site_files;
+mod sitemaps;
+#[cfg(test)]
+mod tests;
+mod throttle;
+pub(crate) mod types;
+
+use crate::admit::Admission;
+use crate::canon;
+use crate::config::CrawlConfig;
+use crate::error::FetchError;
+use crate::frontier::delayed::DelayQueue;
+use crate::frontier::{Frontier, HostId};
+use crate::harvest::{self, Discovered, Signals, panic_message};
+use crate::outcome::{Outcome, OutcomeKind, SkipReason};
+use crate::politeness::rate::RateLimits;
+use crate::politeness::throttle::HostThrottle;
+use crate::progress::Publish;
+use crate::report::{CrawlReport, StopReason};
+use crate::request::Request;
+use crate::spider::Spider;
+use crate::traps::HostBudget;
+use ledger::{Lease, Ledger};
+use site_files::SiteFiles;
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use types::{FetchResult, Parsed, ResponseMeta, Ticket};
+
+pub(crate) use dispatch::Dispatch;
+
+/// How often idle hosts' rate-limiter state is pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
+
+/// Where a crawl is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Work is queued, in flight or waiting.
+    Running,
+    /// Nothing is left: the pipelines are to be closed (the shell drops their channel).
+    Closing,
+    /// The pipelines are closed: the report can be taken.
+    Done,
+}
+
+/// The crawl's state and rules.
+pub(crate) struct Engine<S: Spider> {
+    cfg: Arc<CrawlConfig>,
+    spider: Arc<S>,
+    admission: Arc<Admission>,
+    frontier: Frontier,
+    /// Requests waiting for their retry backoff.
+    delayed: DelayQueue<(HostId, Request)>,
+    rate: RateLimits,
+    files: SiteFiles,
+    /// Adaptive throttle state per host (empty when the throttle is off).
+    throttles: HashMap<HostId, HostThrottle>,
+    /// Pages queued per host, against `max_pages_per_host`.
+    host_budget: HostBudget,
+    ledger: Ledger,
+    /// Item batches sent to the pipelines and not yet through (they count against the
+    /// concurrency budget, so a slow pipeline slows fetching).
+    items_pending: usize,
+    pipelines_closed: bool,
+    phase: Phase,
+    stopping: Option<StopReason>,
+    /// What ran out, when the process ran out of file descriptors.
+    out_of_files: Option<String>,
+    started: Instant,
+    last_prune: Instant,
+}
+
+impl<S: Spider> std::fmt::Debug for Engine<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("phase", &self.phase)
+            .field("queued", &self.frontier.len())
+            .field("leased", &self.ledger.leased())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Spider> Engine<S> {
+    /// A crawl of `cfg` with `spider` over `workers` workers, starting at `now`.
+    pub(crate) fn new(cfg: Arc<CrawlConfig>, spider: Arc<S>, workers: usize, now: Instant) -> Self {
+        let canon = canon::CanonOptions {
+            sort_query: cfg.sort_query,
+        };
+        Engine {
+            admission: Arc::new(Admission::new(canon, cfg.scope.clone())),
+            frontier: Frontier::new(cfg.per_host_concurrency),
+            delayed: DelayQueue::default(),
+            rate: RateLimits::new(cfg.per_host_rate, cfg.global_rate),
+            files: SiteFiles::default(),
+            throttles: HashMap::new(),
+            host_budget: HostBudget::new(cfg.max_pages_per_host),
+            ledger: Ledger::new(workers, cfg.collect_outcomes, cfg.max_pages),
+            items_pending: 0,
+            pipelines_closed: false,
+            phase: Phase::Running,
+            stopping: None,
+            out_of_files: None,
+            started: now,
+            last_prune: now,
+            spider,
+            cfg,
+        }
+    }
+
+    /// When the crawl started.
+    pub(crate) fn started(&self) -> Instant {
+        self.started
+    }
+
+    /// The admission the parsers share (canonicalizer, seen-set, scope).
+    pub(crate) fn admission(&self) -> Arc<Admission> {
+        Arc::clone(&self.admission)
+    }
+
+    /// Queues the seeds (through the spider's `start_requests`) and the seed hosts'
+    /// sitemaps.
+    pub(crate) fn start(&mut self) {
+        let seeds = self.cfg.seeds.clone();
+        let spider = Arc::clone(&self.spider);
+        let requests = match catch_unwind(AssertUnwindSafe(|| spider.start_requests(&seeds))) {
+            Ok(r) => r,
+            Err(p) => {
+                tracing::error!(panic = %panic_message(&*p), "start_requests panicked; using the seeds");
+                self.ledger.report.plugin_panics += 1;
+                seeds.into_iter().map(Request::new).collect()
+            }
+        };
+        for mut r in requests {
+            r.depth = 0;
+            r.attempts = 0;
+            let url = r.url.clone();
+            self.admit(url, 0, move |u| {
+                r.url = u;
+                r
+            });
+        }
+        self.seed_sitemaps();
+    }
+
+    /// Admission and `should_follow` (the one path for seeds, redirect targets and sitemap
+    /// URLs; links take it on the parsers), then the result.
+    fn admit(&mut self, url: url::Url, depth: u32, build: impl FnOnce(url::Url) -> Request) {
+        let mut signals = Signals::default();
+        match harvest::admit_request(
+            &*self.spider,
+            &self.admission,
+            url,
+            depth,
+            build,
+            &mut signals,
+        ) {
+            Some(d) => self.discovered(d),
+            None => self.ledger.report.duplicates += 1,
+        }
+        self.signalled(signals);
+    }
+
+    fn signalled(&mut self, signals: Signals) {
+        self.ledger.report.plugin_panics += u64::from(signals.panics);
+        if signals.stop {
+            self.stop(StopReason::Plugin);
+        }
+    }
+
+    fn discovered(&mut self, d: Discovered) {
+        match d {
+            Discovered::Accept(r) => self.enqueue(r),
+            Discovered::Skip(r, reason) => self.skip(r, reason),
+        }
+    }
+
+    /// Queues an accepted request, unless the crawl, its page limit, its host's robots.txt
+    /// or its host's budget says otherwise.
+    fn enqueue(&mut self, r: Request) {
+        if self.stopping.is_some() {
+            return self.skip(r, SkipReason::Stopped);
+        }
+        if r.attempts == 0 && self.ledger.limit_reached() {
+            return self.skip(r, SkipReason::PageLimit);
+        }
+        let Some(key) = canon::host_key(&r.url) else {
+            return self.skip(r, SkipReason::Scheme);
+        };
+        let host = self.frontier.host_id(&key);
+        if let Some(r) = self.robots_gate(host, r) {
+            if !self.host_budget.take(host) {
+                return self.skip(r, SkipReason::HostPageLimit);
+            }
+            self.throttle_host(host);
+            self.frontier.push(host, r);
+        }
+    }
+
+    fn skip(&mut self, r: Request, reason: SkipReason) {
+        let mut o = Outcome::skipped(r.url, r.depth, r.referrer, reason);
+        o.label = r.label;
+        o.attempts = r.attempts;
+        self.record(o);
+    }
+
+    /// Records an outcome; a failure also goes to the spider's `on_failure`.
+    fn record(&mut self, o: Outcome) {
+        if o.is_failed() {
+            let spider = Arc::clone(&self.spider);
+            if let Err(p) = catch_unwind(AssertUnwindSafe(|| spider.on_failure(&o))) {
+                tracing::error!(panic = %panic_message(&*p), "on_failure panicked");
+                self.ledger.report.plugin_panics += 1;
+            }
+        }
+        self.ledger.record(o);
+    }
+
+    fn outcome(r: Request, kind: OutcomeKind, meta: Option<&ResponseMeta>) -> Outcome {
+        let mut o = Outcome::skipped(r.url, r.depth, r.referrer, SkipReason::Stopped);
+        o.kind = kind;
+        o.label = r.label;
+        o.attempts = r.attempts;
+        if let Some(m) = meta {
+            o.status = Some(m.status);
+            o.bytes = m.bytes;
+            o.elapsed = m.elapsed;
+            o.content_type = m.content_type.clone();
+            o.truncated = m.truncated;
+        }
+        o
+    }
+
+    /// Ends a page lease; `None` if the ticket is stale.
+    fn ack(&mut self, ticket: Ticket) -> Option<Lease> {
+        let lease = self.ledger.ack(ticket)?;
+        self.frontier.done(lease.host);
+        Some(lease)
+    }
+
+    /// Retries a failed attempt under the retry policy, or records the failure.
+    fn retry_or_fail(
+        &mut self,
+        lease: Lease,
+        error: FetchError,
+        meta: Option<ResponseMeta>,
+        retry_after: Option<Duration>,
+        now: Instant,
+    ) {
+        let wait = match self.stopping {
+            None => self
+                .cfg
+                .retry
+                .after_failure(lease.request.attempts, retry_after),
+            Some(_) => None,
+        };
+        match wait {
+            Some(wait) => {
+                if let Some(ra) = retry_after {
+                    // The server asked the whole host to slow down, not only this URL.
+                    self.frontier.park(lease.host, now + ra);
+                }
+                tracing::debug!(url = %lease.request.url, %error, ?wait, "retrying");
+                self.delayed.push(now + wait, (lease.host, lease.request));
+            }
+            None => {
+                let o = Self::outcome(lease.request, OutcomeKind::Failed(error), meta.as_ref());
+                self.record(o);
+            }
+        }
+    }
+
+    /// A request that never went out (no fault of its own) goes back to its queue as it was.
+    fn requeue(&mut self, mut lease: Lease) {
+        lease.request.attempts = lease.request.attempts.saturating_sub(1);
+        let report = &mut self.ledger.report;
+        report.requests = report.requests.saturating_sub(1);
+        if lease.request.attempts == 0 {
+            self.ledger.return_first_attempt();
+        } else {
+            report.retries = report.retries.saturating_sub(1);
+        }
+        if self.stopping.is_some() {
+            self.skip(lease.request, SkipReason::Stopped);
+        } else {
+            self.frontier.push(lease.host, lease.request);
+        }
+    }
+
+    /// An attempt ended without a page to parse.
+    pub(crate) fn fetched(&mut self, ticket: Ticket, result: FetchResult, now: Instant) {
+        let Some(lease) = self.ack(ticket) else {
+            return;
+        };
+        match &result {
+            FetchResult::Answer(meta) => self.throttle_observe(lease.host, Some(meta), None),
+            FetchResult::Transient { error, meta, .. } | FetchResult::Failed { error, meta } => {
+                self.throttle_observe(lease.host, meta.as_ref(), Some(error))
+            }
+            FetchResult::Skipped { .. } | FetchResult::Requeue => {}
+        }
+        match result {
+            FetchResult::Answer(meta) => {
+                self.ledger.report.bytes += meta.bytes;
+                let redirected = meta
+                    .location
+                    .as_deref()
+                    .map(|loc| self.redirect(&lease.request, loc));
+                let (kind, target) = match redirected {
+                    Some(Err(e)) => (OutcomeKind::Failed(e), None),
+                    Some(Ok(t)) => (OutcomeKind::Fetched, Some(t)),
+                    None => (OutcomeKind::Fetched, None),
+                };
+                let mut o = Self::outcome(lease.request, kind, Some(&meta));
+                o.redirected_to = target;
+                self.record(o);
+            }
+            FetchResult::Transient {
+                error,
+                meta,
+                retry_after,
+            } => {
+                if let Some(m) = &meta {
+                    self.ledger.report.bytes += m.bytes;
+                }
+                self.retry_or_fail(lease, error, meta, retry_after, now);
+            }
+            FetchResult::Failed { error, meta } => {
+                let o = Self::outcome(lease.request, OutcomeKind::Failed(error), meta.as_ref());
+                self.record(o);
+            }
+            FetchResult::Skipped { reason, stop } => {
+                self.skip(lease.request, reason);
+                if stop {
+                    self.stop(StopReason::Plugin);
+                }
+            }
+            FetchResult::Requeue => self.requeue(lease),
+        }
+    }
+
+    /// A page was parsed. Returns whether its items are to go to the pipelines (they are
+    /// then counted until [`items_processed`](Self::items_processed)).
+    pub(crate) fn parsed(&mut self, ticket: Ticket, page: Parsed) -> bool {
+        let Some(lease) = self.ack(ticket) else {
+            return false;
+        };
+        self.throttle_observe(lease.host, Some(&page.meta), None);
+        let report = &mut self.ledger.report;
+        report.bytes += page.meta.bytes;
+        report.duplicates += u64::from(page.duplicates);
+        let mut o = Self::outcome(lease.request, OutcomeKind::Fetched, Some(&page.meta));
+        o.parse_error = page.parse_error;
+        o.links_truncated = page.links_truncated;
+        self.record(o);
+        for d in page.discovered {
+            self.discovered(d);
+        }
+        let to_pipelines = page.items > 0 && !self.pipelines_closed;
+        if to_pipelines {
+            self.items_pending += 1;
+        } else {
+            self.ledger.report.item_errors += page.items as u64;
+        }
+        self.signalled(page.signals);
+        to_pipelines
+    }
+
+    /// One batch of items went through the pipelines.
+    pub(crate) fn items_processed(&mut self, passed: u64, errors: u64) {
+        self.items_pending = self.items_pending.saturating_sub(1);
+        self.ledger.report.items += passed;
+        self.ledger.report.item_errors += errors;
+    }
+
+    /// The pipelines are closed (or their task died).
+    pub(crate) fn pipelines_closed(&mut self, errors: u64) {
+        self.ledger.report.item_errors += errors;
+        self.items_pending = 0;
+        self.pipelines_closed = true;
+        if self.phase == Phase::Closing {
+            self.phase = Phase::Done;
+        }
+    }
+
+    /// A worker died: what it held is retried (or given up) like any failed attempt, so a
+    /// URL that kills its worker cannot loop forever.
+    pub(crate) fn worker_died(&mut self, w: usize, now: Instant) {
+        self.ledger.report.restarts += 1;
+        for lease in self.ledger.reclaim(w) {
+            self.frontier.done(lease.host);
+            self.retry_or_fail(lease, FetchError::WorkerDied, None, None, now);
+        }
+        self.files_worker_died(w, now);
+    }
+
+    /// The process ran out of file descriptors: the crawl stops.
+    pub(crate) fn out_of_files(&mut self, what: String) {
+        if self.out_of_files.is_none() {
+            tracing::error!("{what}; stopping the crawl");
+            self.out_of_files = Some(what);
+        }
+        self.stop(StopReason::OutOfFiles);
+    }
+
+    /// Winds the crawl down: what is queued or waiting is recorded as skipped (`stopped`);
+    /// what is in flight finishes.
+    pub(crate) fn stop(&mut self, reason: StopReason) {
+        if self.stopping.is_some() {
+            return;
+        }
+        tracing::info!(?reason, "stopping the crawl");
+        self.stopping = Some(reason);
+        for r in self.frontier.drain() {
+            self.skip(r, SkipReason::Stopped);
+        }
+        for (_, r) in self.delayed.drain() {
+            self.skip(r, SkipReason::Stopped);
+        }
+        self.files.stop();
+    }
+
+    /// Whether the crawl is winding down.
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.stopping.is_some()
+    }
+
+    /// The outcomes recorded since the last call, in order.
+    pub(crate) fn take_outcomes(&mut self) -> Vec<Outcome> {
+        self.ledger.take_recorded()
+    }
+
+    /// Where the crawl is: once nothing is left, [`Phase::Closing`] (close the pipelines),
+    /// then [`Phase::Done`].
+    pub(crate) fn phase(&mut self) -> Phase {
+        if self.phase == Phase::Running && self.nothing_left() {
+            self.phase = if self.pipelines_closed {
+                Phase::Done
+            } else {
+                Phase::Closing
+            };
+        }
+        self.phase
+    }
+
+    fn nothing_left(&self) -> bool {
+        if self.ledger.leased() > 0
+            || self.items_pending > 0
+            || !self.files.is_idle(self.stopping.is_some())
+        {
+            return false;
+        }
+        self.stopping.is_some() || (self.frontier.is_empty() && self.delayed.is_empty())
+    }
+
+    /// The report of a finished crawl, and what ran out if it ran out of file descriptors.
+    pub(crate) fn finish(&mut self, now: Instant) -> (CrawlReport, Option<String>) {
+        if self.stopping.is_none() && self.ledger.limit_reached() {
+            self.stopping = Some(StopReason::PageLimit);
+        }
+        let mut report = std::mem::take(&mut self.ledger.report);
+        report.elapsed = now.saturating_duration_since(self.started);
+        report.urls_seen = self.admission.seen() as u64;
+        report.stop_reason = self.stopping.unwrap_or(StopReason::Completed);
+        (report, self.out_of_files.take())
+    }
+
+    /// The live counters, for [`Progress`](crate::Progress) readers.
+    pub(crate) fn counters(&self) -> Publish {
+        let r = &self.ledger.report;
+        Publish {
+            fetched: r.fetched,
+            failed: r.failed,
+            skipped: r.skipped,
+            queued: (self.frontier.len() + self.delayed.len()) as u64,
+            in_flight: (self.ledger.leased() + self.items_pending) as u64,
+            requests: r.requests,
+            retries: r.retries,
+            bytes: r.bytes,
+        }
+    }
+
+    /// Periodic upkeep: prunes idle hosts' rate-limiter state.
+    pub(crate) fn upkeep(&mut self, now: Instant) {
+        if now.saturating_duration_since(self.last_prune) >= PRUNE_EVERY {
+            self.last_prune = now;
+            self.rate.prune();
+        }
+    }
+
+    /// Follows a redirect answer: the target goes through admission (depth unchanged, one
+    /// more hop). Returns the canonical target, for the outcome.
+    fn redirect(&mut self, from: &Request, location: &str) -> Result<url::Url, FetchError> {
+        let target = from
+            .url
+            .join(location.trim())
+            .ok()
+            .filter(|_| !location.trim().is_empty())
+            .ok_or_else(|| FetchError::BadRedirect(location.to_string()))?;
+        let mut shown = target.clone();
+        canon::canonicalize(
+            &mut shown,
+            canon::CanonOptions {
+                sort_query: self.cfg.sort_query,
+            },
+        );
+        let hops = from.redirects.saturating_add(1);
+        let over = hops > self.cfg.max_redirects;
+        let referrer = Arc::new(from.url.clone());
+        let (priority, label) = (from.priority, from.label.clone());
+        let mut signals = Signals::default();
+        let build = |url| {
+            let mut r = Request::new(url);
+            r.depth = from.depth;
+            r.priority = priority;
+            r.label = label;
+            r.referrer = Some(referrer);
+            r.redirects = hops;
+            r
+        };
+        match harvest::admit_request(
+            &*self.spider,
+            &self.admission,
+            target,
+            from.depth,
+            build,
+            &mut signals,
+        ) {
+            Some(Discovered::Accept(r)) if over => self.skip(r, SkipReason::RedirectLimit),
+            Some(d) => self.discovered(d),
+            None => self.ledger.report.duplicates += 1,
+        }
+        self.signalled(signals);
+        Ok(shown)
+    }
+}
