@@ -11,7 +11,9 @@ use crate::actors::supervisor::{CrawlSupervisor, Finished, OutcomeFn, Setup};
 use crate::config::CrawlConfig;
 use crate::error::{ConfigError, Error};
 use crate::fetch::client::ClientSettings;
+use crate::fetch::http::HttpTransports;
 use crate::fetch::limits;
+use crate::fetch::transport::TransportFactory;
 use crate::middleware::Middleware;
 use crate::outcome::Outcome;
 use crate::pipeline::Pipeline;
@@ -19,7 +21,6 @@ use crate::progress::Progress;
 use crate::report::CrawlReport;
 use crate::spider::Spider;
 use actix::Actor;
-use awc::http::header::HeaderValue;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -49,6 +50,7 @@ pub struct Crawler<S: Spider> {
     on_outcome: Option<OutcomeFn>,
     stop: StopHandle,
     progress: Progress,
+    transports: Option<Arc<dyn TransportFactory>>,
 }
 
 impl<S: Spider> std::fmt::Debug for Crawler<S> {
@@ -72,7 +74,18 @@ impl<S: Spider> Crawler<S> {
             on_outcome: None,
             stop: StopHandle::default(),
             progress: Progress::default(),
+            transports: None,
         }
+    }
+
+    /// Fetches through `transports` (one [`Transport`](crate::Transport) made per worker
+    /// thread) instead of the default HTTP client: a browser, an archive, canned pages in a
+    /// test. Request hooks, retries, redirects and every rule above the transport stay the
+    /// same.
+    #[must_use]
+    pub fn transport<T: TransportFactory>(mut self, transports: T) -> Self {
+        self.transports = Some(Arc::new(transports));
+        self
     }
 
     /// Adds a pipeline stage; items go through the stages in the order they were added.
@@ -129,8 +142,24 @@ impl<S: Spider> Crawler<S> {
             on_outcome,
             stop,
             progress,
+            transports,
         } = self;
         fit_open_files(&mut config)?;
+        let client = ClientSettings {
+            connect_timeout: config.connect_timeout,
+            user_agent: config.user_agent.clone(),
+            max_active: config.concurrency,
+            // Enough idle connections for a worker's share of the crawl, and for one host's
+            // full concurrency; the rest are closed.
+            max_idle: limits::max_idle(
+                config.concurrency,
+                config.per_host_concurrency,
+                config.workers,
+            ),
+            tls,
+        };
+        let transports =
+            transports.unwrap_or_else(|| Arc::new(HttpTransports { settings: client }));
         let fetch = Arc::new(FetchSettings {
             request_timeout: config.request_timeout,
             max_body: config.max_body,
@@ -138,19 +167,7 @@ impl<S: Spider> Crawler<S> {
             retry: config.retry.clone(),
             middleware,
             credentials: credentials(&config),
-            client: ClientSettings {
-                connect_timeout: config.connect_timeout,
-                user_agent: config.user_agent.clone(),
-                max_active: config.concurrency,
-                // Enough idle connections for a worker's share of the crawl, and for one
-                // host's full concurrency; the rest are closed.
-                max_idle: limits::max_idle(
-                    config.concurrency,
-                    config.per_host_concurrency,
-                    config.workers,
-                ),
-                tls,
-            },
+            transports,
         });
         let thread = std::thread::Builder::new()
             .name("trawler-crawl".into())
@@ -209,12 +226,10 @@ fn credentials(config: &CrawlConfig) -> Vec<Credential> {
         }
         use base64::Engine as _;
         let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-        if let Ok(header) = HeaderValue::from_str(&format!("Basic {token}")) {
-            out.push(Credential {
-                origin: origin.clone(),
-                header,
-            });
-        }
+        out.push(Credential {
+            origin: origin.clone(),
+            header: format!("Basic {token}"),
+        });
     }
     out
 }

@@ -8,11 +8,11 @@
 use crate::admit::{Admission, Admit};
 use crate::charset;
 use crate::config::FollowMode;
+use crate::headers::Headers;
 use crate::outcome::SkipReason;
 use crate::page::Page;
 use crate::request::{Flow, Request};
 use crate::spider::{Follow, Output, Spider};
-use awc::http::header::HeaderMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use url::Url;
@@ -52,7 +52,7 @@ pub(crate) struct Signals {
 #[derive(Debug)]
 pub(crate) struct FetchedPage {
     pub(crate) status: u16,
-    pub(crate) headers: HeaderMap,
+    pub(crate) headers: Headers,
     pub(crate) body: bytes::Bytes,
     pub(crate) truncated: bool,
 }
@@ -65,10 +65,7 @@ pub(crate) fn harvest<S: Spider>(
     request: &Request,
     fetched: &FetchedPage,
 ) -> Harvest<S::Item> {
-    let content_type = fetched
-        .headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok());
+    let content_type = fetched.headers.get("content-type");
     let encoding = charset::detect(content_type, &fetched.body, Some(&request.url));
     let mut page = Page::new(
         request,

@@ -50,6 +50,7 @@ pub mod extract;
 mod fetch;
 mod frontier;
 mod harvest;
+mod headers;
 mod middleware;
 mod outcome;
 mod page;
@@ -80,8 +81,16 @@ pub use crate::request::{Flow, Request};
 pub use crate::spider::{Output, Spider};
 // Items and HTTP hooks.
 #[doc(inline)]
+pub use crate::headers::{Headers, InvalidHeader};
+#[doc(inline)]
 pub use crate::middleware::{
-    InvalidHeader, Middleware, OutgoingRequest, RequestKind, ResponseAction, ResponseView,
+    Middleware, OutgoingRequest, RequestKind, ResponseAction, ResponseView,
+};
+// The transport seam: what sends requests, for a crawl that does not use the default HTTP
+// client.
+#[doc(inline)]
+pub use crate::fetch::transport::{
+    FetchRequest, FetchResponse, Transport, TransportError, TransportFactory,
 };
 #[doc(inline)]
 pub use crate::pipeline::{Collect, Collected, JsonLines, Pipeline};

@@ -6,8 +6,8 @@
 //! A hook that panics takes its fetcher down: the supervisor restarts the fetcher and
 //! re-queues what it held (the attempt counts).
 
+use crate::headers::{Headers, InvalidHeader};
 use crate::request::{Flow, Request};
-use awc::http::header::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
 /// A request/response hook. Both methods have do-nothing defaults.
@@ -63,13 +63,8 @@ pub enum RequestKind {
 pub struct OutgoingRequest<'a> {
     pub(crate) request: &'a Request,
     pub(crate) kind: RequestKind,
-    pub(crate) headers: &'a mut Vec<(HeaderName, HeaderValue)>,
+    pub(crate) headers: &'a mut Headers,
 }
-
-/// A header name or value that is not valid HTTP.
-#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
-#[error("invalid header {0:?}")]
-pub struct InvalidHeader(pub String);
 
 impl OutgoingRequest<'_> {
     /// The request (URL, depth, attempt, label).
@@ -89,11 +84,7 @@ impl OutgoingRequest<'_> {
 
     /// Sets a header (replacing the default of the same name, e.g. `user-agent`).
     pub fn set_header(&mut self, name: &str, value: &str) -> Result<(), InvalidHeader> {
-        let n = HeaderName::try_from(name).map_err(|_| InvalidHeader(name.to_string()))?;
-        let v = HeaderValue::try_from(value).map_err(|_| InvalidHeader(value.to_string()))?;
-        self.headers.retain(|(k, _)| k != n);
-        self.headers.push((n, v));
-        Ok(())
+        self.headers.set(name, value)
     }
 }
 
@@ -102,7 +93,7 @@ impl OutgoingRequest<'_> {
 pub struct ResponseView<'a> {
     pub(crate) request: &'a Request,
     pub(crate) status: u16,
-    pub(crate) headers: &'a HeaderMap,
+    pub(crate) headers: &'a Headers,
     pub(crate) body: &'a [u8],
 }
 
@@ -119,7 +110,7 @@ impl ResponseView<'_> {
 
     /// A header's value, if present and valid text.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        self.headers.get(name)
     }
 
     /// The body read so far (all of it, up to the size cap).

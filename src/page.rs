@@ -7,8 +7,8 @@
 
 use crate::dom;
 use crate::extract::{self, RawLinks, Resolver};
+use crate::headers::Headers;
 use crate::request::Request;
-use awc::http::header::HeaderMap;
 use encoding_rs::Encoding;
 use scraper::{ElementRef, Html, Selector};
 use std::borrow::Cow;
@@ -20,7 +20,7 @@ pub struct Page<'a> {
     pub(crate) request: &'a Request,
     pub(crate) url: &'a Url,
     pub(crate) status: u16,
-    pub(crate) headers: &'a HeaderMap,
+    pub(crate) headers: &'a Headers,
     pub(crate) body: &'a [u8],
     pub(crate) encoding: &'static Encoding,
     pub(crate) truncated: bool,
@@ -46,7 +46,7 @@ impl<'a> Page<'a> {
         request: &'a Request,
         url: &'a Url,
         status: u16,
-        headers: &'a HeaderMap,
+        headers: &'a Headers,
         body: &'a [u8],
         encoding: &'static Encoding,
         truncated: bool,
@@ -94,7 +94,7 @@ impl<'a> Page<'a> {
 
     /// A response header's value, if present and valid text.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        self.headers.get(name)
     }
 
     /// The raw body bytes (decompressed).

@@ -1,42 +1,40 @@
-//! The fetcher actor: many requests in flight on one arbiter thread, one HTTP client.
+//! The fetcher actor: many requests in flight on one arbiter thread, through its
+//! worker's [`Transport`].
 //!
 //! Takes: [`FetchBatch`], [`FetchFile`](crate::actors::messages::FetchFile),
 //! [`RetireHosts`]. Sends: [`Parse`] to the parser on its own arbiter (HTML 2xx pages),
 //! [`Fetched`] to the supervisor (everything else), [`FileFetched`] for robots.txt and
 //! sitemaps (in [`site_files`]), and [`OutOfFiles`] when the process has no file
-//! descriptor left for a socket.
+//! descriptor left.
 //!
 //! Each job is a future spawned on the actor's context, so hundreds run at once without
 //! blocking the thread, and all of them die with the actor (the supervisor then re-queues
-//! them). Every request, pages and site files alike, is one
-//! [`attempt`](crate::fetch::attempt): the request hooks add their headers, the attempt
-//! sends, reads and checks the answer within the request timeout. Redirects are off in
-//! the client: trawler follows them itself, through admission, the seen-set and the
-//! frontier. Once a second the client's connections are looked after (idle ones closed,
-//! the count bounded); hosts the supervisor says are done give theirs up.
+//! them). A request's headers come from the request hooks (and a seed's credentials, for
+//! its origin only); the transport sends it; the answer is classified by
+//! [`classify`](crate::fetch::classify), the same for every transport. Once a second the
+//! transport is given its upkeep; hosts the supervisor says are done are passed on.
 
 mod site_files;
 
 use crate::actors::messages::{FetchBatch, Fetched, FileFetched, OutOfFiles, Parse, RetireHosts};
 use crate::canon;
-use crate::engine::types::{FetchJob, FetchResult, ResponseMeta};
-use crate::error::FetchError;
-use crate::fetch::attempt::{self, Answer, AttemptError, Headers};
-use crate::fetch::client::{Client, ClientSettings};
+use crate::engine::types::{FetchJob, FetchResult};
+use crate::fetch::classify::{self, Route};
+use crate::fetch::transport::{
+    FetchRequest, FetchResponse, Transport, TransportError, TransportFactory,
+};
 use crate::harvest::FetchedPage;
-use crate::middleware::{Middleware, OutgoingRequest, RequestKind, ResponseAction, ResponseView};
+use crate::headers::Headers;
+use crate::middleware::{Middleware, OutgoingRequest, RequestKind};
 use crate::outcome::SkipReason;
 use crate::request::{Flow, Request};
-use crate::retry::{self, RetryPolicy};
-use crate::sniff;
+use crate::retry::RetryPolicy;
 use actix::prelude::*;
-use awc::http::header::{self, HeaderValue};
-use std::rc::Rc;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 use url::Url;
 
-/// How often a fetcher looks after its connections.
+/// How often a fetcher's transport gets its upkeep.
 const UPKEEP_EVERY: Duration = Duration::from_secs(1);
 
 /// Credentials for one origin, from a seed URL's `user:password@`.
@@ -44,8 +42,8 @@ const UPKEEP_EVERY: Duration = Duration::from_secs(1);
 pub(crate) struct Credential {
     /// The origin they are for, as [`canon::host_key`] writes it.
     pub(crate) origin: String,
-    /// The `Authorization` header sent to that origin only.
-    pub(crate) header: HeaderValue,
+    /// The `Authorization` value sent to that origin only.
+    pub(crate) header: String,
 }
 
 /// What every fetcher of a crawl shares.
@@ -56,18 +54,15 @@ pub(crate) struct FetchSettings {
     pub(crate) user_agent: String,
     pub(crate) middleware: Vec<Arc<dyn Middleware>>,
     pub(crate) credentials: Vec<Credential>,
-    /// Each worker's client (the TLS setup is shared).
-    pub(crate) client: ClientSettings,
+    /// Makes each worker's transport.
+    pub(crate) transports: Arc<dyn TransportFactory>,
 }
 
 /// A fetcher: one per worker arbiter.
 pub(crate) struct Fetcher {
-    client: Rc<Client>,
+    transport: Box<dyn Transport>,
     settings: Arc<FetchSettings>,
-    parser: Recipient<Parse>,
-    supervisor: Recipient<Fetched>,
-    files: Recipient<FileFetched>,
-    out_of_files: Recipient<OutOfFiles>,
+    routes: Routes,
 }
 
 /// Where a fetcher's results go.
@@ -79,15 +74,12 @@ pub(crate) struct Routes {
 }
 
 impl Fetcher {
-    /// Builds the fetcher and its client; must run on the fetcher's own arbiter.
+    /// Builds the fetcher and its transport; must run on the fetcher's own arbiter.
     pub(crate) fn new(settings: Arc<FetchSettings>, routes: Routes) -> Self {
         Fetcher {
-            client: Rc::new(Client::new(settings.client.clone())),
+            transport: settings.transports.make(),
             settings,
-            parser: routes.parser,
-            supervisor: routes.supervisor,
-            files: routes.files,
-            out_of_files: routes.out_of_files,
+            routes,
         }
     }
 
@@ -96,7 +88,7 @@ impl Fetcher {
     /// then the origin's credentials if the hooks set none. `Err` if a hook skipped it
     /// (`true`: and asked to stop the crawl).
     fn headers(&self, request: &Request, kind: RequestKind) -> Result<Headers, bool> {
-        let mut headers = Vec::new();
+        let mut headers = Headers::new();
         for m in &self.settings.middleware {
             let mut out = OutgoingRequest {
                 request,
@@ -109,10 +101,11 @@ impl Fetcher {
                 Flow::Stop => return Err(true),
             }
         }
-        if !headers.iter().any(|(n, _)| n == header::AUTHORIZATION)
+        if !headers.contains("authorization")
             && let Some(c) = self.credential(&request.url)
         {
-            headers.push((header::AUTHORIZATION, c.header.clone()));
+            // Built from a decoded seed, checked when the crawl was made.
+            let _ = headers.set("authorization", &c.header);
         }
         Ok(headers)
     }
@@ -128,9 +121,22 @@ impl Fetcher {
             .find(|c| c.origin == origin)
     }
 
+    fn request(
+        &self,
+        url: Url,
+        headers: Headers,
+        max_body: usize,
+        kind: RequestKind,
+    ) -> FetchRequest {
+        let mut r = FetchRequest::new(url, max_body, self.settings.request_timeout);
+        r.headers = headers;
+        r.kind = kind;
+        r
+    }
+
     /// The process ran out of descriptors: the supervisor stops the crawl.
     fn report_out_of_files(&self, what: String) {
-        self.out_of_files.do_send(OutOfFiles(what));
+        self.routes.out_of_files.do_send(OutOfFiles(what));
     }
 }
 
@@ -138,7 +144,7 @@ impl Actor for Fetcher {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        ctx.run_interval(UPKEEP_EVERY, |act, _| act.client.upkeep(Instant::now()));
+        ctx.run_interval(UPKEEP_EVERY, |act, _| act.transport.upkeep(Instant::now()));
     }
 }
 
@@ -146,9 +152,7 @@ impl Handler<RetireHosts> for Fetcher {
     type Result = ();
 
     fn handle(&mut self, msg: RetireHosts, _: &mut Context<Self>) {
-        let conns = self.client.connections();
-        conns.retire(msg.0.iter().map(String::as_str));
-        conns.reap(Instant::now());
+        self.transport.hosts_done(&msg.0);
     }
 }
 
@@ -160,7 +164,7 @@ impl Handler<FetchBatch> for Fetcher {
             let headers = match self.headers(&job.request, RequestKind::Page) {
                 Ok(h) => h,
                 Err(stop) => {
-                    self.supervisor.do_send(Fetched {
+                    self.routes.supervisor.do_send(Fetched {
                         ticket: job.ticket,
                         result: FetchResult::Skipped {
                             reason: SkipReason::Middleware,
@@ -170,22 +174,16 @@ impl Handler<FetchBatch> for Fetcher {
                     continue;
                 }
             };
-            let client = Rc::clone(&self.client);
-            let settings = Arc::clone(&self.settings);
-            let fut = async move {
-                let res = attempt::attempt(
-                    &client,
-                    &job.request.url,
-                    &headers,
-                    settings.max_body,
-                    settings.request_timeout,
-                )
-                .await;
-                (job, res)
-            };
+            let request = self.request(
+                job.request.url.clone(),
+                headers,
+                self.settings.max_body,
+                RequestKind::Page,
+            );
+            let fut = self.transport.fetch(request);
             ctx.spawn(
                 fut.into_actor(self)
-                    .map(|(job, res), act, _| act.deliver(job, res)),
+                    .map(move |res, act, _| act.deliver(job, res)),
             );
         }
     }
@@ -193,109 +191,38 @@ impl Handler<FetchBatch> for Fetcher {
 
 impl Fetcher {
     /// Routes a finished attempt: HTML 2xx to the parser, everything else to the supervisor.
-    fn deliver(&mut self, job: FetchJob, res: Result<Answer, AttemptError>) {
+    fn deliver(&mut self, job: FetchJob, res: Result<FetchResponse, TransportError>) {
         let ticket = job.ticket;
-        let answer = match res {
-            Ok(a) => a,
-            Err(AttemptError::OutOfFiles(what)) => {
+        let response = match res {
+            Ok(r) => r,
+            Err(TransportError::OutOfFiles(what)) => {
                 self.report_out_of_files(what);
-                self.supervisor.do_send(Fetched {
+                self.routes.supervisor.do_send(Fetched {
                     ticket,
                     result: FetchResult::Requeue,
                 });
                 return;
             }
-            Err(AttemptError::Fetch(error)) => {
-                let result = if error.is_transient() {
-                    FetchResult::Transient {
-                        error,
-                        meta: None,
-                        retry_after: None,
-                    }
-                } else {
-                    FetchResult::Failed { error, meta: None }
-                };
-                self.supervisor.do_send(Fetched { ticket, result });
+            Err(TransportError::Fetch(error)) => {
+                let result = classify::failure(error);
+                self.routes.supervisor.do_send(Fetched { ticket, result });
                 return;
             }
         };
-        let content_type = answer
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let status = answer.status;
-        let meta = ResponseMeta {
-            status,
-            bytes: answer.body.len() as u64,
-            elapsed: answer.elapsed,
-            content_type,
-            truncated: answer.truncated,
-            location: None,
-        };
-        let view = ResponseView {
-            request: &job.request,
-            status,
-            headers: &answer.headers,
-            body: &answer.body,
-        };
-        let action = self
-            .settings
-            .middleware
-            .iter()
-            .map(|m| m.on_response(&view))
-            .find(|a| *a != ResponseAction::Default)
-            .unwrap_or_default();
-        let retry_status = match action {
-            ResponseAction::Default => self.settings.retry.retries_status(status),
-            ResponseAction::Retry => true,
-            ResponseAction::Accept | ResponseAction::Fail => false,
-        };
-        let result = if action == ResponseAction::Fail {
-            FetchResult::Failed {
-                error: FetchError::Rejected,
-                meta: Some(meta),
-            }
-        } else if retry_status {
-            let retry_after = answer
-                .headers
-                .get(header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| retry::parse_retry_after(v, SystemTime::now()))
-                .map(|d| d.min(self.settings.retry.retry_after_cap));
-            FetchResult::Transient {
-                error: FetchError::Status(status),
-                meta: Some(meta),
-                retry_after,
-            }
-        } else if (200..300).contains(&status)
-            && sniff::is_html(meta.content_type.as_deref(), &answer.body)
-        {
-            self.parser.do_send(Parse {
+        let s = &self.settings;
+        match classify::answer(&job.request, &response, &s.middleware, &s.retry) {
+            Route::Parse(meta) => self.routes.parser.do_send(Parse {
                 ticket,
                 request: job.request,
                 meta,
                 page: FetchedPage {
-                    status,
-                    headers: answer.headers,
-                    body: answer.body,
-                    truncated: answer.truncated,
+                    status: response.status,
+                    headers: response.headers,
+                    body: response.body,
+                    truncated: response.truncated,
                 },
-            });
-            return;
-        } else {
-            let mut meta = meta;
-            if matches!(status, 301 | 302 | 303 | 307 | 308) {
-                meta.location = Some(
-                    answer
-                        .headers
-                        .get(header::LOCATION)
-                        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                        .unwrap_or_default(),
-                );
-            }
-            FetchResult::Answer(meta)
-        };
-        self.supervisor.do_send(Fetched { ticket, result });
+            }),
+            Route::Record(result) => self.routes.supervisor.do_send(Fetched { ticket, result }),
+        }
     }
 }

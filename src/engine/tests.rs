@@ -1,2 +1,263 @@
 //! The engine driven by plain calls, no actor and no server: what goes out, what comes
-//! back, and that every accepted URL ends with exactly one outcome.
+//! back, and that every accepted URL ends with exactly one outcome, whatever the answers.
+
+use super::types::{FetchResult, Parsed, ResponseMeta};
+use super::*;
+use crate::BoxError;
+use crate::config::CrawlConfig;
+use crate::harvest::admit_request;
+use crate::outcome::OutcomeKind;
+use crate::page::Page;
+use crate::spider::Output;
+use proptest::prelude::*;
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+struct Quiet;
+
+impl Spider for Quiet {
+    type Item = ();
+
+    fn parse(&self, _: &Page<'_>, _: &mut Output<()>) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+
+fn engine(cfg: CrawlConfig) -> Engine<Quiet> {
+    Engine::new(Arc::new(cfg), Arc::new(Quiet), 2, Instant::now())
+}
+
+fn config(seed: &str) -> crate::config::CrawlConfigBuilder {
+    CrawlConfig::builder()
+        .seed(seed)
+        .robots(false)
+        .workers(2)
+        .retry_policy(crate::retry::RetryPolicy {
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(2),
+            ..Default::default()
+        })
+        .collect_outcomes(true)
+}
+
+fn meta(status: u16) -> ResponseMeta {
+    ResponseMeta {
+        status,
+        bytes: 10,
+        content_type: Some("text/html".into()),
+        ..ResponseMeta::default()
+    }
+}
+
+/// A page of `url` linking to `links`, admitted as a parser would.
+fn parsed(e: &Engine<Quiet>, from: &Request, links: &[String]) -> Parsed {
+    let admission = e.admission();
+    let mut signals = Signals::default();
+    let (mut discovered, mut duplicates) = (Vec::new(), 0);
+    let referrer = Arc::new(from.url.clone());
+    for l in links {
+        let url = url::Url::parse(l).unwrap();
+        let build = |u| {
+            let mut r = Request::new(u);
+            r.depth = from.depth + 1;
+            r.referrer = Some(referrer.clone());
+            r
+        };
+        match admit_request(&Quiet, &admission, url, from.depth + 1, build, &mut signals) {
+            Some(d) => discovered.push(d),
+            None => duplicates += 1,
+        }
+    }
+    Parsed {
+        meta: meta(200),
+        discovered,
+        duplicates,
+        parse_error: None,
+        links_truncated: false,
+        signals,
+        items: 0,
+    }
+}
+
+/// Runs the engine to its end, answering each dispatched request with `answer(url,
+/// attempt)`; returns the report.
+fn run(
+    mut e: Engine<Quiet>,
+    mut answer: impl FnMut(&Engine<Quiet>, &Request) -> Reply,
+) -> CrawlReport {
+    e.start();
+    let mut now = Instant::now();
+    e.pipelines_closed(0);
+    for _ in 0..100_000 {
+        let d = e.pump(now);
+        // A worker that dies takes what it still held in this batch with it.
+        let mut died = HashSet::new();
+        for (w, job) in d.pages {
+            assert!(w < 2);
+            if died.contains(&w) {
+                continue;
+            }
+            match answer(&e, &job.request) {
+                Reply::Page(links) => {
+                    let p = parsed(&e, &job.request, &links);
+                    e.parsed(job.ticket, p);
+                }
+                Reply::Result(r) => e.fetched(job.ticket, r, now),
+                Reply::WorkerDies => {
+                    died.insert(w);
+                    e.worker_died(w, now);
+                }
+            }
+        }
+        // As the shell does: outcomes handed out after every event.
+        e.take_outcomes();
+        if e.phase() == Phase::Done {
+            return e.finish(now).0;
+        }
+        now = d.wake.map_or(now, |t| t.max(now)) + Duration::from_millis(1);
+    }
+    panic!("the engine never finished");
+}
+
+enum Reply {
+    Page(Vec<String>),
+    Result(FetchResult),
+    WorkerDies,
+}
+
+fn url(i: usize) -> String {
+    format!("http://a.test/{i}")
+}
+
+#[test]
+fn a_site_is_crawled_once_page_by_page() {
+    let e = engine(config(&url(0)).build().unwrap());
+    let mut asked = Vec::new();
+    let report = run(e, |_, r| {
+        asked.push(r.url.to_string());
+        let i: usize = r.url.path()[1..].parse().unwrap();
+        Reply::Page((1..=3).map(|k| url((i * 3 + k) % 40)).collect())
+    });
+    assert_eq!(report.fetched, 40);
+    assert_eq!(asked.len(), 40, "each page asked once");
+    assert_eq!(report.outcomes.len() as u64, report.accepted());
+}
+
+#[test]
+fn failures_are_retried_then_recorded_once() {
+    let e = engine(config(&url(0)).retries(2).build().unwrap());
+    let mut attempts: HashMap<String, u32> = HashMap::new();
+    let report = run(e, |_, r| {
+        *attempts.entry(r.url.to_string()).or_default() += 1;
+        match r.url.path() {
+            "/0" => Reply::Page(vec![url(1), url(2), url(3)]),
+            "/1" => Reply::Result(FetchResult::Transient {
+                error: FetchError::Timeout(Duration::from_secs(1)),
+                meta: None,
+                retry_after: None,
+            }),
+            "/2" => Reply::Result(FetchResult::Failed {
+                error: FetchError::Protocol("bad".into()),
+                meta: None,
+            }),
+            _ => Reply::WorkerDies,
+        }
+    });
+    assert_eq!(attempts[&url(1)], 3, "1 attempt + 2 retries");
+    assert_eq!(attempts[&url(2)], 1, "not retried");
+    assert_eq!(
+        attempts[&url(3)],
+        3,
+        "a worker death counts as a failed attempt"
+    );
+    let kinds: HashMap<String, &OutcomeKind> = report
+        .outcomes
+        .iter()
+        .map(|o| (o.url.to_string(), &o.kind))
+        .collect();
+    assert!(matches!(
+        kinds[&url(3)],
+        OutcomeKind::Failed(FetchError::WorkerDied)
+    ));
+    assert_eq!((report.fetched, report.failed, report.restarts), (1, 3, 3));
+}
+
+#[test]
+fn a_stop_records_everything_left_as_stopped() {
+    let mut e = engine(config(&url(0)).build().unwrap());
+    e.start();
+    let now = Instant::now();
+    let d = e.pump(now);
+    let (_, job) = d.pages.into_iter().next().unwrap();
+    let links: Vec<String> = (1..50).map(url).collect();
+    let p = parsed(&e, &job.request, &links);
+    e.parsed(job.ticket, p);
+    e.stop(StopReason::Requested);
+    let d = e.pump(now);
+    assert!(d.pages.is_empty(), "nothing goes out once stopping");
+    let outcomes = e.take_outcomes();
+    assert_eq!(outcomes.len(), 50);
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| o.skip_reason() == Some(SkipReason::Stopped))
+            .count(),
+        49
+    );
+    e.pipelines_closed(0);
+    assert_eq!(e.phase(), Phase::Done);
+    assert_eq!(e.finish(now).0.stop_reason, StopReason::Requested);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Whatever the answers (pages linking anywhere, retried and final failures, workers
+    /// dying, hooks skipping), every URL admitted ends with exactly one outcome, the
+    /// report's counts agree with the outcomes, and nothing is fetched after it ended.
+    #[test]
+    fn every_accepted_url_ends_with_exactly_one_outcome(
+        links in proptest::collection::vec(proptest::collection::vec(0usize..60, 0..6), 60),
+        fates in proptest::collection::vec(0u8..10, 60),
+        retries in 0u32..3,
+        max_pages in proptest::option::of(1u64..40),
+    ) {
+        let mut cfg = config(&url(0)).retries(retries);
+        if let Some(m) = max_pages {
+            cfg = cfg.max_pages(m);
+        }
+        let e = engine(cfg.build().unwrap());
+        let mut ended: HashSet<String> = HashSet::new();
+        let mut calls: HashMap<String, u32> = HashMap::new();
+        let report = run(e, |_, r| {
+            let key = r.url.to_string();
+            let i: usize = r.url.path()[1..].parse().unwrap_or(0) % 60;
+            let n = calls.entry(key.clone()).or_default();
+            *n += 1;
+            let reply = match (fates[i], *n) {
+                (0, _) => Reply::Result(FetchResult::Transient {
+                    error: FetchError::Timeout(Duration::from_secs(1)), meta: None, retry_after: None }),
+                (1, _) => Reply::Result(FetchResult::Failed { error: FetchError::Rejected, meta: None }),
+                (2, 1) => Reply::WorkerDies,
+                (3, _) => Reply::Result(FetchResult::Skipped { reason: SkipReason::Middleware, stop: false }),
+                (4, _) => Reply::Result(FetchResult::Answer(meta(404))),
+                _ => Reply::Page(links[i].iter().map(|&j| url(j)).collect()),
+            };
+            assert!(!ended.contains(&key), "{key} asked after it ended");
+            if !matches!(reply, Reply::Result(FetchResult::Transient { .. }) | Reply::WorkerDies) {
+                ended.insert(key);
+            }
+            reply
+        });
+        let mut urls = HashSet::new();
+        for o in &report.outcomes {
+            prop_assert!(urls.insert(o.url.to_string()), "two outcomes for {}", o.url);
+        }
+        prop_assert_eq!(report.accepted(), report.outcomes.len() as u64);
+        prop_assert!(urls.contains(&url(0)));
+        if let Some(m) = max_pages {
+            let first_attempts = calls.len() as u64;
+            prop_assert!(first_attempts <= m, "{first_attempts} pages asked past the limit {m}");
+        }
+    }
+}

@@ -1,6 +1,10 @@
-//! The HTTP side of a crawl, below the actors: one attempt at a URL, and the client and
-//! connections of a worker.
+//! The HTTP side of a crawl, below the actors: the transport seam, the default awc
+//! transport, and the classification of answers that every transport shares.
 //!
+//! - [`transport`]: the seam ([`Transport`](transport::Transport), made per worker by a
+//!   [`TransportFactory`](transport::TransportFactory)).
+//! - [`classify`]: what an answer means (parse it, record it, retry it), for every transport.
+//! - `http`: the default transport, awc with trawler's connections.
 //! - [`attempt`]: send, read the body up to its cap, decode it, check it is whole, within
 //!   the request timeout; a stale pooled connection is retried on a fresh one.
 //! - [`client`]: a worker's awc client, its TLS setup, and the upkeep of its connections.
@@ -10,9 +14,12 @@
 //! - [`limits`]: the open-file limit fitted to the sockets a crawl may hold.
 
 pub(crate) mod attempt;
+pub(crate) mod classify;
 pub(crate) mod client;
 pub(crate) mod conn;
 mod connector;
 mod decode;
 mod head;
+pub(crate) mod http;
 pub(crate) mod limits;
+pub(crate) mod transport;

@@ -15,15 +15,13 @@ use super::Fetcher;
 use crate::actors::messages::{FetchFile, FileFetched};
 use crate::engine::types::{FileAnswer, FileKind};
 use crate::error::FetchError;
-use crate::fetch::attempt::{self, AttemptError};
+use crate::fetch::transport::TransportError;
 use crate::middleware::RequestKind;
 use crate::politeness::robots::{self, ROBOTS_MAX_BYTES, RobotsAnswer};
 use crate::request::Request;
 use crate::retry;
 use crate::sitemap::{self, SITEMAP_MAX_BYTES, SitemapAnswer};
 use actix::prelude::*;
-use awc::http::header;
-use std::rc::Rc;
 use std::time::{Duration, SystemTime};
 
 impl Handler<FetchFile> for Fetcher {
@@ -37,48 +35,37 @@ impl Handler<FetchFile> for Fetcher {
         let request = Request::new(job.url.clone());
         // Hooks only add headers here; their verdict is for pages.
         let headers = self.headers(&request, kind).unwrap_or_default();
-        let client = Rc::clone(&self.client);
+        let fut = self
+            .transport
+            .fetch(self.request(job.url.clone(), headers, cap, kind));
         let settings = self.settings.clone();
-        let to = self.files.clone();
-        let fut = async move {
-            let timeout = settings.request_timeout;
-            let res = attempt::attempt(&client, &job.url, &headers, cap, timeout).await;
-            let (answer, out_of_files) = match res {
+        let to = self.routes.files.clone();
+        ctx.spawn(fut.into_actor(self).map(move |res, act, _| {
+            let answer = match res {
                 Ok(a) => {
-                    let text = |name| {
-                        a.headers
-                            .get(name)
-                            .and_then(|v: &header::HeaderValue| v.to_str().ok())
-                    };
-                    let retry_after = text(header::RETRY_AFTER)
+                    let retry_after = (a.headers.get("retry-after"))
                         .and_then(|v| retry::parse_retry_after(v, SystemTime::now()))
                         .map(|d| d.min(settings.retry.retry_after_cap));
-                    let answer = read(
+                    let location = a.headers.get("location");
+                    read(
                         &job.kind,
                         &settings.user_agent,
                         a.status,
-                        text(header::LOCATION),
+                        location,
                         &a.body,
                         retry_after,
-                    );
-                    (answer, None)
+                    )
                 }
-                Err(AttemptError::Fetch(error)) => (unanswered(&job.kind, error), None),
-                Err(AttemptError::OutOfFiles(what)) => (
-                    unanswered(&job.kind, FetchError::Connect(what.clone())),
-                    Some(what),
-                ),
+                Err(TransportError::Fetch(error)) => unanswered(&job.kind, error),
+                Err(TransportError::OutOfFiles(what)) => {
+                    act.report_out_of_files(what.clone());
+                    unanswered(&job.kind, FetchError::Connect(what))
+                }
             };
             to.do_send(FileFetched {
                 ticket: job.ticket,
                 answer,
             });
-            out_of_files
-        };
-        ctx.spawn(fut.into_actor(self).map(|out_of_files, act, _| {
-            if let Some(what) = out_of_files {
-                act.report_out_of_files(what);
-            }
         }));
     }
 }
