@@ -4,12 +4,15 @@
 //! [`CrawlConfigBuilder::build`] validates everything at once and returns a typed
 //! [`ConfigError`], so a bad seed or regex is reported before any thread starts.
 
+mod checks;
+
+pub use checks::{MAX_CONCURRENCY, MAX_DURATION, MAX_WORKERS, MIN_RATE};
+
 use crate::error::ConfigError;
 use crate::politeness::throttle::ThrottleConfig;
 use crate::retry::RetryPolicy;
 use crate::scope::{HostRule, Scope};
 use crate::traps::TrapRules;
-use regex::Regex;
 use std::time::Duration;
 use url::Url;
 
@@ -175,51 +178,54 @@ impl CrawlConfigBuilder {
         self
     }
 
-    /// Requests in flight at once over all hosts. By default, [`DEFAULT_CONCURRENCY`].
+    /// Requests in flight at once over all hosts, 1 to [`MAX_CONCURRENCY`]. By default,
+    /// [`DEFAULT_CONCURRENCY`].
     #[must_use]
     pub fn concurrency(mut self, n: usize) -> Self {
         self.concurrency = n;
         self
     }
 
-    /// Requests in flight at once to one host (scheme, host and port). By default,
-    /// [`DEFAULT_PER_HOST_CONCURRENCY`].
+    /// Requests in flight at once to one host (scheme, host and port), 1 to
+    /// [`MAX_CONCURRENCY`]. By default, [`DEFAULT_PER_HOST_CONCURRENCY`].
     #[must_use]
     pub fn per_host_concurrency(mut self, n: usize) -> Self {
         self.per_host_concurrency = n;
         self
     }
 
-    /// Fetch/parse worker threads (one actix arbiter each). By default, the number of CPUs.
+    /// Fetch/parse worker threads (one actix arbiter each), 1 to [`MAX_WORKERS`]. By default,
+    /// the number of CPUs.
     #[must_use]
     pub fn workers(mut self, n: usize) -> Self {
         self.workers = Some(n);
         self
     }
 
-    /// Most requests per second to one host, evenly spaced (no burst). By default, no limit
-    /// beyond the per-host concurrency.
+    /// Most requests per second to one host, evenly spaced (no burst); at least
+    /// [`MIN_RATE`]. By default, no limit beyond the per-host concurrency.
     #[must_use]
     pub fn per_host_rate(mut self, per_second: f64) -> Self {
         self.per_host_rate = Some(per_second);
         self
     }
 
-    /// Most requests per second over all hosts. By default, no limit.
+    /// Most requests per second over all hosts; at least [`MIN_RATE`]. By default, no limit.
     #[must_use]
     pub fn global_rate(mut self, per_second: f64) -> Self {
         self.global_rate = Some(per_second);
         self
     }
 
-    /// Whole-request timeout, body included. By default, [`DEFAULT_REQUEST_TIMEOUT`].
+    /// Whole-request timeout, body included; at most [`MAX_DURATION`]. By default,
+    /// [`DEFAULT_REQUEST_TIMEOUT`].
     #[must_use]
     pub fn request_timeout(mut self, t: Duration) -> Self {
         self.request_timeout = t;
         self
     }
 
-    /// Connect timeout. By default, [`DEFAULT_CONNECT_TIMEOUT`].
+    /// Connect timeout; at most [`MAX_DURATION`]. By default, [`DEFAULT_CONNECT_TIMEOUT`].
     #[must_use]
     pub fn connect_timeout(mut self, t: Duration) -> Self {
         self.connect_timeout = t;
@@ -248,14 +254,18 @@ impl CrawlConfigBuilder {
         self
     }
 
-    /// The whole retry policy (statuses, delays). By default, [`RetryPolicy::default`].
+    /// The whole retry policy (statuses, delays; each delay at most [`MAX_DURATION`]). By
+    /// default, [`RetryPolicy::default`].
     #[must_use]
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
         self
     }
 
-    /// The User-Agent header. By default, [`DEFAULT_USER_AGENT`].
+    /// The User-Agent header. It must be a valid header value (no line break or other
+    /// control character): [`build`](Self::build) says so with
+    /// [`ConfigError::BadHeaderValue`] instead of letting every request fail. By default,
+    /// [`DEFAULT_USER_AGENT`].
     #[must_use]
     pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
         self.user_agent = ua.into();
@@ -345,14 +355,18 @@ impl CrawlConfigBuilder {
         self
     }
 
-    /// Only URLs matching at least one include pattern are fetched. By default, all are.
+    /// Only URLs matching at least one include pattern are fetched. The seeds (and what
+    /// [`Spider::start_requests`](crate::Spider::start_requests) returns, and their redirect
+    /// targets: everything at depth 0) are always fetched, as wget does: the patterns choose
+    /// among the links found from them. By default, all are.
     #[must_use]
     pub fn include(mut self, regex: impl Into<String>) -> Self {
         self.include.push(regex.into());
         self
     }
 
-    /// URLs matching any exclude pattern are skipped. By default, none is.
+    /// URLs matching any exclude pattern are skipped; the seeds are always fetched (see
+    /// [`include`](Self::include)). By default, none is.
     #[must_use]
     pub fn exclude(mut self, regex: impl Into<String>) -> Self {
         self.exclude.push(regex.into());
@@ -412,7 +426,8 @@ impl CrawlConfigBuilder {
 
     /// Longest robots.txt `Crawl-delay` honoured; a host's delay and the
     /// [`per_host_rate`](Self::per_host_rate) both apply, so the stricter wins.
-    /// `Duration::ZERO` ignores `Crawl-delay`. By default, [`DEFAULT_CRAWL_DELAY_CAP`].
+    /// `Duration::ZERO` ignores `Crawl-delay`; at most [`MAX_DURATION`]. By default,
+    /// [`DEFAULT_CRAWL_DELAY_CAP`].
     #[must_use]
     pub fn crawl_delay_cap(mut self, cap: Duration) -> Self {
         self.crawl_delay_cap = cap;
@@ -456,48 +471,44 @@ impl CrawlConfigBuilder {
         let seeds = self
             .seeds
             .iter()
-            .map(|s| parse_seed(s))
+            .map(|s| checks::parse_seed(s))
             .collect::<Result<Vec<_>, _>>()?;
-        for (field, v) in [
-            ("concurrency", self.concurrency),
-            ("per_host_concurrency", self.per_host_concurrency),
-            ("workers", self.workers.unwrap_or(1)),
-            ("max_body", self.max_body),
-            ("max_url_len", self.max_url_len),
-        ] {
-            if v == 0 {
-                return Err(ConfigError::Zero { field });
-            }
-        }
-        for (field, t) in [
-            ("request_timeout", self.request_timeout),
-            ("connect_timeout", self.connect_timeout),
-        ] {
-            if t.is_zero() {
-                return Err(ConfigError::Zero { field });
-            }
-        }
+        checks::counts(&[
+            ("concurrency", self.concurrency, MAX_CONCURRENCY),
+            (
+                "per_host_concurrency",
+                self.per_host_concurrency,
+                MAX_CONCURRENCY,
+            ),
+            ("workers", self.workers.unwrap_or(1), MAX_WORKERS),
+            ("max_body", self.max_body, usize::MAX),
+            ("max_url_len", self.max_url_len, usize::MAX),
+        ])?;
+        let retry = &self.retry;
+        checks::durations(&[
+            ("request_timeout", self.request_timeout, true),
+            ("connect_timeout", self.connect_timeout, true),
+            ("crawl_delay_cap", self.crawl_delay_cap, false),
+            ("retry base_delay", retry.base_delay, false),
+            ("retry max_delay", retry.max_delay, false),
+            ("retry retry_after_cap", retry.retry_after_cap, false),
+        ])?;
         for (field, rate) in [
             ("per_host_rate", self.per_host_rate),
             ("global_rate", self.global_rate),
         ] {
-            if let Some(r) = rate
-                && !(r.is_finite() && r > 0.0)
-            {
-                return Err(ConfigError::BadRate {
-                    field,
-                    value: r.to_string(),
-                });
+            if let Some(r) = rate {
+                checks::rate(field, r, MIN_RATE)?;
             }
         }
-        if let Some(t) = &self.throttle
-            && !(t.target_concurrency.is_finite() && t.target_concurrency > 0.0)
-        {
-            return Err(ConfigError::BadRate {
-                field: "target_concurrency",
-                value: t.target_concurrency.to_string(),
-            });
+        if let Some(t) = &self.throttle {
+            checks::rate("target_concurrency", t.target_concurrency, 0.0)?;
+            checks::durations(&[
+                ("throttle start_delay", t.start_delay, false),
+                ("throttle max_delay", t.max_delay, false),
+            ])?;
         }
+        checks::header_value("user_agent", &self.user_agent)?;
         for der in &self.extra_roots {
             crate::tls::check_root(der)?;
         }
@@ -510,8 +521,8 @@ impl CrawlConfigBuilder {
         };
         let scope = Scope {
             hosts,
-            include: compile(&self.include)?,
-            exclude: compile(&self.exclude)?,
+            include: checks::compile("include", &self.include)?,
+            exclude: checks::compile("exclude", &self.exclude)?,
             max_depth: self.max_depth,
             max_url_len: self.max_url_len,
             traps: self.traps,
@@ -555,81 +566,5 @@ impl CrawlConfigBuilder {
     }
 }
 
-fn parse_seed(s: &str) -> Result<Url, ConfigError> {
-    let url = Url::parse(s.trim()).map_err(|e| ConfigError::BadUrl {
-        url: s.to_string(),
-        reason: e.to_string(),
-    })?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(ConfigError::UnsupportedScheme { url: s.to_string() });
-    }
-    Ok(url)
-}
-
-fn compile(patterns: &[String]) -> Result<Vec<Regex>, ConfigError> {
-    patterns
-        .iter()
-        .map(|p| {
-            Regex::new(p).map_err(|e| ConfigError::BadRegex {
-                pattern: p.clone(),
-                reason: e.to_string(),
-            })
-        })
-        .collect()
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults_build_with_a_seed() {
-        let c = CrawlConfig::builder()
-            .seed("http://127.0.0.1:1/")
-            .build()
-            .unwrap();
-        assert_eq!(c.concurrency, DEFAULT_CONCURRENCY);
-        assert_eq!(c.per_host_concurrency, DEFAULT_PER_HOST_CONCURRENCY);
-        assert!(c.workers >= 1);
-        assert_eq!(c.scope.hosts.len(), 1);
-    }
-
-    #[test]
-    fn bad_input_is_a_typed_error() {
-        let b = || CrawlConfig::builder().seed("http://a.test/");
-        assert_eq!(
-            CrawlConfig::builder().build().unwrap_err(),
-            ConfigError::NoSeeds
-        );
-        assert!(matches!(
-            CrawlConfig::builder().seed("not a url").build(),
-            Err(ConfigError::BadUrl { .. })
-        ));
-        assert!(matches!(
-            CrawlConfig::builder().seed("ftp://a.test/").build(),
-            Err(ConfigError::UnsupportedScheme { .. })
-        ));
-        assert_eq!(
-            b().concurrency(0).build().unwrap_err(),
-            ConfigError::Zero {
-                field: "concurrency"
-            }
-        );
-        assert!(matches!(
-            b().include("(").build(),
-            Err(ConfigError::BadRegex { .. })
-        ));
-        assert!(matches!(
-            b().per_host_rate(f64::NAN).build(),
-            Err(ConfigError::BadRate { .. })
-        ));
-        assert!(matches!(
-            b().allow_host("").build(),
-            Err(ConfigError::BadHost { .. })
-        ));
-        assert!(matches!(
-            b().request_timeout(Duration::ZERO).build(),
-            Err(ConfigError::Zero { .. })
-        ));
-    }
-}
+mod tests;

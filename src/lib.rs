@@ -93,6 +93,8 @@ pub use crate::config::{
 #[doc(inline)]
 pub use crate::config::{DEFAULT_CRAWL_DELAY_CAP, DEFAULT_ROBOTS, DEFAULT_SITEMAPS};
 #[doc(inline)]
+pub use crate::config::{MAX_CONCURRENCY, MAX_DURATION, MAX_WORKERS, MIN_RATE};
+#[doc(inline)]
 pub use crate::crawler::{Crawler, StopHandle};
 #[doc(inline)]
 pub use crate::dom::MAX_DOM_DEPTH;

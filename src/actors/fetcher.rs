@@ -21,9 +21,9 @@ use crate::actors::messages::{
 };
 use crate::error::FetchError;
 use crate::harvest::FetchedPage;
-use crate::middleware::{Middleware, OutgoingRequest, ResponseAction, ResponseView};
+use crate::middleware::chain::{self, Decision};
+use crate::middleware::{Middleware, ResponseAction, ResponseView};
 use crate::outcome::SkipReason;
-use crate::request::Flow;
 use crate::retry::{self, RetryPolicy};
 use crate::sniff;
 use actix::prelude::*;
@@ -102,37 +102,28 @@ impl Handler<FetchBatch> for Fetcher {
         for job in batch.0 {
             // Middleware runs here, synchronously: a panic in it takes this actor down,
             // and the supervisor restarts it and re-queues what it held.
-            let mut headers = Vec::new();
-            let mut skip = None;
-            for m in &self.settings.middleware {
-                let mut out = OutgoingRequest {
-                    request: &job.request,
-                    headers: &mut headers,
-                };
-                match m.on_request(&mut out) {
-                    Flow::Continue => {}
-                    Flow::Skip => skip = Some(false),
-                    Flow::Stop => skip = Some(true),
+            let result = match chain::run_request_hooks(&self.settings.middleware, &job.request) {
+                Decision::Send(headers) => {
+                    let fut = fetch(self.client.clone(), self.settings.clone(), job, headers);
+                    ctx.spawn(
+                        fut.into_actor(self)
+                            .map(|(job, res), act, _| act.deliver(job, res)),
+                    );
+                    continue;
                 }
-                if skip.is_some() {
-                    break;
-                }
-            }
-            if let Some(stop) = skip {
-                self.supervisor.do_send(Fetched {
-                    ticket: job.ticket,
-                    result: FetchResult::Skipped {
-                        reason: SkipReason::Middleware,
-                        stop,
-                    },
-                });
-                continue;
-            }
-            let fut = fetch(self.client.clone(), self.settings.clone(), job, headers);
-            ctx.spawn(
-                fut.into_actor(self)
-                    .map(|(job, res), act, _| act.deliver(job, res)),
-            );
+                Decision::Skip { stop } => FetchResult::Skipped {
+                    reason: SkipReason::Middleware,
+                    stop,
+                },
+                Decision::Invalid(e) => FetchResult::Failed {
+                    error: FetchError::BadRequestHeader(e.0),
+                    meta: None,
+                },
+            };
+            self.supervisor.do_send(Fetched {
+                ticket: job.ticket,
+                result,
+            });
         }
     }
 }
