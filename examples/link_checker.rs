@@ -28,7 +28,7 @@ impl Spider for Links {
     }
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), BoxError> {
     let config = CrawlConfig::builder().retries(1).collect_outcomes(true);
     let mut spec = SiteSpec::default();
     (spec.pages, spec.faults.status_5xx, spec.faults.repeats) = (200, 0.05, u32::MAX);

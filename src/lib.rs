@@ -28,7 +28,7 @@
 //! let config = CrawlConfig::builder().seed("http://127.0.0.1:8080/").max_depth(3).build()?;
 //! let report = Crawler::new(config, Titles).pipeline(JsonLines::create("titles.jsonl")?).run()?;
 //! println!("{report}");
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # Ok::<(), BoxError>(())
 //! ```
 //!
 //! The actors and their message flow are described in the `actors` module's source docs;
@@ -44,6 +44,7 @@ mod closure;
 mod config;
 mod crawler;
 pub mod dom;
+mod element;
 mod error;
 pub mod extract;
 mod frontier;
@@ -71,6 +72,8 @@ mod traps;
 #[doc(inline)]
 pub use crate::closure::FnSpider;
 #[doc(inline)]
+pub use crate::element::ElementExt;
+#[doc(inline)]
 pub use crate::page::Page;
 #[doc(inline)]
 pub use crate::request::{Flow, Request};
@@ -82,7 +85,7 @@ pub use crate::middleware::{
     InvalidHeader, Middleware, OutgoingRequest, ResponseAction, ResponseView,
 };
 #[doc(inline)]
-pub use crate::pipeline::{Collect, Collected, JsonLines, Pipeline};
+pub use crate::pipeline::{Collect, Collected, Csv, JsonLines, Pipeline};
 // Configuration and running.
 #[doc(inline)]
 pub use crate::config::{
@@ -117,8 +120,12 @@ pub use crate::error::{BoxError, ConfigError, Error, FetchError};
 pub use crate::outcome::{Outcome, OutcomeKind, SkipReason};
 #[doc(inline)]
 pub use crate::report::{CrawlReport, StopReason};
-// The crates whose types appear in the API, so plugins use the same versions.
+// The crates whose types appear in the API, so plugins use the same versions; `serde` so
+// items can derive `Serialize` with no dependency of their own
+// (`#[serde(crate = "trawler::serde")]`).
+pub use regex;
 pub use scraper;
+pub use serde;
 pub use url;
 
 /// The README's code blocks, compiled as doc tests so they never go stale.

@@ -10,6 +10,7 @@ use crate::extract::{self, RawLinks, Resolver};
 use crate::request::Request;
 use awc::http::header::HeaderMap;
 use encoding_rs::Encoding;
+use regex::Regex;
 use scraper::{ElementRef, Html, Selector};
 use std::borrow::Cow;
 use std::cell::OnceCell;
@@ -147,9 +148,67 @@ impl<'a> Page<'a> {
             .get_or_init(|| dom::parse_document(self.text(), dom::MAX_DOM_DEPTH))
     }
 
-    /// The elements matching a CSS selector (builds the DOM).
-    pub fn select<'s>(&'s self, selector: &'s Selector) -> impl Iterator<Item = ElementRef<'s>> {
+    /// The elements matching a CSS selector, in document order (builds the DOM).
+    ///
+    /// The elements borrow the page, not the selector, so a selector made on the spot will do:
+    ///
+    /// ```no_run
+    /// # use trawler::prelude::*;
+    /// # fn parse(page: &Page<'_>) -> Result<(), BoxError> {
+    /// if let Some(h1) = page.select(&Selector::parse("h1")?).next() {
+    ///     println!("{}", h1.normalized_text());
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn select<'p, 's>(&'p self, selector: &'s Selector) -> scraper::html::Select<'p, 's> {
         self.html().select(selector)
+    }
+
+    /// The first element matching a CSS selector, if any (builds the DOM).
+    ///
+    /// ```no_run
+    /// # use trawler::prelude::*;
+    /// # fn parse(page: &Page<'_>) -> Result<(), BoxError> {
+    /// let title = page.first(&Selector::parse("title")?).map(|t| t.normalized_text());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn first(&self, selector: &Selector) -> Option<ElementRef<'_>> {
+        self.html().select(selector).next()
+    }
+
+    /// An attribute of `element` (`href`, `src`, `action` ...) resolved to an absolute URL
+    /// as a browser would (see [`resolve`](Self::resolve)); `None` when the attribute is
+    /// missing or does not give an http(s) URL.
+    ///
+    /// ```no_run
+    /// # use trawler::prelude::*;
+    /// # fn parse(page: &Page<'_>) -> Result<(), BoxError> {
+    /// let images: Vec<Url> = page
+    ///     .select(&Selector::parse("img[src]")?)
+    ///     .filter_map(|img| page.attr_url(img, "src"))
+    ///     .collect();
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn attr_url(&self, element: ElementRef<'_>, attribute: &str) -> Option<Url> {
+        self.resolve(element.attr(attribute)?)
+    }
+
+    /// Every match of `re` in the page's [`text`](Self::text) (the decoded markup; no DOM
+    /// is built), in order.
+    ///
+    /// ```no_run
+    /// # use trawler::prelude::*;
+    /// # fn parse(page: &Page<'_>) -> Result<(), BoxError> {
+    /// let emails = Regex::new(r"[\w.+-]+@[\w-]+\.[\w.]+")?;
+    /// let found: Vec<&str> = page.text_matches(&emails).collect();
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn text_matches<'p>(&'p self, re: &'p Regex) -> impl Iterator<Item = &'p str> + 'p {
+        re.find_iter(self.text()).map(|m| m.as_str())
     }
 
     /// The page's http(s) links (`a[href]`, `area[href]`), absolute, fragments dropped, in
