@@ -5,6 +5,7 @@
 //! (URLs, regexes, zero concurrency) are passed through as given and checked once, by
 //! `CrawlConfigBuilder::build`, so the CLI and the library report the same errors.
 
+use crate::only::Only;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ use std::time::Duration;
     name = "trawler",
     version,
     after_help = "Exit status: 0 done; 1 broken URLs (with --fail-on-errors) or a runtime \
-                  error; 2 bad usage; 130 interrupted by Ctrl-C.\n\
+                  error; 2 bad usage; 3 no start URL could be fetched; 130 interrupted by Ctrl-C.\n\
                   Logs go to stderr; RUST_LOG (e.g. RUST_LOG=trawler=debug) overrides -v/-q."
 )]
 pub(crate) struct Cli {
@@ -111,7 +112,7 @@ pub(crate) struct CrawlArgs {
 #[derive(Debug, Args)]
 pub(crate) struct DemoArgs {
     /// Pages of the synthetic site.
-    #[arg(long, value_name = "N", default_value_t = 2_000)]
+    #[arg(long, value_name = "N", default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(1..))]
     pub(crate) pages: u32,
     /// Requests in flight (all to the one demo host).
     #[arg(short = 'c', long, value_name = "N", default_value_t = 64)]
@@ -135,6 +136,9 @@ pub(crate) struct OutputArgs {
     /// Record format.
     #[arg(long, value_enum, default_value_t = Format::Jsonl)]
     pub(crate) format: Format,
+    /// Write only these records (may be repeated); the summary still counts every URL.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub(crate) only: Vec<Only>,
     /// Seconds between two progress lines when stderr is not a terminal.
     #[arg(long, value_name = "SECS", value_parser = parse_secs, default_value = "5")]
     pub(crate) progress_interval: Duration,
