@@ -5,12 +5,15 @@
 //! [`ConfigError`], so a bad seed or regex is reported before any thread starts.
 
 mod checks;
+mod directives;
 
 pub use checks::{MAX_CONCURRENCY, MAX_DURATION, MAX_WORKERS, MIN_RATE};
+pub use directives::{DEFAULT_FOLLOW_REL_NOFOLLOW, DEFAULT_OBEY_NOFOLLOW, DEFAULT_REPORT_NOINDEX};
 
 use crate::error::ConfigError;
 use crate::politeness::throttle::ThrottleConfig;
 use crate::retry::RetryPolicy;
+use crate::robots_meta::DirectiveRules;
 use crate::scope::{HostRule, Scope};
 use crate::traps::TrapRules;
 use std::time::Duration;
@@ -126,6 +129,8 @@ pub struct CrawlConfigBuilder {
     crawl_delay_cap: Duration,
     sitemaps: bool,
     throttle: Option<ThrottleConfig>,
+    /// Set in `directives`; its agent comes from `user_agent` at `build()`.
+    directives: DirectiveRules,
 }
 
 impl Default for CrawlConfigBuilder {
@@ -159,6 +164,12 @@ impl Default for CrawlConfigBuilder {
             crawl_delay_cap: DEFAULT_CRAWL_DELAY_CAP,
             sitemaps: DEFAULT_SITEMAPS,
             throttle: None,
+            directives: DirectiveRules {
+                agent: String::new(),
+                obey_nofollow: DEFAULT_OBEY_NOFOLLOW,
+                report_noindex: DEFAULT_REPORT_NOINDEX,
+                follow_rel_nofollow: DEFAULT_FOLLOW_REL_NOFOLLOW,
+            },
         }
     }
 }
@@ -526,6 +537,10 @@ impl CrawlConfigBuilder {
             max_depth: self.max_depth,
             max_url_len: self.max_url_len,
             traps: self.traps,
+            directives: DirectiveRules {
+                agent: crate::politeness::robots::agent_token(&self.user_agent),
+                ..self.directives
+            },
         };
         if self.traps.max_segment_repeats < 2 {
             return Err(ConfigError::TooSmall {

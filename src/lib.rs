@@ -59,6 +59,7 @@ mod progress;
 mod report;
 mod request;
 pub mod retry;
+mod robots_meta;
 mod scope;
 mod sitemap;
 mod sniff;
@@ -78,6 +79,8 @@ pub use crate::page::Page;
 #[doc(inline)]
 pub use crate::request::{Flow, Request};
 #[doc(inline)]
+pub use crate::robots_meta::RobotsDirectives;
+#[doc(inline)]
 pub use crate::spider::{Output, Spider};
 // Items and HTTP hooks.
 #[doc(inline)]
@@ -95,6 +98,10 @@ pub use crate::config::{
 };
 #[doc(inline)]
 pub use crate::config::{DEFAULT_CRAWL_DELAY_CAP, DEFAULT_ROBOTS, DEFAULT_SITEMAPS};
+#[doc(inline)]
+pub use crate::config::{
+    DEFAULT_FOLLOW_REL_NOFOLLOW, DEFAULT_OBEY_NOFOLLOW, DEFAULT_REPORT_NOINDEX,
+};
 #[doc(inline)]
 pub use crate::config::{MAX_CONCURRENCY, MAX_DURATION, MAX_WORKERS, MIN_RATE};
 #[doc(inline)]

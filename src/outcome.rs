@@ -121,6 +121,12 @@ pub struct Outcome {
     pub truncated: bool,
     /// What went wrong in the spider's `parse` on this page (error or panic), if anything.
     pub parse_error: Option<String>,
+    /// The page asked not to be indexed (`noindex` in a robots `<meta>` or `X-Robots-Tag`;
+    /// see [`report_noindex`](crate::CrawlConfigBuilder::report_noindex)).
+    pub noindex: bool,
+    /// The page's links were not followed because it said `nofollow` (see
+    /// [`obey_nofollow`](crate::CrawlConfigBuilder::obey_nofollow)).
+    pub nofollow: bool,
 }
 
 impl Outcome {
@@ -145,6 +151,8 @@ impl Outcome {
             redirected_to: None,
             truncated: false,
             parse_error: None,
+            noindex: false,
+            nofollow: false,
         }
     }
 
@@ -174,7 +182,8 @@ impl Outcome {
 
 /// The flat JSON shape: `{"url", "outcome": "fetched|failed|skipped", "status", "error",
 /// "reason", "depth", "referrer", "attempts", "bytes", "elapsed_ms", "content_type",
-/// "redirected_to", "truncated", "label", "parse_error"}`; absent values are omitted.
+/// "redirected_to", "truncated", "label", "parse_error", "noindex", "nofollow"}`; absent
+/// values (and false flags) are omitted.
 impl Serialize for Outcome {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
@@ -203,6 +212,10 @@ impl Serialize for Outcome {
             label: Option<&'a str>,
             #[serde(skip_serializing_if = "Option::is_none")]
             parse_error: Option<&'a str>,
+            #[serde(skip_serializing_if = "std::ops::Not::not")]
+            noindex: bool,
+            #[serde(skip_serializing_if = "std::ops::Not::not")]
+            nofollow: bool,
         }
         let (outcome, error, reason) = match &self.kind {
             OutcomeKind::Fetched => ("fetched", None, None),
@@ -225,6 +238,8 @@ impl Serialize for Outcome {
             truncated: self.truncated,
             label: self.label.as_deref(),
             parse_error: self.parse_error.as_deref(),
+            noindex: self.noindex,
+            nofollow: self.nofollow,
         }
         .serialize(serializer)
     }

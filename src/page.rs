@@ -7,7 +7,9 @@
 
 use crate::dom;
 use crate::extract::{self, RawLinks, Resolver};
+use crate::harvest::FetchedPage;
 use crate::request::Request;
+use crate::robots_meta::{self, RobotsDirectives};
 use awc::http::header::HeaderMap;
 use encoding_rs::Encoding;
 use regex::Regex;
@@ -25,6 +27,8 @@ pub struct Page<'a> {
     pub(crate) body: &'a [u8],
     pub(crate) encoding: &'static Encoding,
     pub(crate) truncated: bool,
+    /// The product token robots directives may be addressed to.
+    agent: &'a str,
     text: OnceCell<Cow<'a, str>>,
     html: OnceCell<(Html, bool)>,
     raw: OnceCell<RawLinks>,
@@ -43,23 +47,23 @@ impl std::fmt::Debug for Page<'_> {
 }
 
 impl<'a> Page<'a> {
+    /// The page `fetched` for `request`, in `encoding`; `agent` is the product token robots
+    /// directives may name.
     pub(crate) fn new(
         request: &'a Request,
-        url: &'a Url,
-        status: u16,
-        headers: &'a HeaderMap,
-        body: &'a [u8],
+        fetched: &'a FetchedPage,
         encoding: &'static Encoding,
-        truncated: bool,
+        agent: &'a str,
     ) -> Self {
         Page {
             request,
-            url,
-            status,
-            headers,
-            body,
+            url: &request.url,
+            status: fetched.status,
+            headers: &fetched.headers,
+            body: &fetched.body,
             encoding,
-            truncated,
+            truncated: fetched.truncated,
+            agent,
             text: OnceCell::new(),
             html: OnceCell::new(),
             raw: OnceCell::new(),
@@ -127,7 +131,8 @@ impl<'a> Page<'a> {
     }
 
     /// The parsed DOM, built on first use (this is the costly view: prefer
-    /// [`links`](Self::links) when links are all you need).
+    /// [`links`](Self::links) when links are all you need). Parsed as a browser with
+    /// scripting off parses it: the content of `<noscript>` is elements, not text.
     ///
     /// Parsing stops at the first element nested deeper than
     /// [`MAX_DOM_DEPTH`](crate::MAX_DOM_DEPTH): the DOM then holds the page up to there (see
@@ -211,18 +216,38 @@ impl<'a> Page<'a> {
         re.find_iter(self.text()).map(|m| m.as_str())
     }
 
-    /// The page's http(s) links (`a[href]`, `area[href]`), absolute, fragments dropped, in
-    /// document order, duplicates kept. Found by the streaming extractor: no DOM is built.
+    /// The page's http(s) links (`a[href]`, `area[href]`, those inside `<noscript>`
+    /// included), absolute, fragments dropped, in document order, duplicates kept. Found by
+    /// the streaming extractor: no DOM is built.
     pub fn links(&self) -> &[Url] {
         self.links
             .get_or_init(|| self.resolver().resolve_all(self.raw_links()))
     }
 
     /// The links, taken out of the page once the spider is done with it (the crawl's own
-    /// following): no copy of each URL.
-    pub(crate) fn take_links(&mut self) -> Vec<Url> {
+    /// following): no copy of each URL. Without those marked `rel="nofollow"` unless
+    /// `rel_nofollow`.
+    pub(crate) fn take_links(&mut self, rel_nofollow: bool) -> Vec<Url> {
+        let nofollow = &self.raw_links().nofollow;
+        if !rel_nofollow && !nofollow.is_empty() {
+            let raw = self.raw_links();
+            let resolver = self.resolver();
+            let mut skip = nofollow.iter().copied().peekable();
+            return (raw.hrefs.iter().enumerate())
+                .filter(|(i, _)| skip.next_if_eq(i).is_none())
+                .filter_map(|(_, h)| resolver.resolve(h))
+                .collect();
+        }
         self.links();
         self.links.take().unwrap_or_default()
+    }
+
+    /// The robots directives this page gives the crawler: `<meta name="robots">` (or the
+    /// user agent's product token as the name) and `X-Robots-Tag` headers.
+    pub fn robots(&self) -> RobotsDirectives {
+        let headers = self.headers.get_all("x-robots-tag");
+        let values = headers.filter_map(|v| v.to_str().ok());
+        robots_meta::directives(&self.raw_links().robots_meta, values, self.agent)
     }
 
     /// The base URL that relative links resolve against (`<base href>` or the page URL).

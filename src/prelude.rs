@@ -14,6 +14,7 @@ pub use crate::progress::{Progress, ProgressSnapshot};
 pub use crate::report::{CrawlReport, StopReason};
 pub use crate::request::{Flow, Request};
 pub use crate::retry::RetryPolicy;
+pub use crate::robots_meta::RobotsDirectives;
 pub use crate::spider::{Output, Spider};
 pub use regex::Regex;
 pub use scraper::{ElementRef, Html, Selector};

@@ -6,6 +6,7 @@
 
 use crate::error::ConfigError;
 use crate::outcome::SkipReason;
+use crate::robots_meta::DirectiveRules;
 use crate::traps::TrapRules;
 use regex::Regex;
 use url::{Host, Url};
@@ -81,6 +82,8 @@ pub(crate) struct Scope {
     pub(crate) max_depth: Option<u32>,
     pub(crate) max_url_len: usize,
     pub(crate) traps: TrapRules,
+    /// What pages' robots directives do to their links (`rel="nofollow"`, `nofollow`).
+    pub(crate) directives: DirectiveRules,
 }
 
 impl Scope {
@@ -133,6 +136,7 @@ mod tests {
             max_depth: None,
             max_url_len: 100,
             traps: TrapRules::default(),
+            directives: DirectiveRules::default(),
         }
     }
 

@@ -11,6 +11,7 @@ use crate::harvest::{Discovered, FetchedPage, Signals};
 use crate::outcome::SkipReason;
 use crate::politeness::robots::RobotsAnswer;
 use crate::request::Request;
+use crate::robots_meta::RobotsDirectives;
 use crate::sitemap::SitemapAnswer;
 use actix::Message;
 use std::time::Duration;
@@ -93,6 +94,8 @@ pub(crate) struct PageParsed<I: Send + 'static> {
     pub(crate) duplicates: u32,
     pub(crate) parse_error: Option<String>,
     pub(crate) signals: Signals,
+    /// The page's robots directives, as the crawl acted on them.
+    pub(crate) robots: RobotsDirectives,
 }
 
 /// Pipeline task → supervisor: one page's items went through the pipelines.

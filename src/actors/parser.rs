@@ -72,6 +72,7 @@ impl<S: Spider> Handler<Parse> for Parser<S> {
             duplicates: h.duplicates,
             parse_error: h.parse_error,
             signals: h.signals,
+            robots: h.robots,
         });
     }
 }

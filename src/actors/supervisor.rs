@@ -661,6 +661,7 @@ impl<S: Spider> Handler<PageParsed<S::Item>> for CrawlSupervisor<S> {
         self.report.duplicates += u64::from(msg.duplicates);
         let mut o = Self::outcome(f.request, OutcomeKind::Fetched, Some(&msg.meta));
         o.parse_error = msg.parse_error;
+        (o.noindex, o.nofollow) = (msg.robots.noindex, msg.robots.nofollow);
         self.record(o);
         for d in msg.discovered {
             self.discovered(d);

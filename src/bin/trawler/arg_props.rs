@@ -13,7 +13,7 @@ use std::os::unix::ffi::OsStringExt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// Every flag and subcommand, so generated lists reach every code path.
-const WORDS: [&str; 43] = [
+const WORDS: [&str; 46] = [
     "crawl",
     "demo",
     "--start",
@@ -41,6 +41,9 @@ const WORDS: [&str; 43] = [
     "--urls-out",
     "--format",
     "--only",
+    "--ignore-nofollow",
+    "--ignore-noindex",
+    "--skip-rel-nofollow",
     "--progress-interval",
     "--pages",
     "-v",

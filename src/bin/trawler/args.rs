@@ -5,6 +5,7 @@
 //! (URLs, regexes, zero concurrency) are passed through as given and checked once, by
 //! `CrawlConfigBuilder::build`, so the CLI and the library report the same errors.
 
+use crate::directives::DirectiveArgs;
 use crate::only::Only;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use std::time::Duration;
@@ -104,6 +105,8 @@ pub(crate) struct CrawlArgs {
     /// Exit with status 1 if any URL is broken: failed, or answered 400 or above.
     #[arg(long)]
     pub(crate) fail_on_errors: bool,
+    #[command(flatten)]
+    pub(crate) directives: DirectiveArgs,
     #[command(flatten)]
     pub(crate) output: OutputArgs,
 }

@@ -11,6 +11,7 @@ mod arg_props;
 mod args;
 mod crawl;
 mod demo;
+mod directives;
 mod exit;
 mod interrupt;
 mod logging;

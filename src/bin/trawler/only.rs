@@ -57,6 +57,8 @@ mod tests {
             redirected_to: None,
             truncated: false,
             parse_error: None,
+            noindex: false,
+            nofollow: false,
         }
     }
 
