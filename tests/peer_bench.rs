@@ -39,10 +39,14 @@ fn only_trawler_runs_unless_others_are_asked_for() {
         panic!("defaults parse")
     };
     assert_eq!(o.peers, [Peer::Trawler]);
-    let Ok(Asked::Run(o)) = parse(&args(&["--peers", "trawler,spider,scrapy"]), t) else {
-        panic!("the three peers parse")
+    let all = args(&["--peers", "trawler,spider,spider_mem,scrapy"]);
+    let Ok(Asked::Run(o)) = parse(&all, t) else {
+        panic!("every peer parses")
     };
-    assert_eq!(o.peers, [Peer::Trawler, Peer::Spider, Peer::Scrapy]);
+    assert_eq!(
+        o.peers,
+        [Peer::Trawler, Peer::Spider, Peer::SpiderMem, Peer::Scrapy]
+    );
     let err = parse(&args(&["--peers", "wget"]), t).unwrap_err();
     assert!(err.contains("wget"), "{err}");
     assert!(

@@ -13,9 +13,11 @@ trawler and by other crawlers, each run measured the same way; one table.
 Usage: cargo bench --bench peers -- [OPTIONS]
 
 Options:
-  --peers LIST        crawlers, comma-separated: trawler, spider, scrapy [default: trawler]
-                      spider (spider-rs, pinned) is built into target/peers/ on first use;
-                      scrapy (pinned) is installed into a virtualenv there on first use
+  --peers LIST        crawlers, comma-separated: trawler, spider, spider_mem, scrapy
+                      [default: trawler]; spider (spider-rs, pinned) is built into
+                      target/peers/ on first use (spider_mem: the same, its visited set
+                      kept in memory); scrapy (pinned) is installed into a virtualenv
+                      there on first use
   --pages LIST        site sizes, comma-separated [default: 2000]
   --reps N            runs of each crawler per size [default: 1]
   --concurrency N     requests in flight, for every crawler [default: 64]

@@ -18,6 +18,9 @@ pub(crate) enum Peer {
     Trawler,
     /// spider-rs, through `spider_peer`.
     Spider,
+    /// The same, with its visited set kept in memory: by default spider-rs moves it to
+    /// SQLite past 15,000 links, which the larger sites reach.
+    SpiderMem,
     /// Scrapy, through `scrapy_peer.py`.
     Scrapy,
 }
@@ -64,9 +67,10 @@ impl Peer {
         match name {
             "trawler" => Ok(Peer::Trawler),
             "spider" => Ok(Peer::Spider),
+            "spider_mem" => Ok(Peer::SpiderMem),
             "scrapy" => Ok(Peer::Scrapy),
             other => Err(format!(
-                "unknown peer {other:?} (trawler, spider or scrapy)"
+                "unknown peer {other:?} (trawler, spider, spider_mem or scrapy)"
             )),
         }
     }
@@ -76,6 +80,7 @@ impl Peer {
         match self {
             Peer::Trawler => "trawler",
             Peer::Spider => "spider",
+            Peer::SpiderMem => "spider_mem",
             Peer::Scrapy => "scrapy",
         }
     }
@@ -84,8 +89,8 @@ impl Peer {
     pub(crate) fn prepare(self, dirs: &Dirs) -> Result<(), String> {
         match self {
             Peer::Trawler => Ok(()),
-            Peer::Spider if dirs.spider_binary().exists() => Ok(()),
-            Peer::Spider => {
+            Peer::Spider | Peer::SpiderMem if dirs.spider_binary().exists() => Ok(()),
+            Peer::Spider | Peer::SpiderMem => {
                 let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
                 let manifest = dirs.sources().join("spider_peer").join("Cargo.toml");
                 step(
@@ -141,9 +146,12 @@ impl Peer {
                     .arg(out);
                 cmd
             }
-            Peer::Spider => {
+            Peer::Spider | Peer::SpiderMem => {
                 let mut cmd = Command::new(dirs.spider_binary());
                 cmd.arg(url).arg(out).arg(&conc);
+                if self == Peer::SpiderMem {
+                    cmd.env("LINKS_VISITED_MEMORY_LIMIT", "100000000");
+                }
                 cmd
             }
             Peer::Scrapy => {
@@ -162,13 +170,15 @@ impl Peer {
         match self {
             Peer::Trawler => env!("CARGO_PKG_VERSION").to_string(),
             // The pin in spider_peer/Cargo.toml: `spider = "=X.Y.Z"`.
-            Peer::Spider => std::fs::read_to_string(dirs.sources().join("spider_peer/Cargo.toml"))
-                .ok()
-                .and_then(|toml| {
-                    let line = toml.lines().find(|l| l.starts_with("spider = "))?;
-                    Some(line.split('"').nth(1)?.trim_start_matches('=').to_string())
-                })
-                .unwrap_or_else(|| "?".to_string()),
+            Peer::Spider | Peer::SpiderMem => {
+                std::fs::read_to_string(dirs.sources().join("spider_peer/Cargo.toml"))
+                    .ok()
+                    .and_then(|toml| {
+                        let line = toml.lines().find(|l| l.starts_with("spider = "))?;
+                        Some(line.split('"').nth(1)?.trim_start_matches('=').to_string())
+                    })
+                    .unwrap_or_else(|| "?".to_string())
+            }
             Peer::Scrapy => Command::new(dirs.python())
                 .args(["-c", "import scrapy; print(scrapy.__version__)"])
                 .output()

@@ -52,5 +52,8 @@ async fn main() {
     website.crawl().await;
     website.unsubscribe();
     let lagged = writer.await.unwrap_or(0);
-    println!("spider_peer: {} links visited, {lagged} pages not listed (channel lag)", website.get_links().len());
+    println!(
+        "spider_peer: {} links visited, {lagged} pages not listed (channel lag)",
+        website.get_links().len()
+    );
 }
