@@ -4,8 +4,8 @@
 //! what to follow (explicit follows, or every link under `FollowMode::AllLinks`; nothing
 //! from a page whose robots directives say `nofollow`, unless told to ignore them; links
 //! marked `rel="nofollow"` only if told to), and sends each candidate through admission
-//! and `should_follow`. The parser actor is a
-//! thin shell around [`harvest`]; tests call it without any actor.
+//! and `should_follow`. The parser actor is a thin shell around [`harvest`]; tests call it
+//! without any actor.
 
 use crate::admit::{Admission, Admit};
 use crate::charset;

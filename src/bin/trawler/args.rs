@@ -78,10 +78,11 @@ pub(crate) struct CrawlArgs {
     /// every host). May be repeated.
     #[arg(long, value_name = "HOST")]
     pub(crate) allow_host: Vec<String>,
-    /// Fetch only URLs matching this regex (any of them, when repeated).
+    /// Fetch only URLs matching this regex (any of them, when repeated); the start URLs
+    /// are fetched whatever it says.
     #[arg(long, value_name = "REGEX")]
     pub(crate) include: Vec<String>,
-    /// Skip URLs matching this regex. May be repeated.
+    /// Skip URLs matching this regex (but not the start URLs). May be repeated.
     #[arg(long, value_name = "REGEX")]
     pub(crate) exclude: Vec<String>,
     /// The User-Agent header [default: trawler/VERSION].
