@@ -36,7 +36,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 ///     stop.stop();
 /// });
 /// let report = crawler.run()?;
-/// assert!(report.stop_reason == StopReason::Completed || report.stop_reason == StopReason::Requested);
+/// let stopped = report.stop_reason == StopReason::Requested;
+/// println!("{} pages{}", report.fetched, if stopped { " (stopped at 10 s)" } else { "" });
 /// # Ok::<(), BoxError>(())
 /// ```
 #[derive(Debug, Clone, Default)]
@@ -129,7 +130,8 @@ impl<S: Spider> Crawler<S> {
     /// let printer = std::thread::spawn(move || {
     ///     while !progress.is_finished() {
     ///         let now = progress.snapshot();
-    ///         eprintln!("{} done, {} queued, {:.0} pages/s", now.done(), now.queued, now.pages_per_sec());
+    ///         let rate = now.pages_per_sec();
+    ///         eprintln!("{} done, {} queued, {rate:.0} pages/s", now.done(), now.queued);
     ///         std::thread::sleep(Duration::from_secs(1));
     ///     }
     /// });
