@@ -7,7 +7,7 @@
 use trawler::prelude::*;
 use trawler::testbed::{SiteSpec, Testbed};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), BoxError> {
     let (start, _site) = match std::env::args().nth(1) {
         Some(url) => (url, None),
         None => Testbed::start(SiteSpec::default()).map(|t| (t.url().into(), Some(t)))?,

@@ -21,7 +21,7 @@ fn arg(args: &[String], name: &str, default: usize) -> Result<usize, String> {
     }
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), BoxError> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let known = ["--pages", "--workers", "--concurrency"];
     if let Some(bad) = args

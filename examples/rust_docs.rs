@@ -29,7 +29,7 @@ fn serve(root: PathBuf) -> std::io::Result<String> {
     Ok(format!("http://{addr}/"))
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), BoxError> {
     let pages: u64 = match std::env::args().skip_while(|a| a != "--pages").nth(1) {
         Some(n) => n.parse()?,
         None => 2_000,

@@ -6,12 +6,12 @@
 //! Without a URL it scrapes the first 100 pages of a synthetic site on 127.0.0.1 (offline).
 //! Selectors are compiled once, in `new`; `page.select` builds each page's DOM on demand.
 
-use serde::Serialize;
 use trawler::prelude::*;
 use trawler::testbed::{SiteSpec, Testbed};
 
-/// One scraped page.
+/// One scraped page. `Serialize` comes from trawler's prelude: no serde dependency needed.
 #[derive(Serialize)]
+#[serde(crate = "trawler::serde")]
 struct Article {
     url: String,
     title: String,
@@ -31,24 +31,27 @@ impl Spider for Articles {
     type Item = Article;
 
     fn parse(&self, page: &Page<'_>, out: &mut Output<Article>) -> Result<(), BoxError> {
-        let text = |el: ElementRef<'_>| el.text().collect::<String>().trim().to_string();
-        let words = |el: ElementRef<'_>| el.text().flat_map(str::split_whitespace).count();
+        let words = |el: ElementRef<'_>| el.normalized_text().split(' ').count();
         out.item(Article {
             url: page.url().to_string(),
-            title: first(page, &self.title).map(text).unwrap_or_default(),
-            headings: page.select(&self.headings).map(text).collect(),
-            description: first(page, &self.meta).and_then(|m| m.attr("content").map(Into::into)),
-            words: first(page, &self.body).map_or(0, words),
+            title: page
+                .first(&self.title)
+                .map(|t| t.normalized_text())
+                .unwrap_or_default(),
+            headings: page
+                .select(&self.headings)
+                .map(|h| h.normalized_text())
+                .collect(),
+            description: page
+                .first(&self.meta)
+                .and_then(|m| m.attr("content").map(Into::into)),
+            words: page.first(&self.body).map_or(0, words),
         });
         Ok(())
     }
 }
 
-fn first<'a>(page: &'a Page<'_>, selector: &'a Selector) -> Option<ElementRef<'a>> {
-    page.select(selector).next()
-}
-
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), BoxError> {
     let (start, _site) = match std::env::args().nth(1) {
         Some(url) => (url, None),
         None => Testbed::start(SiteSpec::default()).map(|t| (t.url().into(), Some(t)))?,

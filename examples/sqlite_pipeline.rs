@@ -34,7 +34,7 @@ impl Pipeline<Row> for Sqlite {
     }
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), BoxError> {
     let (start, _site) = match std::env::args().nth(1) {
         Some(url) => (url, None),
         None => Testbed::start(SiteSpec::default()).map(|t| (t.url().into(), Some(t)))?,

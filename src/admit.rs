@@ -10,6 +10,7 @@
 use crate::canon::{self, CanonOptions};
 use crate::frontier::seen::SeenSet;
 use crate::outcome::SkipReason;
+use crate::robots_meta::DirectiveRules;
 use crate::scope::Scope;
 use crate::traps::QueryVariants;
 use url::Url;
@@ -61,6 +62,11 @@ impl Admission {
     pub(crate) fn seen(&self) -> usize {
         self.seen.len()
     }
+
+    /// What the crawl does with the robots directives pages give.
+    pub(crate) fn directives(&self) -> &DirectiveRules {
+        &self.scope.directives
+    }
 }
 
 #[cfg(test)]
@@ -79,6 +85,7 @@ mod tests {
             max_depth: Some(3),
             max_url_len: 2083,
             traps: TrapRules::default(),
+            directives: Default::default(),
         };
         let a = Admission::new(CanonOptions::default(), scope);
         let u = |s: &str| Url::parse(s).unwrap();
@@ -112,6 +119,7 @@ mod tests {
                 max_query_variants: 2,
                 ..TrapRules::default()
             },
+            directives: Default::default(),
         };
         let a = Admission::new(CanonOptions::default(), scope);
         let u = |s: &str| Url::parse(s).unwrap();

@@ -4,12 +4,18 @@
 //! [`CrawlConfigBuilder::build`] validates everything at once and returns a typed
 //! [`ConfigError`], so a bad seed or regex is reported before any thread starts.
 
+mod checks;
+mod directives;
+
+pub use checks::{MAX_CONCURRENCY, MAX_DURATION, MAX_WORKERS, MIN_RATE};
+pub use directives::{DEFAULT_FOLLOW_REL_NOFOLLOW, DEFAULT_OBEY_NOFOLLOW, DEFAULT_REPORT_NOINDEX};
+
 use crate::error::ConfigError;
 use crate::politeness::throttle::ThrottleConfig;
 use crate::retry::RetryPolicy;
+use crate::robots_meta::DirectiveRules;
 use crate::scope::{HostRule, Scope};
 use crate::traps::TrapRules;
-use regex::Regex;
 use std::time::Duration;
 use url::Url;
 
@@ -126,6 +132,8 @@ pub struct CrawlConfigBuilder {
     crawl_delay_cap: Duration,
     sitemaps: bool,
     throttle: Option<ThrottleConfig>,
+    /// Set in `directives`; its agent comes from `user_agent` at `build()`.
+    directives: DirectiveRules,
 }
 
 impl Default for CrawlConfigBuilder {
@@ -159,6 +167,12 @@ impl Default for CrawlConfigBuilder {
             crawl_delay_cap: DEFAULT_CRAWL_DELAY_CAP,
             sitemaps: DEFAULT_SITEMAPS,
             throttle: None,
+            directives: DirectiveRules {
+                agent: String::new(),
+                obey_nofollow: DEFAULT_OBEY_NOFOLLOW,
+                report_noindex: DEFAULT_REPORT_NOINDEX,
+                follow_rel_nofollow: DEFAULT_FOLLOW_REL_NOFOLLOW,
+            },
         }
     }
 }
@@ -178,51 +192,54 @@ impl CrawlConfigBuilder {
         self
     }
 
-    /// Requests in flight at once over all hosts. By default, [`DEFAULT_CONCURRENCY`].
+    /// Requests in flight at once over all hosts, 1 to [`MAX_CONCURRENCY`]. By default,
+    /// [`DEFAULT_CONCURRENCY`].
     #[must_use]
     pub fn concurrency(mut self, n: usize) -> Self {
         self.concurrency = n;
         self
     }
 
-    /// Requests in flight at once to one host (scheme, host and port). By default,
-    /// [`DEFAULT_PER_HOST_CONCURRENCY`].
+    /// Requests in flight at once to one host (scheme, host and port), 1 to
+    /// [`MAX_CONCURRENCY`]. By default, [`DEFAULT_PER_HOST_CONCURRENCY`].
     #[must_use]
     pub fn per_host_concurrency(mut self, n: usize) -> Self {
         self.per_host_concurrency = n;
         self
     }
 
-    /// Fetch/parse worker threads (one actix arbiter each). By default, the number of CPUs.
+    /// Fetch/parse worker threads (one actix arbiter each), 1 to [`MAX_WORKERS`]. By default,
+    /// the number of CPUs.
     #[must_use]
     pub fn workers(mut self, n: usize) -> Self {
         self.workers = Some(n);
         self
     }
 
-    /// Most requests per second to one host, evenly spaced (no burst). By default, no limit
-    /// beyond the per-host concurrency.
+    /// Most requests per second to one host, evenly spaced (no burst); at least
+    /// [`MIN_RATE`]. By default, no limit beyond the per-host concurrency.
     #[must_use]
     pub fn per_host_rate(mut self, per_second: f64) -> Self {
         self.per_host_rate = Some(per_second);
         self
     }
 
-    /// Most requests per second over all hosts. By default, no limit.
+    /// Most requests per second over all hosts; at least [`MIN_RATE`]. By default, no limit.
     #[must_use]
     pub fn global_rate(mut self, per_second: f64) -> Self {
         self.global_rate = Some(per_second);
         self
     }
 
-    /// Whole-request timeout, body included. By default, [`DEFAULT_REQUEST_TIMEOUT`].
+    /// Whole-request timeout, body included; at most [`MAX_DURATION`]. By default,
+    /// [`DEFAULT_REQUEST_TIMEOUT`].
     #[must_use]
     pub fn request_timeout(mut self, t: Duration) -> Self {
         self.request_timeout = t;
         self
     }
 
-    /// Connect timeout. By default, [`DEFAULT_CONNECT_TIMEOUT`].
+    /// Connect timeout; at most [`MAX_DURATION`]. By default, [`DEFAULT_CONNECT_TIMEOUT`].
     #[must_use]
     pub fn connect_timeout(mut self, t: Duration) -> Self {
         self.connect_timeout = t;
@@ -251,14 +268,18 @@ impl CrawlConfigBuilder {
         self
     }
 
-    /// The whole retry policy (statuses, delays). By default, [`RetryPolicy::default`].
+    /// The whole retry policy (statuses, delays; each delay at most [`MAX_DURATION`]). By
+    /// default, [`RetryPolicy::default`].
     #[must_use]
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
         self
     }
 
-    /// The User-Agent header. By default, [`DEFAULT_USER_AGENT`].
+    /// The User-Agent header. It must be a valid header value (no line break or other
+    /// control character): [`build`](Self::build) says so with
+    /// [`ConfigError::BadHeaderValue`] instead of letting every request fail. By default,
+    /// [`DEFAULT_USER_AGENT`].
     #[must_use]
     pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
         self.user_agent = ua.into();
@@ -348,14 +369,18 @@ impl CrawlConfigBuilder {
         self
     }
 
-    /// Only URLs matching at least one include pattern are fetched. By default, all are.
+    /// Only URLs matching at least one include pattern are fetched. The seeds (and what
+    /// [`Spider::start_requests`](crate::Spider::start_requests) returns, and their redirect
+    /// targets: everything at depth 0) are always fetched, as wget does: the patterns choose
+    /// among the links found from them. By default, all are.
     #[must_use]
     pub fn include(mut self, regex: impl Into<String>) -> Self {
         self.include.push(regex.into());
         self
     }
 
-    /// URLs matching any exclude pattern are skipped. By default, none is.
+    /// URLs matching any exclude pattern are skipped; the seeds are always fetched (see
+    /// [`include`](Self::include)). By default, none is.
     #[must_use]
     pub fn exclude(mut self, regex: impl Into<String>) -> Self {
         self.exclude.push(regex.into());
@@ -415,7 +440,8 @@ impl CrawlConfigBuilder {
 
     /// Longest robots.txt `Crawl-delay` honoured; a host's delay and the
     /// [`per_host_rate`](Self::per_host_rate) both apply, so the stricter wins.
-    /// `Duration::ZERO` ignores `Crawl-delay`. By default, [`DEFAULT_CRAWL_DELAY_CAP`].
+    /// `Duration::ZERO` ignores `Crawl-delay`; at most [`MAX_DURATION`]. By default,
+    /// [`DEFAULT_CRAWL_DELAY_CAP`].
     #[must_use]
     pub fn crawl_delay_cap(mut self, cap: Duration) -> Self {
         self.crawl_delay_cap = cap;
@@ -459,49 +485,45 @@ impl CrawlConfigBuilder {
         let mut seeds = self
             .seeds
             .iter()
-            .map(|s| parse_seed(s))
+            .map(|s| checks::parse_seed(s))
             .collect::<Result<Vec<_>, _>>()?;
         let credentials = take_credentials(&mut seeds);
-        for (field, v) in [
-            ("concurrency", self.concurrency),
-            ("per_host_concurrency", self.per_host_concurrency),
-            ("workers", self.workers.unwrap_or(1)),
-            ("max_body", self.max_body),
-            ("max_url_len", self.max_url_len),
-        ] {
-            if v == 0 {
-                return Err(ConfigError::Zero { field });
-            }
-        }
-        for (field, t) in [
-            ("request_timeout", self.request_timeout),
-            ("connect_timeout", self.connect_timeout),
-        ] {
-            if t.is_zero() {
-                return Err(ConfigError::Zero { field });
-            }
-        }
+        checks::counts(&[
+            ("concurrency", self.concurrency, MAX_CONCURRENCY),
+            (
+                "per_host_concurrency",
+                self.per_host_concurrency,
+                MAX_CONCURRENCY,
+            ),
+            ("workers", self.workers.unwrap_or(1), MAX_WORKERS),
+            ("max_body", self.max_body, usize::MAX),
+            ("max_url_len", self.max_url_len, usize::MAX),
+        ])?;
+        let retry = &self.retry;
+        checks::durations(&[
+            ("request_timeout", self.request_timeout, true),
+            ("connect_timeout", self.connect_timeout, true),
+            ("crawl_delay_cap", self.crawl_delay_cap, false),
+            ("retry base_delay", retry.base_delay, false),
+            ("retry max_delay", retry.max_delay, false),
+            ("retry retry_after_cap", retry.retry_after_cap, false),
+        ])?;
         for (field, rate) in [
             ("per_host_rate", self.per_host_rate),
             ("global_rate", self.global_rate),
         ] {
-            if let Some(r) = rate
-                && !(r.is_finite() && r > 0.0)
-            {
-                return Err(ConfigError::BadRate {
-                    field,
-                    value: r.to_string(),
-                });
+            if let Some(r) = rate {
+                checks::rate(field, r, MIN_RATE)?;
             }
         }
-        if let Some(t) = &self.throttle
-            && !(t.target_concurrency.is_finite() && t.target_concurrency > 0.0)
-        {
-            return Err(ConfigError::BadRate {
-                field: "target_concurrency",
-                value: t.target_concurrency.to_string(),
-            });
+        if let Some(t) = &self.throttle {
+            checks::rate("target_concurrency", t.target_concurrency, 0.0)?;
+            checks::durations(&[
+                ("throttle start_delay", t.start_delay, false),
+                ("throttle max_delay", t.max_delay, false),
+            ])?;
         }
+        checks::header_value("user_agent", &self.user_agent)?;
         for der in &self.extra_roots {
             crate::tls::check_root(der)?;
         }
@@ -514,11 +536,15 @@ impl CrawlConfigBuilder {
         };
         let scope = Scope {
             hosts,
-            include: compile(&self.include)?,
-            exclude: compile(&self.exclude)?,
+            include: checks::compile("include", &self.include)?,
+            exclude: checks::compile("exclude", &self.exclude)?,
             max_depth: self.max_depth,
             max_url_len: self.max_url_len,
             traps: self.traps,
+            directives: DirectiveRules {
+                agent: crate::politeness::robots::agent_token(&self.user_agent),
+                ..self.directives
+            },
         };
         if self.traps.max_segment_repeats < 2 {
             return Err(ConfigError::TooSmall {
@@ -585,165 +611,5 @@ fn take_credentials(seeds: &mut [Url]) -> Vec<(String, String, String)> {
     out
 }
 
-fn parse_seed(s: &str) -> Result<Url, ConfigError> {
-    let url = Url::parse(s.trim()).map_err(|e| ConfigError::BadUrl {
-        url: redacted(s),
-        reason: e.to_string(),
-    })?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(ConfigError::UnsupportedScheme { url: redacted(s) });
-    }
-    Ok(url)
-}
-
-/// A URL as given, with any `user:password@` hidden, for messages.
-fn redacted(s: &str) -> String {
-    let Some((scheme, rest)) = s.split_once("://") else {
-        return s.to_string();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
-        None => s.to_string(),
-    }
-}
-
-fn compile(patterns: &[String]) -> Result<Vec<Regex>, ConfigError> {
-    patterns
-        .iter()
-        .map(|p| {
-            Regex::new(p).map_err(|e| ConfigError::BadRegex {
-                pattern: p.clone(),
-                reason: e.to_string(),
-            })
-        })
-        .collect()
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn seed_credentials_are_kept_apart_and_never_shown() {
-        let c = CrawlConfig::builder()
-            .seed("http://us%20er:s%40cret@a.test:8080/x")
-            .seed("http://b.test/")
-            .build()
-            .unwrap();
-        assert_eq!(c.seeds[0].as_str(), "http://a.test:8080/x");
-        assert_eq!(
-            c.credentials,
-            [(
-                "http://a.test:8080".to_string(),
-                "us er".to_string(),
-                "s@cret".to_string()
-            )]
-        );
-        let e = CrawlConfig::builder()
-            .seed("ftp://u:secret@a.test/")
-            .build()
-            .unwrap_err();
-        assert!(!e.to_string().contains("secret"), "{e}");
-        let e = CrawlConfig::builder()
-            .seed("http://u:secret@/")
-            .build()
-            .unwrap_err();
-        assert!(!e.to_string().contains("secret"), "{e}");
-    }
-
-    /// The defaults are the numbers the README's configuration table and the setters' docs
-    /// promise, written out here as literals: a changed constant must fail this test, not
-    /// pass it by comparing with itself.
-    #[test]
-    fn defaults_are_the_documented_numbers() {
-        let c = CrawlConfig::builder()
-            .seed("http://127.0.0.1:1/")
-            .build()
-            .unwrap();
-        assert_eq!(c.concurrency, 64);
-        assert_eq!(c.per_host_concurrency, 8);
-        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-        assert_eq!(c.workers, cpus, "one worker per CPU");
-        assert_eq!((c.per_host_rate, c.global_rate), (None, None));
-        assert_eq!(c.request_timeout, Duration::from_secs(30));
-        assert_eq!(c.connect_timeout, Duration::from_secs(10));
-        assert_eq!(c.max_body, 10_485_760, "10 MiB");
-        assert_eq!(c.max_redirects, 10);
-        assert_eq!(c.retry.max_retries, 2);
-        assert_eq!(c.retry.base_delay, Duration::from_millis(500));
-        assert_eq!(c.retry.max_delay, Duration::from_secs(30));
-        assert_eq!(c.retry.retry_after_cap, Duration::from_secs(60));
-        assert_eq!(
-            c.retry.retry_statuses,
-            [408, 429, 500, 502, 503, 504, 522, 524]
-        );
-        assert_eq!(
-            c.user_agent,
-            format!("trawler/{}", env!("CARGO_PKG_VERSION"))
-        );
-        assert_eq!((c.max_pages, c.scope.max_depth), (None, None));
-        assert_eq!(c.scope.max_url_len, 2083);
-        assert_eq!(c.max_pages_per_host, None);
-        assert_eq!(c.scope.traps.max_segment_repeats, 3);
-        assert_eq!(c.scope.traps.max_query_params, 16);
-        assert_eq!(c.scope.traps.max_query_variants, 1000);
-        assert!(c.scope.include.is_empty() && c.scope.exclude.is_empty());
-        assert!(
-            matches!(&c.scope.hosts[..], [HostRule::Exact { host, port: 1 }] if host == "127.0.0.1"),
-            "only the seed's origin: {:?}",
-            c.scope.hosts
-        );
-        assert_eq!(c.follow, FollowMode::AllLinks);
-        assert!(!c.sort_query);
-        assert!(!c.collect_outcomes);
-        assert!(c.robots, "robots.txt obeyed");
-        assert_eq!(c.crawl_delay_cap, Duration::from_secs(30));
-        assert!(!c.sitemaps);
-        assert!(c.throttle.is_none(), "the adaptive throttle is opt-in");
-        assert!(c.extra_roots.is_empty());
-        let t = ThrottleConfig::default();
-        assert_eq!(t.target_concurrency, 2.0);
-        assert_eq!(t.start_delay, Duration::from_millis(250));
-        assert_eq!(t.max_delay, Duration::from_secs(60));
-    }
-
-    #[test]
-    fn bad_input_is_a_typed_error() {
-        let b = || CrawlConfig::builder().seed("http://a.test/");
-        assert_eq!(
-            CrawlConfig::builder().build().unwrap_err(),
-            ConfigError::NoSeeds
-        );
-        assert!(matches!(
-            CrawlConfig::builder().seed("not a url").build(),
-            Err(ConfigError::BadUrl { .. })
-        ));
-        assert!(matches!(
-            CrawlConfig::builder().seed("ftp://a.test/").build(),
-            Err(ConfigError::UnsupportedScheme { .. })
-        ));
-        assert_eq!(
-            b().concurrency(0).build().unwrap_err(),
-            ConfigError::Zero {
-                field: "concurrency"
-            }
-        );
-        assert!(matches!(
-            b().include("(").build(),
-            Err(ConfigError::BadRegex { .. })
-        ));
-        assert!(matches!(
-            b().per_host_rate(f64::NAN).build(),
-            Err(ConfigError::BadRate { .. })
-        ));
-        assert!(matches!(
-            b().allow_host("").build(),
-            Err(ConfigError::BadHost { .. })
-        ));
-        assert!(matches!(
-            b().request_timeout(Duration::ZERO).build(),
-            Err(ConfigError::Zero { .. })
-        ));
-    }
-}
+mod tests;

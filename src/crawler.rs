@@ -26,6 +26,24 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Stops a running crawl from another thread (a Ctrl-C handler, a timer): in-flight
 /// requests finish, queued ones are recorded as skipped, and `run` returns the report.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use trawler::prelude::*;
+///
+/// let config = CrawlConfig::builder().seed("http://127.0.0.1:8080/").build()?;
+/// let crawler = Crawler::new(config, FnSpider::<()>::new());
+/// let stop = crawler.stop_handle();
+/// // Crawl for ten seconds at most.
+/// std::thread::spawn(move || {
+///     std::thread::sleep(Duration::from_secs(10));
+///     stop.stop();
+/// });
+/// let report = crawler.run()?;
+/// let stopped = report.stop_reason == StopReason::Requested;
+/// println!("{} pages{}", report.fetched, if stopped { " (stopped at 10 s)" } else { "" });
+/// # Ok::<(), BoxError>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct StopHandle(Arc<AtomicBool>);
 
@@ -117,6 +135,26 @@ impl<S: Spider> Crawler<S> {
 
     /// A handle on this crawl's live counters (pages done, queued, in flight ...), to
     /// read from another thread while `run` blocks, e.g. for a progress bar.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use trawler::prelude::*;
+    ///
+    /// let config = CrawlConfig::builder().seed("http://127.0.0.1:8080/").build()?;
+    /// let crawler = Crawler::new(config, FnSpider::<()>::new());
+    /// let progress = crawler.progress();
+    /// let printer = std::thread::spawn(move || {
+    ///     while !progress.is_finished() {
+    ///         let now = progress.snapshot();
+    ///         let rate = now.pages_per_sec();
+    ///         eprintln!("{} done, {} queued, {rate:.0} pages/s", now.done(), now.queued);
+    ///         std::thread::sleep(Duration::from_secs(1));
+    ///     }
+    /// });
+    /// let report = crawler.run()?;
+    /// printer.join().ok();
+    /// # Ok::<(), BoxError>(())
+    /// ```
     pub fn progress(&self) -> Progress {
         self.progress.clone()
     }

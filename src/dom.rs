@@ -46,7 +46,15 @@ pub fn parse_document(text: &str, max_depth: usize) -> (Html, bool) {
         depth: RefCell::new(HashMap::new()),
         deepest: Cell::new(0),
     };
-    let mut parser = html5ever::driver::parse_document(sink, Default::default());
+    // Scripting off, as a crawler is: `<noscript>` holds markup (and links), not text.
+    let opts = html5ever::ParseOpts {
+        tree_builder: html5ever::tree_builder::TreeBuilderOpts {
+            scripting_enabled: false,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let mut parser = html5ever::driver::parse_document(sink, opts);
     let mut rest = text;
     while !rest.is_empty() {
         let mut cut = CHUNK.min(rest.len());

@@ -42,6 +42,10 @@ pub enum Error {
 
 /// A configuration value that cannot work, reported by
 /// [`CrawlConfigBuilder::build`](crate::CrawlConfigBuilder::build).
+///
+/// A variant about one setting names it (see [`setting`](Self::setting)), and its message
+/// starts with that name, so a front end can say it in its own words (the `trawler` command
+/// names its flags instead).
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConfigError {
@@ -49,15 +53,32 @@ pub enum ConfigError {
     #[error("no seed URL given")]
     NoSeeds,
     /// A seed could not be parsed as a URL.
-    #[error("invalid URL {url:?}: {reason}")]
+    #[error("seed URL {url:?} is invalid: {reason}")]
     BadUrl {
         /// The text that was given.
         url: String,
         /// Why it does not parse.
         reason: String,
     },
+    /// A seed has no scheme (`localhost:8080/x`, `127.0.0.1:8080`, `example.com`).
+    #[error("seed URL {url:?} has no scheme: did you mean {suggestion}?")]
+    MissingScheme {
+        /// The text that was given.
+        url: String,
+        /// The same with `http://` in front.
+        suggestion: String,
+    },
+    /// A seed is a file path (or a `file:` URL): only http(s) can be crawled.
+    #[error(
+        "seed URL {url:?} is a file path: only http(s) URLs can be crawled; serve its folder over HTTP \
+         (e.g. `python3 -m http.server 8000` there) and crawl http://127.0.0.1:8000/"
+    )]
+    FilePath {
+        /// The text that was given.
+        url: String,
+    },
     /// A URL uses a scheme trawler cannot fetch (only http and https are supported).
-    #[error("unsupported URL scheme in {url:?}: only http and https can be crawled")]
+    #[error("seed URL {url:?} has an unsupported scheme: only http and https can be crawled")]
     UnsupportedScheme {
         /// The URL that was given.
         url: String,
@@ -79,17 +100,48 @@ pub enum ConfigError {
         /// Its smallest meaningful value.
         min: u64,
     },
-    /// A rate (requests per second) or a throttle target is not a finite positive number.
-    #[error("{field} must be a finite positive number, got {value}")]
+    /// A count is beyond what a crawl can use (threads, connections).
+    #[error("{field} must be at most {max}")]
+    TooLarge {
+        /// The setting's name.
+        field: &'static str,
+        /// Its largest accepted value.
+        max: u64,
+    },
+    /// A duration is beyond [`MAX_DURATION`](crate::MAX_DURATION).
+    #[error("{field} must be at most {max_secs} seconds")]
+    TooLong {
+        /// The setting's name.
+        field: &'static str,
+        /// Its largest accepted value, in seconds.
+        max_secs: u64,
+    },
+    /// A rate (requests per second) or a throttle target is not a finite positive number,
+    /// or a rate is below [`MIN_RATE`](crate::MIN_RATE).
+    #[error("{field} must be a finite number {bound}, got {value}")]
     BadRate {
+        /// The setting's name.
+        field: &'static str,
+        /// The value given.
+        value: String,
+        /// What a value must be (`above 0`, `of at least ...`).
+        bound: String,
+    },
+    /// A value to be sent in an HTTP header (the user agent) is not a valid header value.
+    #[error(
+        "{field} {value:?} cannot be sent in an HTTP header: line breaks and other control characters are not allowed"
+    )]
+    BadHeaderValue {
         /// The setting's name.
         field: &'static str,
         /// The value given.
         value: String,
     },
     /// An include/exclude pattern is not a valid regular expression.
-    #[error("invalid regular expression {pattern:?}: {reason}")]
+    #[error("{field} pattern {pattern:?} is not a valid regular expression: {reason}")]
     BadRegex {
+        /// The setting's name (`include` or `exclude`).
+        field: &'static str,
         /// The pattern given.
         pattern: String,
         /// The parser's message.
@@ -104,11 +156,36 @@ pub enum ConfigError {
         reason: String,
     },
     /// An allowed-host entry is empty or malformed.
-    #[error("invalid allowed host {host:?}")]
+    #[error("allow_host {host:?} is not a host, host:port or *")]
     BadHost {
         /// The entry given.
         host: String,
     },
+}
+
+impl ConfigError {
+    /// The builder setting this error is about (`"concurrency"`, `"user_agent"`, `"seed"`
+    /// ...), if it is about one; the message then starts with that name (`seed URL` for
+    /// seeds).
+    pub fn setting(&self) -> Option<&'static str> {
+        match self {
+            ConfigError::BadUrl { .. }
+            | ConfigError::MissingScheme { .. }
+            | ConfigError::FilePath { .. }
+            | ConfigError::UnsupportedScheme { .. } => Some("seed"),
+            ConfigError::Zero { field }
+            | ConfigError::TooSmall { field, .. }
+            | ConfigError::TooLarge { field, .. }
+            | ConfigError::TooLong { field, .. }
+            | ConfigError::BadRate { field, .. }
+            | ConfigError::BadHeaderValue { field, .. }
+            | ConfigError::BadRegex { field, .. } => Some(field),
+            ConfigError::BadHost { .. } => Some("allow_host"),
+            ConfigError::NoSeeds
+            | ConfigError::BadCertificate(_)
+            | ConfigError::BadSelector { .. } => None,
+        }
+    }
 }
 
 /// Why one fetch failed. Part of an [`Outcome`](crate::Outcome), never an `Err` of the crawl.
@@ -172,6 +249,10 @@ pub enum FetchError {
         /// How many times robots.txt was asked for.
         attempts: u32,
     },
+    /// A request middleware set a header that is not valid HTTP (given as `name: value`),
+    /// so the request was not sent.
+    #[error("a request middleware set an invalid header {0:?}; the request was not sent")]
+    BadRequestHeader(String),
 }
 
 fn incomplete_text(received: u64, expected: Option<u64>) -> String {

@@ -1,9 +1,11 @@
 //! What a parser does with one fetched HTML page, as a plain function.
 //!
 //! Runs the spider (its panics and errors caught and recorded on the page), decides
-//! what to follow (explicit follows, or every link under `FollowMode::AllLinks`), and
-//! sends each candidate through admission and `should_follow`. The parser actor is a
-//! thin shell around [`harvest`]; tests call it without any actor.
+//! what to follow (explicit follows, or every link under `FollowMode::AllLinks`; nothing
+//! from a page whose robots directives say `nofollow`, unless told to ignore them; links
+//! marked `rel="nofollow"` only if told to), and sends each candidate through admission
+//! and `should_follow`. The parser actor is a thin shell around [`harvest`]; tests call it
+//! without any actor.
 
 use crate::admit::{Admission, Admit};
 use crate::charset;
@@ -12,6 +14,7 @@ use crate::headers::Headers;
 use crate::outcome::SkipReason;
 use crate::page::Page;
 use crate::request::{Flow, Request};
+use crate::robots_meta::RobotsDirectives;
 use crate::spider::{Follow, Output, Spider};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -37,6 +40,9 @@ pub(crate) struct Harvest<I> {
     pub(crate) links_truncated: bool,
     /// What the plugin signalled while the page was handled.
     pub(crate) signals: Signals,
+    /// The page's robots directives the crawl acted on: `nofollow` when its links were not
+    /// followed for it, `noindex` when reported.
+    pub(crate) robots: RobotsDirectives,
 }
 
 /// What plugin code signalled while a page or URL was handled.
@@ -65,17 +71,10 @@ pub(crate) fn harvest<S: Spider>(
     request: &Request,
     fetched: &FetchedPage,
 ) -> Harvest<S::Item> {
+    let rules = admission.directives();
     let content_type = fetched.headers.get("content-type");
     let encoding = charset::detect(content_type, &fetched.body, Some(&request.url));
-    let mut page = Page::new(
-        request,
-        &request.url,
-        fetched.status,
-        &fetched.headers,
-        &fetched.body,
-        encoding,
-        fetched.truncated,
-    );
+    let mut page = Page::new(request, fetched, encoding, &rules.agent);
     let mut out = Output::default();
     let (parse_error, panicked) =
         match catch_unwind(AssertUnwindSafe(|| spider.parse(&page, &mut out))) {
@@ -87,7 +86,18 @@ pub(crate) fn harvest<S: Spider>(
         // What a failed parse produced is not trusted; the crawl's own following still is.
         out = Output::default();
     }
-    let follow_all = out.all_links || (!out.explicit && follow == FollowMode::AllLinks);
+    let mut follow_all = out.all_links || (!out.explicit && follow == FollowMode::AllLinks);
+    let mut robots = RobotsDirectives::default();
+    if rules.obey_nofollow || rules.report_noindex {
+        let said = page.robots();
+        robots.noindex = rules.report_noindex && said.noindex;
+        robots.nofollow = rules.obey_nofollow && said.nofollow;
+    }
+    if robots.nofollow {
+        // The page asked that nothing be followed from it, explicit follows included.
+        follow_all = false;
+        out.follows.clear();
+    }
 
     let referrer = Arc::new(request.url.clone());
     let depth = request.depth + 1;
@@ -106,7 +116,8 @@ pub(crate) fn harvest<S: Spider>(
     }
     let mut candidates: Vec<(Url, Option<Request>)> = Vec::new();
     if follow_all {
-        candidates = page.take_links().into_iter().map(|u| (u, None)).collect();
+        let links = page.take_links(rules.follow_rel_nofollow);
+        candidates = links.into_iter().map(|u| (u, None)).collect();
     }
     candidates.append(&mut followed);
     let mut h = Harvest {
@@ -119,6 +130,7 @@ pub(crate) fn harvest<S: Spider>(
             stop: out.stop,
             panics: u32::from(panicked),
         },
+        robots,
     };
     for (url, from) in candidates {
         let build = |url: Url| {

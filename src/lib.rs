@@ -28,7 +28,7 @@
 //! let config = CrawlConfig::builder().seed("http://127.0.0.1:8080/").max_depth(3).build()?;
 //! let report = Crawler::new(config, Titles).pipeline(JsonLines::create("titles.jsonl")?).run()?;
 //! println!("{report}");
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # Ok::<(), BoxError>(())
 //! ```
 //!
 //! The actors and their message flow are described in the `actors` module's source docs;
@@ -44,6 +44,7 @@ mod closure;
 mod config;
 mod crawler;
 pub mod dom;
+mod element;
 mod engine;
 mod error;
 pub mod extract;
@@ -61,6 +62,7 @@ mod progress;
 mod report;
 mod request;
 pub mod retry;
+mod robots_meta;
 mod scope;
 mod sitemap;
 mod sniff;
@@ -74,9 +76,13 @@ mod traps;
 #[doc(inline)]
 pub use crate::closure::FnSpider;
 #[doc(inline)]
+pub use crate::element::ElementExt;
+#[doc(inline)]
 pub use crate::page::Page;
 #[doc(inline)]
 pub use crate::request::{Flow, Request};
+#[doc(inline)]
+pub use crate::robots_meta::RobotsDirectives;
 #[doc(inline)]
 pub use crate::spider::{Output, Spider};
 // Items and HTTP hooks.
@@ -93,7 +99,7 @@ pub use crate::fetch::transport::{
     FetchRequest, FetchResponse, Transport, TransportError, TransportFactory,
 };
 #[doc(inline)]
-pub use crate::pipeline::{Collect, Collected, JsonLines, Pipeline};
+pub use crate::pipeline::{Collect, Collected, Csv, JsonLines, Pipeline};
 // Configuration and running.
 #[doc(inline)]
 pub use crate::config::{
@@ -103,6 +109,12 @@ pub use crate::config::{
 };
 #[doc(inline)]
 pub use crate::config::{DEFAULT_CRAWL_DELAY_CAP, DEFAULT_ROBOTS, DEFAULT_SITEMAPS};
+#[doc(inline)]
+pub use crate::config::{
+    DEFAULT_FOLLOW_REL_NOFOLLOW, DEFAULT_OBEY_NOFOLLOW, DEFAULT_REPORT_NOINDEX,
+};
+#[doc(inline)]
+pub use crate::config::{MAX_CONCURRENCY, MAX_DURATION, MAX_WORKERS, MIN_RATE};
 #[doc(inline)]
 pub use crate::crawler::{Crawler, StopHandle};
 #[doc(inline)]
@@ -126,8 +138,12 @@ pub use crate::error::{BoxError, ConfigError, Error, FetchError};
 pub use crate::outcome::{Outcome, OutcomeKind, SkipReason};
 #[doc(inline)]
 pub use crate::report::{CrawlReport, StopReason};
-// The crates whose types appear in the API, so plugins use the same versions.
+// The crates whose types appear in the API, so plugins use the same versions; `serde` so
+// items can derive `Serialize` with no dependency of their own
+// (`#[serde(crate = "trawler::serde")]`).
+pub use regex;
 pub use scraper;
+pub use serde;
 pub use url;
 
 /// The README's code blocks, compiled as doc tests so they never go stale.

@@ -4,13 +4,49 @@
 //! per host, retry decisions from the response (including its body). Hooks are
 //! synchronous and run on a fetcher thread for every request, so keep them cheap.
 //! A hook that panics takes its fetcher down: the supervisor restarts the fetcher and
-//! re-queues what it held (the attempt counts).
+//! re-queues what it held (the attempt counts). A hook that sets a header that is not valid
+//! HTTP fails that request with [`FetchError::BadRequestHeader`](crate::FetchError::BadRequestHeader):
+//! nothing is sent, and the outcome says why. The chain itself runs in [`chain`].
+
+pub(crate) mod chain;
 
 use crate::headers::{Headers, InvalidHeader};
 use crate::request::{Flow, Request};
 use url::Url;
 
 /// A request/response hook. Both methods have do-nothing defaults.
+///
+/// ```no_run
+/// use trawler::prelude::*;
+///
+/// /// Sends a token to one host, and retries pages that say the server is busy.
+/// struct Auth {
+///     token: String,
+/// }
+///
+/// impl Middleware for Auth {
+///     fn on_request(&self, request: &mut OutgoingRequest<'_>) -> Flow {
+///         if request.url().host_str() == Some("127.0.0.1") {
+///             // An invalid value (a line break ...) fails this request with a clear error.
+///             let _ = request.set_header("authorization", &format!("Bearer {}", self.token));
+///         }
+///         Flow::Continue
+///     }
+///
+///     fn on_response(&self, response: &ResponseView<'_>) -> ResponseAction {
+///         if response.status() == 200 && response.body().starts_with(b"busy") {
+///             ResponseAction::Retry
+///         } else {
+///             ResponseAction::Default
+///         }
+///     }
+/// }
+///
+/// let config = CrawlConfig::builder().seed("http://127.0.0.1:8080/").build()?;
+/// let auth = Auth { token: "s3cret".into() };
+/// let report = Crawler::new(config, FnSpider::<()>::new()).middleware(auth).run()?;
+/// # Ok::<(), BoxError>(())
+/// ```
 pub trait Middleware: Send + Sync + 'static {
     /// Called before each attempt is sent. [`Flow::Skip`] records the URL as skipped;
     /// [`Flow::Stop`] also winds the crawl down. By default, continues.
@@ -64,6 +100,8 @@ pub struct OutgoingRequest<'a> {
     pub(crate) request: &'a Request,
     pub(crate) kind: RequestKind,
     pub(crate) headers: &'a mut Headers,
+    /// The first header set that is not valid HTTP: it fails the request.
+    pub(crate) invalid: &'a mut Option<InvalidHeader>,
 }
 
 impl OutgoingRequest<'_> {
@@ -83,8 +121,17 @@ impl OutgoingRequest<'_> {
     }
 
     /// Sets a header (replacing the default of the same name, e.g. `user-agent`).
+    ///
+    /// A name or value that is not valid HTTP (a line break or another control character in
+    /// the value, a space in the name ...) is not set, and this request then fails with
+    /// [`FetchError::BadRequestHeader`](crate::FetchError::BadRequestHeader) once the hooks
+    /// have run, without being sent; the `Err` tells the hook at once.
     pub fn set_header(&mut self, name: &str, value: &str) -> Result<(), InvalidHeader> {
-        self.headers.set(name, value)
+        self.headers.set(name, value).map_err(|_| {
+            let e = InvalidHeader(format!("{name}: {value}"));
+            self.invalid.get_or_insert_with(|| e.clone());
+            e
+        })
     }
 }
 

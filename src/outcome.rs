@@ -124,6 +124,12 @@ pub struct Outcome {
     /// The link extractor gave up before the end of this page (hostile markup): only the
     /// links found until then were followed.
     pub links_truncated: bool,
+    /// The page asked not to be indexed (`noindex` in a robots `<meta>` or `X-Robots-Tag`;
+    /// see [`report_noindex`](crate::CrawlConfigBuilder::report_noindex)).
+    pub noindex: bool,
+    /// The page's links were not followed because it said `nofollow` (see
+    /// [`obey_nofollow`](crate::CrawlConfigBuilder::obey_nofollow)).
+    pub nofollow: bool,
 }
 
 impl Outcome {
@@ -149,6 +155,8 @@ impl Outcome {
             truncated: false,
             parse_error: None,
             links_truncated: false,
+            noindex: false,
+            nofollow: false,
         }
     }
 
@@ -178,8 +186,8 @@ impl Outcome {
 
 /// The flat JSON shape: `{"url", "outcome": "fetched|failed|skipped", "status", "error",
 /// "reason", "depth", "referrer", "attempts", "bytes", "elapsed_ms", "content_type",
-/// "redirected_to", "truncated", "label", "parse_error", "links_truncated"}`; absent values
-/// (and false flags) are omitted.
+/// "redirected_to", "truncated", "label", "parse_error", "links_truncated", "noindex",
+/// "nofollow"}`; absent values (and false flags) are omitted.
 impl Serialize for Outcome {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
@@ -210,6 +218,10 @@ impl Serialize for Outcome {
             parse_error: Option<&'a str>,
             #[serde(skip_serializing_if = "std::ops::Not::not")]
             links_truncated: bool,
+            #[serde(skip_serializing_if = "std::ops::Not::not")]
+            noindex: bool,
+            #[serde(skip_serializing_if = "std::ops::Not::not")]
+            nofollow: bool,
         }
         let (outcome, error, reason) = match &self.kind {
             OutcomeKind::Fetched => ("fetched", None, None),
@@ -233,6 +245,8 @@ impl Serialize for Outcome {
             label: self.label.as_deref(),
             parse_error: self.parse_error.as_deref(),
             links_truncated: self.links_truncated,
+            noindex: self.noindex,
+            nofollow: self.nofollow,
         }
         .serialize(serializer)
     }

@@ -7,9 +7,12 @@
 
 use crate::dom;
 use crate::extract::{self, RawLinks, Resolver};
+use crate::harvest::FetchedPage;
 use crate::headers::Headers;
 use crate::request::Request;
+use crate::robots_meta::{self, RobotsDirectives};
 use encoding_rs::Encoding;
+use regex::Regex;
 use scraper::{ElementRef, Html, Selector};
 use std::borrow::Cow;
 use std::cell::OnceCell;
@@ -24,6 +27,8 @@ pub struct Page<'a> {
     pub(crate) body: &'a [u8],
     pub(crate) encoding: &'static Encoding,
     pub(crate) truncated: bool,
+    /// The product token robots directives may be addressed to.
+    agent: &'a str,
     text: OnceCell<Cow<'a, str>>,
     html: OnceCell<(Html, bool)>,
     raw: OnceCell<RawLinks>,
@@ -42,23 +47,23 @@ impl std::fmt::Debug for Page<'_> {
 }
 
 impl<'a> Page<'a> {
+    /// The page `fetched` for `request`, in `encoding`; `agent` is the product token robots
+    /// directives may name.
     pub(crate) fn new(
         request: &'a Request,
-        url: &'a Url,
-        status: u16,
-        headers: &'a Headers,
-        body: &'a [u8],
+        fetched: &'a FetchedPage,
         encoding: &'static Encoding,
-        truncated: bool,
+        agent: &'a str,
     ) -> Self {
         Page {
             request,
-            url,
-            status,
-            headers,
-            body,
+            url: &request.url,
+            status: fetched.status,
+            headers: &fetched.headers,
+            body: &fetched.body,
             encoding,
-            truncated,
+            truncated: fetched.truncated,
+            agent,
             text: OnceCell::new(),
             html: OnceCell::new(),
             raw: OnceCell::new(),
@@ -126,7 +131,8 @@ impl<'a> Page<'a> {
     }
 
     /// The parsed DOM, built on first use (this is the costly view: prefer
-    /// [`links`](Self::links) when links are all you need).
+    /// [`links`](Self::links) when links are all you need). Parsed as a browser with
+    /// scripting off parses it: the content of `<noscript>` is elements, not text.
     ///
     /// Parsing stops at the first element nested deeper than
     /// [`MAX_DOM_DEPTH`](crate::MAX_DOM_DEPTH): the DOM then holds the page up to there (see
@@ -147,21 +153,91 @@ impl<'a> Page<'a> {
             .get_or_init(|| dom::parse_document(self.text(), dom::MAX_DOM_DEPTH))
     }
 
-    /// The elements matching a CSS selector (builds the DOM).
-    pub fn select<'s>(&'s self, selector: &'s Selector) -> impl Iterator<Item = ElementRef<'s>> {
+    /// The elements matching a CSS selector, in document order (builds the DOM).
+    ///
+    /// The elements borrow the page, not the selector, so a selector made on the spot will do:
+    ///
+    /// ```no_run
+    /// # use trawler::prelude::*;
+    /// # fn parse(page: &Page<'_>) -> Result<(), BoxError> {
+    /// if let Some(h1) = page.select(&Selector::parse("h1")?).next() {
+    ///     println!("{}", h1.normalized_text());
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn select<'p, 's>(&'p self, selector: &'s Selector) -> scraper::html::Select<'p, 's> {
         self.html().select(selector)
     }
 
-    /// The page's http(s) links (`a[href]`, `area[href]`), absolute, fragments dropped, in
-    /// document order, duplicates kept. Found by the streaming extractor: no DOM is built.
+    /// The first element matching a CSS selector, if any (builds the DOM).
+    ///
+    /// ```no_run
+    /// # use trawler::prelude::*;
+    /// # fn parse(page: &Page<'_>) -> Result<(), BoxError> {
+    /// let title = page.first(&Selector::parse("title")?).map(|t| t.normalized_text());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn first(&self, selector: &Selector) -> Option<ElementRef<'_>> {
+        self.html().select(selector).next()
+    }
+
+    /// An attribute of `element` (`href`, `src`, `action` ...) resolved to an absolute URL
+    /// as a browser would (see [`resolve`](Self::resolve)); `None` when the attribute is
+    /// missing or does not give an http(s) URL.
+    ///
+    /// ```no_run
+    /// # use trawler::prelude::*;
+    /// # fn parse(page: &Page<'_>) -> Result<(), BoxError> {
+    /// let images: Vec<Url> = page
+    ///     .select(&Selector::parse("img[src]")?)
+    ///     .filter_map(|img| page.attr_url(img, "src"))
+    ///     .collect();
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn attr_url(&self, element: ElementRef<'_>, attribute: &str) -> Option<Url> {
+        self.resolve(element.attr(attribute)?)
+    }
+
+    /// Every match of `re` in the page's [`text`](Self::text) (the decoded markup; no DOM
+    /// is built), in order.
+    ///
+    /// ```no_run
+    /// # use trawler::prelude::*;
+    /// # fn parse(page: &Page<'_>) -> Result<(), BoxError> {
+    /// let emails = Regex::new(r"[\w.+-]+@[\w-]+\.[\w.]+")?;
+    /// let found: Vec<&str> = page.text_matches(&emails).collect();
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn text_matches<'p>(&'p self, re: &'p Regex) -> impl Iterator<Item = &'p str> + 'p {
+        re.find_iter(self.text()).map(|m| m.as_str())
+    }
+
+    /// The page's http(s) links (`a[href]`, `area[href]`, those inside `<noscript>`
+    /// included), absolute, fragments dropped, in document order, duplicates kept. Found by
+    /// the streaming extractor: no DOM is built.
     pub fn links(&self) -> &[Url] {
         self.links
             .get_or_init(|| self.resolver().resolve_all(self.raw_links()))
     }
 
     /// The links, taken out of the page once the spider is done with it (the crawl's own
-    /// following): no copy of each URL.
-    pub(crate) fn take_links(&mut self) -> Vec<Url> {
+    /// following): no copy of each URL. Without those marked `rel="nofollow"` unless
+    /// `rel_nofollow`.
+    pub(crate) fn take_links(&mut self, rel_nofollow: bool) -> Vec<Url> {
+        let nofollow = &self.raw_links().nofollow;
+        if !rel_nofollow && !nofollow.is_empty() {
+            let raw = self.raw_links();
+            let resolver = self.resolver();
+            let mut skip = nofollow.iter().copied().peekable();
+            return (raw.hrefs.iter().enumerate())
+                .filter(|(i, _)| skip.next_if_eq(i).is_none())
+                .filter_map(|(_, h)| resolver.resolve(h))
+                .collect();
+        }
         self.links();
         self.links.take().unwrap_or_default()
     }
@@ -176,6 +252,14 @@ impl<'a> Page<'a> {
     /// Whether links were extracted and cut short (without extracting them).
     pub(crate) fn links_were_truncated(&self) -> bool {
         self.raw.get().is_some_and(|r| r.truncated)
+    }
+
+    /// The robots directives this page gives the crawler: `<meta name="robots">` (or the
+    /// user agent's product token as the name) and `X-Robots-Tag` headers.
+    pub fn robots(&self) -> RobotsDirectives {
+        let headers = self.headers.get_all("x-robots-tag");
+        let values = headers.filter_map(|v| std::str::from_utf8(v).ok());
+        robots_meta::directives(&self.raw_links().robots_meta, values, self.agent)
     }
 
     /// The base URL that relative links resolve against (`<base href>` or the page URL).

@@ -4,6 +4,11 @@
 //! supervisor thread, and sees items in the order pages finish. Each page's items hold
 //! that page's place in the crawl's concurrency budget until the pipelines are done with
 //! them, so a slow pipeline slows the crawl down instead of filling memory.
+//! Built in: [`JsonLines`] and [`Csv`] (files), [`Collect`] (memory).
+
+mod csv_file;
+
+pub use csv_file::Csv;
 
 use crate::error::BoxError;
 use serde::Serialize;
@@ -13,6 +18,36 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 /// A stage that items pass through.
+///
+/// ```no_run
+/// use std::collections::HashSet;
+/// use trawler::prelude::*;
+///
+/// /// Drops items already seen (by title) and counts the rest.
+/// #[derive(Default)]
+/// struct Dedup {
+///     seen: HashSet<String>,
+/// }
+///
+/// impl Pipeline<String> for Dedup {
+///     async fn process_item(&mut self, title: String) -> Result<Option<String>, BoxError> {
+///         Ok(self.seen.insert(title.clone()).then_some(title))
+///     }
+///
+///     async fn close(&mut self) -> Result<(), BoxError> {
+///         eprintln!("{} distinct titles", self.seen.len());
+///         Ok(())
+///     }
+/// }
+///
+/// let spider = FnSpider::new().on_html("title", |t, out| out.item(t.normalized_text()));
+/// let config = CrawlConfig::builder().seed("http://127.0.0.1:8080/").build()?;
+/// let report = Crawler::new(config, spider)
+///     .pipeline(Dedup::default())
+///     .pipeline(JsonLines::create("titles.jsonl")?)
+///     .run()?;
+/// # Ok::<(), BoxError>(())
+/// ```
 pub trait Pipeline<I>: Send + 'static {
     /// Handles one item: `Ok(Some(item))` passes it (possibly changed) to the next stage,
     /// `Ok(None)` drops it, `Err` drops it and counts an item error in the report.

@@ -6,6 +6,7 @@
 
 use crate::error::ConfigError;
 use crate::outcome::SkipReason;
+use crate::robots_meta::DirectiveRules;
 use crate::traps::TrapRules;
 use regex::Regex;
 use url::{Host, Url};
@@ -81,6 +82,8 @@ pub(crate) struct Scope {
     pub(crate) max_depth: Option<u32>,
     pub(crate) max_url_len: usize,
     pub(crate) traps: TrapRules,
+    /// What pages' robots directives do to their links (`rel="nofollow"`, `nofollow`).
+    pub(crate) directives: DirectiveRules,
 }
 
 impl Scope {
@@ -104,9 +107,12 @@ impl Scope {
         if !self.hosts.iter().any(|r| r.admits(url)) {
             return Err(SkipReason::OffHost);
         }
+        // The seeds (depth 0) are always fetched: the patterns choose among the links found
+        // from them, so `--include '/docs/'` from a site's home page still gets somewhere.
         let s = url.as_str();
-        if (!self.include.is_empty() && !self.include.iter().any(|r| r.is_match(s)))
-            || self.exclude.iter().any(|r| r.is_match(s))
+        if depth > 0
+            && ((!self.include.is_empty() && !self.include.iter().any(|r| r.is_match(s)))
+                || self.exclude.iter().any(|r| r.is_match(s)))
         {
             return Err(SkipReason::Filtered);
         }
@@ -130,6 +136,7 @@ mod tests {
             max_depth: None,
             max_url_len: 100,
             traps: TrapRules::default(),
+            directives: DirectiveRules::default(),
         }
     }
 
@@ -187,13 +194,16 @@ mod tests {
             Err(SkipReason::Depth)
         );
         assert_eq!(
-            s.check(&u("http://a.test/blog/x"), 0),
+            s.check(&u("http://a.test/blog/x"), 1),
             Err(SkipReason::Filtered)
         );
         assert_eq!(
-            s.check(&u("http://a.test/docs/x.pdf"), 0),
+            s.check(&u("http://a.test/docs/x.pdf"), 1),
             Err(SkipReason::Filtered)
         );
+        // A seed (depth 0) is fetched whatever the patterns say.
+        assert_eq!(s.check(&u("http://a.test/blog/x"), 0), Ok(()));
+        assert_eq!(s.check(&u("http://a.test/docs/x.pdf"), 0), Ok(()));
         let long = format!("http://a.test/docs/{}", "x".repeat(100));
         assert_eq!(s.check(&u(&long), 0), Err(SkipReason::UrlTooLong));
         assert_eq!(s.check(&u("mailto:x@a.test"), 0), Err(SkipReason::Scheme));
@@ -210,7 +220,7 @@ mod tests {
             Err(SkipReason::OffHost)
         );
         s.exclude = vec![Regex::new("/x/").unwrap()];
-        assert_eq!(s.check(&u(trap), 0), Err(SkipReason::Filtered));
+        assert_eq!(s.check(&u(trap), 1), Err(SkipReason::Filtered));
         s.exclude.clear();
         s.traps.max_segment_repeats = usize::MAX;
         assert_eq!(s.check(&u(trap), 0), Ok(()));

@@ -14,7 +14,34 @@ use url::Url;
 /// What a crawl does with each page. Only [`parse`](Self::parse) is required.
 ///
 /// One value is shared by every parser thread (`&self`); keep per-crawl state in
-/// atomics or locks, or emit it as items and aggregate in a pipeline.
+/// atomics or locks, or emit it as items and aggregate in a pipeline. An `Arc<S>` is a
+/// spider too, so state can be read after the crawl through a clone of the `Arc`:
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use trawler::prelude::*;
+///
+/// #[derive(Default)]
+/// struct Bytes {
+///     total: AtomicU64,
+/// }
+///
+/// impl Spider for Bytes {
+///     type Item = ();
+///
+///     fn parse(&self, page: &Page<'_>, _out: &mut Output<()>) -> Result<(), BoxError> {
+///         self.total.fetch_add(page.body().len() as u64, Ordering::Relaxed);
+///         Ok(())
+///     }
+/// }
+///
+/// let spider = Arc::new(Bytes::default());
+/// let config = CrawlConfig::builder().seed("http://127.0.0.1:8080/").build()?;
+/// Crawler::new(config, Arc::clone(&spider)).run()?;
+/// println!("{} bytes of HTML", spider.total.load(Ordering::Relaxed));
+/// # Ok::<(), BoxError>(())
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a Spider",
     note = "implement `trawler::Spider` (only `type Item` and `fn parse` are required), or build one from closures with `FnSpider`"
@@ -38,6 +65,35 @@ pub trait Spider: Send + Sync + 'static {
     }
 
     /// The first requests. By default, one request per seed URL.
+    ///
+    /// ```
+    /// use trawler::prelude::*;
+    ///
+    /// /// Starts from the seeds and from each seed's `/sitemap.html`, ahead of the rest.
+    /// struct WithSitemapPage;
+    ///
+    /// impl Spider for WithSitemapPage {
+    ///     type Item = ();
+    ///
+    ///     fn parse(&self, _: &Page<'_>, _: &mut Output<()>) -> Result<(), BoxError> {
+    ///         Ok(())
+    ///     }
+    ///
+    ///     fn start_requests(&self, seeds: &[Url]) -> Vec<Request> {
+    ///         let mut requests: Vec<Request> = seeds.iter().cloned().map(Request::new).collect();
+    ///         for seed in seeds {
+    ///             if let Ok(page) = seed.join("/sitemap.html") {
+    ///                 requests.push(Request::new(page).with_priority(10).with_label("sitemap"));
+    ///             }
+    ///         }
+    ///         requests
+    ///     }
+    /// }
+    ///
+    /// let seeds = [Url::parse("http://127.0.0.1:8080/")?];
+    /// assert_eq!(WithSitemapPage.start_requests(&seeds).len(), 2);
+    /// # Ok::<(), BoxError>(())
+    /// ```
     fn start_requests(&self, seeds: &[Url]) -> Vec<Request> {
         seeds.iter().cloned().map(Request::new).collect()
     }
@@ -45,6 +101,36 @@ pub trait Spider: Send + Sync + 'static {
     /// Called for every new, in-scope request before it is queued (seeds, links, redirect
     /// targets): [`Flow::Skip`] records it as skipped, [`Flow::Stop`] winds the crawl down.
     /// By default, every request continues.
+    ///
+    /// ```
+    /// use trawler::prelude::*;
+    ///
+    /// /// Crawls the docs only, and stops the whole crawl at the first logout link.
+    /// struct DocsOnly;
+    ///
+    /// impl Spider for DocsOnly {
+    ///     type Item = ();
+    ///
+    ///     fn parse(&self, _: &Page<'_>, _: &mut Output<()>) -> Result<(), BoxError> {
+    ///         Ok(())
+    ///     }
+    ///
+    ///     fn should_follow(&self, request: &Request) -> Flow {
+    ///         let path = request.url().path();
+    ///         if path.starts_with("/logout") {
+    ///             Flow::Stop
+    ///         } else if request.depth() > 0 && !path.starts_with("/docs/") {
+    ///             Flow::Skip // recorded with the skip reason `spider`
+    ///         } else {
+    ///             Flow::Continue
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// assert_eq!(DocsOnly.should_follow(&Request::get("http://a.test/docs/x")?), Flow::Continue);
+    /// assert_eq!(DocsOnly.should_follow(&Request::get("http://a.test/logout")?), Flow::Stop);
+    /// # Ok::<(), BoxError>(())
+    /// ```
     fn should_follow(&self, request: &Request) -> Flow {
         let _ = request;
         Flow::Continue
@@ -52,8 +138,58 @@ pub trait Spider: Send + Sync + 'static {
 
     /// Called once for every URL that failed for good (after its retries). By default,
     /// does nothing; every outcome also reaches [`Crawler::on_outcome`](crate::Crawler::on_outcome).
+    ///
+    /// ```
+    /// use std::sync::Mutex;
+    /// use trawler::prelude::*;
+    ///
+    /// /// Keeps the URLs that failed, with why.
+    /// #[derive(Default)]
+    /// struct Failures(Mutex<Vec<(Url, String)>>);
+    ///
+    /// impl Spider for Failures {
+    ///     type Item = ();
+    ///
+    ///     fn parse(&self, _: &Page<'_>, _: &mut Output<()>) -> Result<(), BoxError> {
+    ///         Ok(())
+    ///     }
+    ///
+    ///     fn on_failure(&self, outcome: &Outcome) {
+    ///         if let OutcomeKind::Failed(error) = &outcome.kind {
+    ///             let mut failures = self.0.lock().unwrap();
+    ///             failures.push((outcome.url.clone(), error.to_string()));
+    ///         }
+    ///     }
+    /// }
+    /// ```
     fn on_failure(&self, outcome: &Outcome) {
         let _ = outcome;
+    }
+}
+
+/// A shared spider: the crawl holds one clone, the caller another to read the spider's
+/// state during or after the crawl (see [`Spider`]).
+impl<S: Spider> Spider for std::sync::Arc<S> {
+    type Item = S::Item;
+
+    fn parse(&self, page: &Page<'_>, out: &mut Output<Self::Item>) -> Result<(), BoxError> {
+        (**self).parse(page, out)
+    }
+
+    fn open(&self) -> Result<(), BoxError> {
+        (**self).open()
+    }
+
+    fn start_requests(&self, seeds: &[Url]) -> Vec<Request> {
+        (**self).start_requests(seeds)
+    }
+
+    fn should_follow(&self, request: &Request) -> Flow {
+        (**self).should_follow(request)
+    }
+
+    fn on_failure(&self, outcome: &Outcome) {
+        (**self).on_failure(outcome);
     }
 }
 

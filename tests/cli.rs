@@ -3,132 +3,17 @@
 //!
 //! What is checked is what a user or a script relies on: one well-formed record per URL in
 //! either format, the limits, exit statuses and one-line errors, a clean Ctrl-C, and the
-//! offline demo.
+//! offline demo. The runner and readers are in `cli_support`; bad input, exit statuses and
+//! `--only` are in `cli_input.rs`.
 
-use serde_json::Value;
+mod cli_support;
+
+use cli_support::*;
 use std::collections::HashSet;
-use std::io::Read;
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::thread::JoinHandle;
+use std::process::Command;
 use std::time::{Duration, Instant};
 use trawler::testbed::{Faults, Latency, SiteSpec, Testbed};
-
-/// Longest any one run may take: far above what a healthy run needs (about a second).
-const RUN_LIMIT: Duration = Duration::from_secs(60);
-
-/// Fields every record has, whatever its outcome.
-const ALWAYS: [&str; 6] = ["url", "outcome", "depth", "attempts", "bytes", "elapsed_ms"];
-
-/// A `trawler` command with a clean log environment.
-fn trawler(args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_trawler"));
-    cmd.args(args).env_remove("RUST_LOG");
-    cmd
-}
-
-/// A finished run.
-struct Run {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-/// A started run whose output is drained by threads, so a full pipe never blocks it.
-struct Running {
-    child: Child,
-    stdout: JoinHandle<String>,
-    stderr: JoinHandle<String>,
-}
-
-fn drain(mut from: impl Read + Send + 'static) -> JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = from.read_to_string(&mut s);
-        s
-    })
-}
-
-impl Running {
-    fn start(mut cmd: Command) -> Running {
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start trawler");
-        let stdout = drain(child.stdout.take().expect("piped stdout"));
-        let stderr = drain(child.stderr.take().expect("piped stderr"));
-        Running {
-            child,
-            stdout,
-            stderr,
-        }
-    }
-
-    /// Waits for the exit, killing the process (and failing) after `limit`.
-    fn wait(mut self, limit: Duration) -> Run {
-        let deadline = Instant::now() + limit;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("poll trawler") {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                panic!("trawler ran longer than {limit:?}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let run = Run {
-            status,
-            stdout: self.stdout.join().expect("stdout reader"),
-            stderr: self.stderr.join().expect("stderr reader"),
-        };
-        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-        run
-    }
-}
-
-fn run(args: &[&str]) -> Run {
-    Running::start(trawler(args)).wait(RUN_LIMIT)
-}
-
-/// The JSON records of a file or of stdout, each line checked to be one complete object.
-fn records(text: &str) -> Vec<Value> {
-    assert!(
-        text.is_empty() || text.ends_with('\n'),
-        "last record cut short"
-    );
-    text.lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad record {l:?}: {e}")))
-        .collect()
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).expect("the output file exists")
-}
-
-fn site(pages: u32) -> Testbed {
-    Testbed::start(SiteSpec {
-        pages,
-        ..SiteSpec::default()
-    })
-    .expect("start the testbed")
-}
-
-/// The number on the summary row `name`, e.g. `  URLs   302`.
-fn summary(stderr: &str, name: &str) -> Option<u64> {
-    stderr.lines().find_map(|l| {
-        let mut words = l.split_whitespace();
-        (words.next() == Some(name)).then(|| words.next()?.parse().ok())?
-    })
-}
-
-fn with(records: &[Value], outcome: &str) -> usize {
-    records.iter().filter(|r| r["outcome"] == outcome).count()
-}
 
 #[test]
 fn jsonl_has_one_complete_record_per_url() {
@@ -371,20 +256,20 @@ fn robots_txt_is_obeyed_unless_no_robots() {
     assert!(with(&rude, "fetched") > with(&polite, "fetched"));
 }
 
-/// A loopback port with nothing listening: bound, then released.
-fn dead_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn an_unreachable_seed_gets_its_record_and_a_message() {
     let seed = format!("http://127.0.0.1:{}/", dead_port());
     let r = run(&["crawl", &seed, "--retries", "0"]);
-    assert_eq!(r.status.code(), Some(0), "{}", r.stderr);
+    // Nothing could be fetched: its own exit status, said on the last line.
+    assert_eq!(r.status.code(), Some(3), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .lines()
+            .last()
+            .is_some_and(|l| l.contains("nothing fetched")),
+        "{}",
+        r.stderr
+    );
     let recs = records(&r.stdout);
     assert_eq!(recs.len(), 1, "{recs:?}");
     assert_eq!(recs[0]["outcome"], "failed");
@@ -400,8 +285,9 @@ fn an_unreachable_seed_gets_its_record_and_a_message() {
         r.stderr
     );
 
+    // It wins over --fail-on-errors, whose 1 means "some URLs were broken".
     let r = run(&["crawl", &seed, "--retries", "0", "--fail-on-errors"]);
-    assert_eq!(r.status.code(), Some(1), "{}", r.stderr);
+    assert_eq!(r.status.code(), Some(3), "{}", r.stderr);
 }
 
 #[test]

@@ -5,7 +5,7 @@
 //! only the records the binary writes.
 //!
 //! Covered: `-c` (alone), `--per-host-concurrency`, `--rate`, `--adaptive-throttle`,
-//! `--exclude`, `--user-agent`, `-v`/`-vv`, and the 16 columns of `--format csv` checked
+//! `--exclude`, `--user-agent`, `-v`/`-vv`, and the 18 columns of `--format csv` checked
 //! cell by cell against the JSON records and the server.
 
 mod common;
@@ -365,7 +365,7 @@ fn verbose_logs_broken_urls_and_very_verbose_every_url() {
 }
 
 /// The CSV columns, in order: every field of the JSON record.
-const CSV_COLUMNS: [&str; 16] = [
+const CSV_COLUMNS: [&str; 18] = [
     "url",
     "outcome",
     "status",
@@ -382,14 +382,16 @@ const CSV_COLUMNS: [&str; 16] = [
     "label",
     "parse_error",
     "links_truncated",
+    "noindex",
+    "nofollow",
 ];
 
-/// `--format csv`: the 16 columns in order, and in every row each cell is what the JSON
+/// `--format csv`: the 18 columns in order, and in every row each cell is what the JSON
 /// record of the same URL says (empty when JSON leaves the field out, `false` for an absent
 /// `truncated`) and what the server did: the status it answered, the Content-Type it sent,
 /// the Location it redirected to, the body cut at `--max-body`, one request per attempt.
 #[test]
-fn csv_has_all_16_columns_each_as_the_json_record_and_the_server_say() {
+fn csv_has_all_18_columns_each_as_the_json_record_and_the_server_say() {
     let server = TestServer::start();
     let seed = link_page(
         &server,
@@ -529,7 +531,11 @@ fn csv_has_all_16_columns_each_as_the_json_record_and_the_server_say() {
                 continue;
             }
             let from_json = match rec.get(column) {
-                None if column == "truncated" || column == "links_truncated" => "false".to_string(),
+                None if ["truncated", "links_truncated", "noindex", "nofollow"]
+                    .contains(&column) =>
+                {
+                    "false".to_string()
+                }
                 None | Some(Value::Null) => String::new(),
                 Some(Value::String(s)) => s.clone(),
                 Some(v) => v.to_string(),

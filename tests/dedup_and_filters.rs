@@ -190,10 +190,10 @@ fn a_too_long_url_is_skipped() {
 }
 
 #[test]
-fn a_crawl_whose_only_seed_is_filtered_ends_at_once() {
+fn a_crawl_whose_only_seed_is_skipped_ends_at_once() {
     let server = TestServer::start();
     let config = config(&server.url("/depth/0.html"))
-        .exclude("/depth/")
+        .max_url_len(10)
         .build()
         .unwrap();
     let started = Instant::now();
@@ -201,10 +201,35 @@ fn a_crawl_whose_only_seed_is_filtered_ends_at_once() {
 
     assert!(started.elapsed() < Duration::from_secs(2));
     let o = outcome(&report, &server.url("/depth/0.html"));
-    assert_eq!(o.kind, OutcomeKind::Skipped(SkipReason::Filtered));
+    assert_eq!(o.kind, OutcomeKind::Skipped(SkipReason::UrlTooLong));
     assert_eq!(o.depth, 0);
     assert!(server.all_paths().is_empty());
     assert_eq!(report.accepted(), 1);
     assert_eq!(report.requests, 0);
     assert_eq!(report.stop_reason, StopReason::Completed);
+}
+
+#[test]
+fn a_seed_is_fetched_whatever_the_include_and_exclude_patterns() {
+    let server = TestServer::start();
+    // The seed matches the exclude pattern and not the include one.
+    let seed = server.url("/depth/0.html");
+    let report = Crawler::new(
+        config(&seed)
+            .include("/site/")
+            .exclude("/depth/")
+            .build()
+            .unwrap(),
+        FollowAll,
+    )
+    .run()
+    .unwrap();
+    assert_eq!(server.hits("/depth/0.html"), 1, "the seed is fetched");
+    assert!(outcome(&report, &seed).is_fetched());
+    // Its link is judged by the patterns.
+    assert_eq!(server.hits("/depth/1.html"), 0);
+    assert_eq!(
+        outcome(&report, &server.url("/depth/1.html")).kind,
+        OutcomeKind::Skipped(SkipReason::Filtered)
+    );
 }

@@ -4,6 +4,7 @@
 //! The benchmark runs the crawler and the testbed server as separate processes precisely so
 //! that each one's CPU and memory can be read on its own; `/proc/PID/stat` and
 //! `/proc/PID/status` give that without `unsafe` FFI (`getrusage`) or another dependency.
+//! The peer runner (`benches/peers`) reads its crawlers the same way.
 //! Everything here returns `None` rather than failing: on a system without `/proc` the
 //! benchmark still runs, it just reports fewer columns.
 
@@ -30,6 +31,29 @@ pub(crate) fn cpu_seconds(pid: Option<u32>) -> Option<(f64, f64)> {
     let utime: f64 = fields.next()?.parse().ok()?;
     let stime: f64 = fields.next()?.parse().ok()?;
     Some((utime / USER_HZ, stime / USER_HZ))
+}
+
+/// The process's state letter (`R`, `S`, `Z` for a zombie: exited, not yet reaped).
+#[allow(dead_code)] // for the peer benchmark, which watches other processes
+pub(crate) fn state(pid: u32) -> Option<char> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat[stat.rfind(')')? + 1..].trim_start().chars().next()
+}
+
+/// User and system CPU seconds of the process and of its children it has waited for
+/// (`cutime`, `cstime`): a whole process tree's CPU once its children are gone. Final once
+/// the process is a zombie, which is when a caller should read it.
+#[allow(dead_code)] // for the peer benchmark, which watches other processes
+pub(crate) fn tree_cpu_seconds(pid: u32) -> Option<(f64, f64)> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let f: Vec<f64> = (rest.split_ascii_whitespace().skip(11).take(4))
+        .map(|v| v.parse().ok())
+        .collect::<Option<_>>()?;
+    let [utime, stime, cutime, cstime] = f[..] else {
+        return None;
+    };
+    Some(((utime + cutime) / USER_HZ, (stime + cstime) / USER_HZ))
 }
 
 /// A `kB` field of `/proc/PID/status` (`VmRSS`, `VmHWM`, ...), in kB.

@@ -2,10 +2,8 @@
 //! CPU per page, peak RSS, coverage and duplicates, with pages/s and RSS over time.
 //!
 //! Run with `cargo bench --bench crawl -- --pages 10000,100000,1000000 [--reps 2]`
-//! (add `--features mimalloc` before `--` for mimalloc as the allocator).
-//! Other flags: `--concurrency 64`, `--workers N` (crawler threads; default one per CPU),
-//! `--server-workers 1`, `--timeout 600` (seconds per run), `--sample-ms 100`,
-//! `--out DIR` (default `target/trawler-bench`).
+//! (add `--features mimalloc` before `--` for mimalloc as the allocator); the other flags
+//! are in `options` (`cargo bench --bench crawl -- --help`).
 //!
 //! For every run the binary re-executes itself twice: a testbed server process and a
 //! crawler process (see `roles`), so the crawler's CPU and RSS are its own and each run
@@ -20,6 +18,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod machine;
+mod options;
 mod report;
 mod roles;
 
@@ -29,6 +28,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
+use options::{Asked, Options, number};
 use roles::{CrawlArgs, CrawlResult, ServerReady, ServerStats};
 
 /// Extra time the driver grants a child beyond its own timeout before killing it.
@@ -47,96 +47,31 @@ pub(crate) struct Run {
     pub(crate) server_peak_rss_kb: u64,
 }
 
-/// The driver's settings.
-#[derive(Debug, Clone)]
-pub(crate) struct Options {
-    pub(crate) sizes: Vec<u32>,
-    pub(crate) reps: u32,
-    pub(crate) concurrency: usize,
-    pub(crate) workers: usize,
-    pub(crate) server_workers: usize,
-    pub(crate) timeout: Duration,
-    pub(crate) sample_every: Duration,
-    pub(crate) out: PathBuf,
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let flag = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .map(String::as_str)
-    };
+    let flag = |name: &str| options::flag(&args, name);
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"),
+        PathBuf::from,
+    );
     let outcome = match flag("--role") {
         Some("server") => number(flag("--pages"), 1_000)
             .and_then(|pages| roles::serve(pages, number(flag("--server-workers"), 1)?)),
         Some("crawl") => crawl_args(&flag).and_then(|a| roles::crawl(&a)),
         Some(other) => Err(format!("unknown role {other}")),
-        None => options(&args, &flag).and_then(|o| drive(&o)),
+        None => match options::parse(&args, &target) {
+            Ok(Asked::Help) => {
+                print!("{}", options::USAGE);
+                Ok(())
+            }
+            Ok(Asked::Run(o)) => drive(&o),
+            Err(e) => Err(e),
+        },
     };
     if let Err(msg) = outcome {
         eprintln!("crawl bench: {msg}");
         std::process::exit(1);
     }
-}
-
-fn number<T: std::str::FromStr>(value: Option<&str>, default: T) -> Result<T, String> {
-    value.map_or(Ok(default), |v| {
-        v.parse().map_err(|_| format!("not a number: {v}"))
-    })
-}
-
-fn options<'a>(
-    args: &[String],
-    flag: &impl Fn(&str) -> Option<&'a str>,
-) -> Result<Options, String> {
-    const KNOWN: [&str; 8] = [
-        "--pages",
-        "--reps",
-        "--concurrency",
-        "--workers",
-        "--server-workers",
-        "--timeout",
-        "--sample-ms",
-        "--out",
-    ];
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        // `cargo bench` appends `--bench` to every bench target's arguments.
-        if a == "--bench" {
-            continue;
-        }
-        if !KNOWN.contains(&a.as_str()) {
-            return Err(format!(
-                "unknown argument {a} (known: {})",
-                KNOWN.join(", ")
-            ));
-        }
-        it.next();
-    }
-    let sizes = flag("--pages")
-        .unwrap_or("10000,100000")
-        .split(',')
-        .map(|s| number(Some(s.trim()), 0u32))
-        .collect::<Result<Vec<_>, _>>()?;
-    if sizes.contains(&0) {
-        return Err("--pages needs whole numbers above 0".into());
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"),
-        PathBuf::from,
-    );
-    Ok(Options {
-        sizes,
-        reps: number(flag("--reps"), 1u32)?.max(1),
-        concurrency: number(flag("--concurrency"), 64)?,
-        workers: number(flag("--workers"), 0)?,
-        server_workers: number(flag("--server-workers"), 1)?,
-        timeout: Duration::from_secs(number(flag("--timeout"), 600)?),
-        sample_every: Duration::from_millis(number(flag("--sample-ms"), 100u64)?.max(10)),
-        out: flag("--out").map_or_else(|| target.join("trawler-bench"), PathBuf::from),
-    })
 }
 
 fn crawl_args<'a>(flag: &impl Fn(&str) -> Option<&'a str>) -> Result<CrawlArgs, String> {

@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
 
+use crate::Run;
 use crate::machine::{self, utc_stamp};
-use crate::{Options, Run};
+use crate::options::Options;
 
 /// Files written by [`write`].
 #[derive(Debug)]

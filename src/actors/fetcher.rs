@@ -19,15 +19,17 @@ mod site_files;
 use crate::actors::messages::{FetchBatch, Fetched, FileFetched, OutOfFiles, Parse, RetireHosts};
 use crate::canon;
 use crate::engine::types::{FetchJob, FetchResult};
+use crate::error::FetchError;
 use crate::fetch::classify::{self, Route};
 use crate::fetch::transport::{
     FetchRequest, FetchResponse, Transport, TransportError, TransportFactory,
 };
 use crate::harvest::FetchedPage;
 use crate::headers::Headers;
-use crate::middleware::{Middleware, OutgoingRequest, RequestKind};
+use crate::middleware::chain::{self, Decision};
+use crate::middleware::{Middleware, RequestKind};
 use crate::outcome::SkipReason;
-use crate::request::{Flow, Request};
+use crate::request::Request;
 use crate::retry::RetryPolicy;
 use actix::prelude::*;
 use std::sync::Arc;
@@ -85,22 +87,24 @@ impl Fetcher {
 
     /// The headers of one request: the request hooks' (run here, synchronously: a panic
     /// takes this actor down, and the supervisor restarts it and re-queues what it held),
-    /// then the origin's credentials if the hooks set none. `Err` if a hook skipped it
-    /// (`true`: and asked to stop the crawl).
-    fn headers(&self, request: &Request, kind: RequestKind) -> Result<Headers, bool> {
-        let mut headers = Headers::new();
-        for m in &self.settings.middleware {
-            let mut out = OutgoingRequest {
-                request,
-                kind,
-                headers: &mut headers,
-            };
-            match m.on_request(&mut out) {
-                Flow::Continue => {}
-                Flow::Skip => return Err(false),
-                Flow::Stop => return Err(true),
+    /// then the origin's credentials if the hooks set none. `Err` with the result to
+    /// record if a hook skipped the request or set a header that cannot be sent.
+    fn headers(&self, request: &Request, kind: RequestKind) -> Result<Headers, Box<FetchResult>> {
+        let mut headers = match chain::run_request_hooks(&self.settings.middleware, request, kind) {
+            Decision::Send(headers) => headers,
+            Decision::Skip { stop } => {
+                return Err(Box::new(FetchResult::Skipped {
+                    reason: SkipReason::Middleware,
+                    stop,
+                }));
             }
-        }
+            Decision::Invalid(e) => {
+                return Err(Box::new(FetchResult::Failed {
+                    error: FetchError::BadRequestHeader(e.0),
+                    meta: None,
+                }));
+            }
+        };
         if !headers.contains("authorization")
             && let Some(c) = self.credential(&request.url)
         {
@@ -163,13 +167,10 @@ impl Handler<FetchBatch> for Fetcher {
         for job in batch.0 {
             let headers = match self.headers(&job.request, RequestKind::Page) {
                 Ok(h) => h,
-                Err(stop) => {
+                Err(result) => {
                     self.routes.supervisor.do_send(Fetched {
                         ticket: job.ticket,
-                        result: FetchResult::Skipped {
-                            reason: SkipReason::Middleware,
-                            stop,
-                        },
+                        result: *result,
                     });
                     continue;
                 }

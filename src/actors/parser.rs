@@ -73,6 +73,7 @@ impl<S: Spider> Handler<Parse> for Parser<S> {
                 duplicates: h.duplicates,
                 parse_error: h.parse_error,
                 links_truncated: h.links_truncated,
+                robots: h.robots,
                 signals: h.signals,
                 items: 0,
             },

@@ -371,6 +371,7 @@ impl<S: Spider> Engine<S> {
         let mut o = Self::outcome(lease.request, OutcomeKind::Fetched, Some(&page.meta));
         o.parse_error = page.parse_error;
         o.links_truncated = page.links_truncated;
+        (o.noindex, o.nofollow) = (page.robots.noindex, page.robots.nofollow);
         self.record(o);
         for d in page.discovered {
             self.discovered(d);

@@ -74,6 +74,7 @@ fn parsed(e: &Engine<Quiet>, from: &Request, links: &[String]) -> Parsed {
         duplicates,
         parse_error: None,
         links_truncated: false,
+        robots: Default::default(),
         signals,
         items: 0,
     }

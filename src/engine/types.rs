@@ -9,6 +9,7 @@ use crate::harvest::{Discovered, Signals};
 use crate::outcome::SkipReason;
 use crate::politeness::robots::RobotsAnswer;
 use crate::request::Request;
+use crate::robots_meta::RobotsDirectives;
 use crate::sitemap::SitemapAnswer;
 use std::time::Duration;
 use url::Url;
@@ -84,6 +85,8 @@ pub(crate) struct Parsed {
     pub(crate) duplicates: u32,
     pub(crate) parse_error: Option<String>,
     pub(crate) links_truncated: bool,
+    /// The page's robots directives, as the crawl acted on them.
+    pub(crate) robots: RobotsDirectives,
     pub(crate) signals: Signals,
     /// Items the spider produced (they go to the pipelines beside the engine).
     pub(crate) items: usize,

@@ -283,7 +283,7 @@ fn utf16_page_is_decoded_first() {
         RawLinks {
             base: Some("/b/".into()),
             hrefs: vec!["/utf16".into()],
-            truncated: false,
+            ..RawLinks::default()
         }
     );
 }
@@ -298,7 +298,7 @@ fn resolution_rules() {
             .split(',')
             .map(String::from)
             .collect(),
-        truncated: false,
+        ..RawLinks::default()
     };
     let got: Vec<String> = resolve_links(&page, &raw)
         .into_iter()
@@ -377,4 +377,52 @@ fn streaming_and_dom_agree_on_fixture() {
     ];
     assert_eq!(urls[..expected_head.len()], expected_head);
     assert_eq!(urls.len(), 37 - 5, "{urls:#?}");
+}
+
+#[test]
+fn links_inside_noscript_count_as_in_a_browser_with_scripting_off() {
+    let html = r#"<head><noscript><link rel=stylesheet href="/no.css"></noscript></head>
+        <a href="/before">x</a>
+        <noscript><a href="/ns/one?a=1&amp;b=2">one</a><p><a href='/ns/two'>two</a>
+          <noscript><a href="/ns/nested">nested</a></noscript></noscript>
+        <script><noscript><a href="/trap"></noscript></script>
+        <a href="/after">y</a>"#;
+    assert_eq!(
+        hrefs(html),
+        [
+            "/before",
+            "/ns/one?a=1&b=2",
+            "/ns/two",
+            "/ns/nested",
+            "/after"
+        ]
+    );
+    // The DOM a page builds (scripting off) has them as elements too.
+    let (dom, _) = crate::dom::parse_document(html, crate::dom::MAX_DOM_DEPTH);
+    let dom_links = extract_links_dom(&dom).hrefs;
+    for h in ["/ns/one?a=1&b=2", "/ns/two", "/before", "/after"] {
+        assert!(dom_links.iter().any(|d| d == h), "{h} in {dom_links:?}");
+    }
+    assert!(!dom_links.iter().any(|d| d == "/trap"));
+}
+
+#[test]
+fn rel_nofollow_links_and_robots_meta_are_noted() {
+    let html = r#"<meta name="Robots" content="NOINDEX, follow"><meta name="description" content="none of it">
+        <meta name="viewport" content="width=device-width">
+        <a href="/a">a</a><a rel="ugc NoFollow" href="/b">b</a><a rel="nofollowing" href="/c">c</a>
+        <noscript><a rel=nofollow href="/d">d</a></noscript>"#;
+    let raw = links(html);
+    assert_eq!(raw.hrefs, ["/a", "/b", "/c", "/d"]);
+    assert_eq!(raw.nofollow, [1, 3]);
+    assert_eq!(
+        raw.robots_meta,
+        [
+            ("robots".to_string(), "NOINDEX, follow".to_string()),
+            ("description".to_string(), "none of it".to_string())
+        ]
+    );
+    let dom = extract_links_dom(&scraper::Html::parse_document(html));
+    assert_eq!(dom.nofollow, [1]);
+    assert_eq!(dom.robots_meta.len(), 2);
 }

@@ -7,7 +7,7 @@
 
 use super::rng::Rng;
 
-/// Vocabulary of the filler (the same words as the peerbench generator).
+/// Vocabulary of the filler.
 #[rustfmt::skip] // one word per line would triple this file for nothing.
 pub(crate) const WORDS: &[&str] = &[
     "actor", "mailbox", "crawler", "frontier", "scheduler", "politeness", "robots", "sitemap",

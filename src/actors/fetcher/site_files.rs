@@ -33,7 +33,8 @@ impl Handler<FetchFile> for Fetcher {
             FileKind::Sitemap => (SITEMAP_MAX_BYTES, RequestKind::Sitemap),
         };
         let request = Request::new(job.url.clone());
-        // Hooks only add headers here; their verdict is for pages.
+        // Hooks only add headers here; their verdict is for pages (an invalid header is
+        // left out).
         let headers = self.headers(&request, kind).unwrap_or_default();
         let fut = self
             .transport

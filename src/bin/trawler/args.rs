@@ -5,6 +5,8 @@
 //! (URLs, regexes, zero concurrency) are passed through as given and checked once, by
 //! `CrawlConfigBuilder::build`, so the CLI and the library report the same errors.
 
+use crate::directives::DirectiveArgs;
+use crate::only::Only;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use std::time::Duration;
 
@@ -14,7 +16,8 @@ use std::time::Duration;
     name = "trawler",
     version,
     after_help = "Exit status: 0 done; 1 broken URLs (with --fail-on-errors) or a runtime \
-                  error; 2 bad usage; 130, 143, 129 stopped by Ctrl-C, SIGTERM, SIGHUP.\n\
+                  error; 2 bad usage; 3 no start URL could be fetched; 130, 143, 129 \
+                  stopped by Ctrl-C, SIGTERM, SIGHUP.\n\
                   Logs go to stderr; RUST_LOG (e.g. RUST_LOG=trawler=debug) overrides -v/-q."
 )]
 pub(crate) struct Cli {
@@ -76,10 +79,11 @@ pub(crate) struct CrawlArgs {
     /// every host). May be repeated.
     #[arg(long, value_name = "HOST")]
     pub(crate) allow_host: Vec<String>,
-    /// Fetch only URLs matching this regex (any of them, when repeated).
+    /// Fetch only URLs matching this regex (any of them, when repeated); the start URLs
+    /// are fetched whatever it says.
     #[arg(long, value_name = "REGEX")]
     pub(crate) include: Vec<String>,
-    /// Skip URLs matching this regex. May be repeated.
+    /// Skip URLs matching this regex (but not the start URLs). May be repeated.
     #[arg(long, value_name = "REGEX")]
     pub(crate) exclude: Vec<String>,
     /// The User-Agent header [default: trawler/VERSION].
@@ -104,6 +108,8 @@ pub(crate) struct CrawlArgs {
     #[arg(long)]
     pub(crate) fail_on_errors: bool,
     #[command(flatten)]
+    pub(crate) directives: DirectiveArgs,
+    #[command(flatten)]
     pub(crate) output: OutputArgs,
 }
 
@@ -111,7 +117,7 @@ pub(crate) struct CrawlArgs {
 #[derive(Debug, Args)]
 pub(crate) struct DemoArgs {
     /// Pages of the synthetic site.
-    #[arg(long, value_name = "N", default_value_t = 2_000)]
+    #[arg(long, value_name = "N", default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(1..))]
     pub(crate) pages: u32,
     /// Requests in flight (all to the one demo host).
     #[arg(short = 'c', long, value_name = "N", default_value_t = 64)]
@@ -138,6 +144,9 @@ pub(crate) struct OutputArgs {
     /// Replace the output file if it exists and is not empty (refused otherwise).
     #[arg(long)]
     pub(crate) overwrite: bool,
+    /// Write only these records (may be repeated); the summary still counts every URL.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub(crate) only: Vec<Only>,
     /// Seconds between two progress lines when stderr is not a terminal.
     #[arg(long, value_name = "SECS", value_parser = parse_secs, default_value = "5")]
     pub(crate) progress_interval: Duration,

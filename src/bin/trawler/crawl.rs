@@ -6,7 +6,7 @@
 use crate::args::CrawlArgs;
 use crate::output::RecordWriter;
 use crate::runner::{self, Ui};
-use crate::{CliError, EXIT_BROKEN, settings};
+use crate::{CliError, exit, settings};
 use std::process::ExitCode;
 use trawler::prelude::*;
 
@@ -22,12 +22,6 @@ pub(crate) fn run(args: &CrawlArgs, ui: &Ui) -> Result<ExitCode, CliError> {
     })?;
     // A spider with no callbacks: every link found is followed, no DOM is built.
     let crawler = Crawler::new(config, FnSpider::<()>::new());
-    let done = runner::run(crawler, Some(writer), ui)?;
-    Ok(if let Some(status) = done.interrupted {
-        ExitCode::from(status)
-    } else if args.fail_on_errors && done.broken > 0 {
-        ExitCode::from(EXIT_BROKEN)
-    } else {
-        ExitCode::SUCCESS
-    })
+    let done = runner::run(crawler, Some(writer), &args.output.only, ui)?;
+    Ok(exit::exit_code(&done, args.fail_on_errors, ui.errors))
 }

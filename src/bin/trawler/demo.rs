@@ -45,7 +45,12 @@ pub(crate) fn run(args: &DemoArgs, ui: &Ui) -> Result<ExitCode, CliError> {
         ),
         None => None,
     };
-    let done = runner::run(Crawler::new(config, TitleSpider), writer, ui)?;
+    let done = runner::run(
+        Crawler::new(config, TitleSpider),
+        writer,
+        &args.output.only,
+        ui,
+    )?;
     let stats = site.stats();
     site.stop();
     println!("{} page titles extracted", done.report.items);

@@ -6,11 +6,17 @@
 //! live `Progress` counters feed the bar (`progress`), and Ctrl-C goes to the crawl's
 //! `StopHandle` (`interrupt`). Built with the default `cli` feature.
 
+#[cfg(test)]
+mod arg_props;
 mod args;
 mod crawl;
 mod demo;
+mod directives;
+mod exit;
 mod interrupt;
 mod logging;
+mod messages;
+mod only;
 mod output;
 mod progress;
 mod runner;
@@ -35,7 +41,7 @@ pub(crate) const EXIT_USAGE: u8 = 2;
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum CliError {
     /// A flag's value the library refuses (bad URL, regex, zero concurrency ...).
-    #[error("{0}")]
+    #[error("{}", messages::config_error(.0))]
     Config(#[from] ConfigError),
     /// The output file cannot be created.
     #[error("cannot create {path}: {source}")]

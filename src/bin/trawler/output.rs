@@ -12,7 +12,7 @@ use std::io::{self, BufWriter, Write};
 use trawler::Outcome;
 
 /// The CSV columns, in order: every field of the JSON record.
-pub(crate) const CSV_COLUMNS: [&str; 16] = [
+pub(crate) const CSV_COLUMNS: [&str; 18] = [
     "url",
     "outcome",
     "status",
@@ -29,7 +29,12 @@ pub(crate) const CSV_COLUMNS: [&str; 16] = [
     "label",
     "parse_error",
     "links_truncated",
+    "noindex",
+    "nofollow",
 ];
+
+/// The columns whose JSON field is a flag left out when false.
+const FLAGS: [&str; 4] = ["truncated", "links_truncated", "noindex", "nofollow"];
 
 type Sink = Box<dyn Write + Send>;
 
@@ -102,13 +107,13 @@ impl RecordWriter {
 }
 
 /// One CSV cell: the JSON field as text, empty when the record leaves it out (as JSON
-/// does for absent values), `false` for the `truncated` flag JSON omits when unset.
+/// does for absent values), `false` for the flags JSON omits when unset.
 fn cell(record: &Value, column: &str) -> String {
     match record.get(column) {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Null) => String::new(),
         Some(v) => v.to_string(),
-        None if matches!(column, "truncated" | "links_truncated") => "false".to_string(),
+        None if FLAGS.contains(&column) => "false".to_string(),
         None => String::new(),
     }
 }

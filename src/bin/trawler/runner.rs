@@ -7,6 +7,7 @@
 //! not worth fetching. A closed pipe is no error, though: `| head` got what it wanted.
 
 use crate::CliError;
+use crate::only::{self, Only};
 use crate::output::RecordWriter;
 use crate::progress::{Display, Reporter};
 use crate::{interrupt, summary};
@@ -33,6 +34,8 @@ pub(crate) struct Finished {
     pub(crate) report: CrawlReport,
     /// URLs that failed or answered 400 and above.
     pub(crate) broken: u64,
+    /// Start URLs (depth 0) that got an HTTP answer.
+    pub(crate) starts_fetched: u64,
     /// The exit status of the signal that stopped it (Ctrl-C, SIGTERM, SIGHUP), if one did.
     pub(crate) interrupted: Option<u8>,
 }
@@ -40,8 +43,12 @@ pub(crate) struct Finished {
 /// Per-outcome bookkeeping, called on the crawl's supervisor thread.
 struct Recorder {
     writer: Option<RecordWriter>,
+    /// `--only`: the records written (all when empty).
+    only: Vec<Only>,
     write_error: Option<io::Error>,
+    /// Why start URLs were not fetched, one line each.
     failed_starts: Vec<String>,
+    starts_fetched: u64,
     broken: Arc<AtomicU64>,
     stop: StopHandle,
 }
@@ -64,7 +71,16 @@ impl Recorder {
         } else {
             tracing::debug!(url = %o.url, status = ?o.status, reason = ?o.skip_reason(), "done");
         }
+        match (o.depth, o.skip_reason()) {
+            (0, Some(reason)) => self.failed_starts.push(format!(
+                "start URL {} not fetched: skipped ({reason})",
+                o.url
+            )),
+            (0, None) if o.is_fetched() => self.starts_fetched += 1,
+            _ => {}
+        }
         if let (Some(w), None) = (&mut self.writer, &self.write_error)
+            && only::keeps(&self.only, o)
             && let Err(e) = w.write(o)
         {
             self.write_error = Some(e);
@@ -73,18 +89,22 @@ impl Recorder {
     }
 }
 
-/// Runs `crawler`, writing records to `writer`, and prints what the user should know.
+/// Runs `crawler`, writing the records `only` keeps to `writer`, and prints what the user
+/// should know.
 pub(crate) fn run<S: Spider>(
     crawler: Crawler<S>,
     writer: Option<RecordWriter>,
+    only: &[Only],
     ui: &Ui,
 ) -> Result<Finished, CliError> {
     let stop = crawler.stop_handle();
     let broken = Arc::new(AtomicU64::new(0));
     let recorder = Arc::new(Mutex::new(Recorder {
         writer,
+        only: only.to_vec(),
         write_error: None,
         failed_starts: Vec::new(),
+        starts_fetched: 0,
         broken: Arc::clone(&broken),
         stop: stop.clone(),
     }));
@@ -129,6 +149,7 @@ pub(crate) fn run<S: Spider>(
     Ok(Finished {
         report,
         broken,
+        starts_fetched: rec.starts_fetched,
         interrupted: interrupts.exit_status(),
     })
 }

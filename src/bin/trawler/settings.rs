@@ -72,7 +72,7 @@ pub(crate) fn crawl_config(args: &CrawlArgs) -> CrawlConfigBuilder {
     if let Some(n) = args.max_pages_per_host {
         b = b.max_pages_per_host(n);
     }
-    b
+    args.directives.apply(b)
 }
 
 /// `host:port` of a URL, the form `allow_host` reads as "exactly this origin".

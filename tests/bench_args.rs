@@ -1,0 +1,52 @@
+//! The crawl benchmark's command line, checked without running a benchmark:
+//! `cargo bench --bench crawl -- --help` prints the usage and every flag it names is
+//! accepted; a wrong flag says where the usage is.
+
+#[allow(dead_code)] // the driver reads the fields; here only parsing is checked
+#[path = "../benches/crawl/options.rs"]
+mod options;
+
+use options::{Asked, USAGE, parse};
+use std::path::Path;
+
+fn args(a: &[&str]) -> Vec<String> {
+    a.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn help_is_an_answer_not_an_error() {
+    let target = Path::new("target");
+    // `cargo bench` appends `--bench` after the user's arguments.
+    for a in [
+        &["--help", "--bench"][..],
+        &["-h"],
+        &["--pages", "10", "--help"],
+    ] {
+        assert!(matches!(parse(&args(a), target), Ok(Asked::Help)), "{a:?}");
+    }
+    let err = parse(&args(&["--nope", "--bench"]), target).unwrap_err();
+    assert!(err.contains("--nope") && err.contains("--help"), "{err}");
+}
+
+#[test]
+fn every_flag_the_usage_names_is_accepted() {
+    let flags: Vec<&str> = USAGE
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("--"))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|f| *f != "help")
+        .collect();
+    assert_eq!(flags.len(), 8, "{flags:?}");
+    for f in flags {
+        let value = if f == "pages" { "5,6" } else { "7" };
+        let a = args(&[&format!("--{f}"), value, "--bench"]);
+        assert!(
+            matches!(parse(&a, Path::new("t")), Ok(Asked::Run(_))),
+            "--{f}"
+        );
+    }
+    let Ok(Asked::Run(o)) = parse(&args(&["--pages", "5,6", "--reps", "3"]), Path::new("t")) else {
+        panic!("parses")
+    };
+    assert_eq!((o.sizes, o.reps), (vec![5, 6], 3));
+}
