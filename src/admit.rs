@@ -1,6 +1,7 @@
 //! Admission: from a discovered URL to "new and in scope", "seen before" or "skipped".
 //!
-//! Canonicalize, then insert the fingerprint into the seen-set, then apply the scope (trap
+//! Canonicalize, then insert the fingerprint into the seen-set (a page's candidates in one
+//! batch: the store's seen-set may be on disk or a server), then apply the scope (trap
 //! rules included), then count the URL among its path's query variants.
 //! The seen-set insert comes before the scope check on purpose: an off-host or too-deep
 //! URL is then recorded once (one skip outcome), not once per page that links to it.
@@ -8,11 +9,12 @@
 //! judged where they are found, in parallel.
 
 use crate::canon::{self, CanonOptions};
-use crate::frontier::seen::SeenSet;
 use crate::outcome::SkipReason;
 use crate::robots_meta::DirectiveRules;
 use crate::scope::Scope;
+use crate::store::SeenSet;
 use crate::traps::QueryVariants;
+use std::sync::Arc;
 use url::Url;
 
 /// What admission decided about one URL.
@@ -30,32 +32,51 @@ pub(crate) enum Admit {
 #[derive(Debug)]
 pub(crate) struct Admission {
     canon: CanonOptions,
-    seen: SeenSet,
+    seen: Arc<dyn SeenSet>,
     scope: Scope,
     variants: QueryVariants,
 }
 
 impl Admission {
-    pub(crate) fn new(canon: CanonOptions, scope: Scope) -> Self {
+    pub(crate) fn new(canon: CanonOptions, scope: Scope, seen: Arc<dyn SeenSet>) -> Self {
         Admission {
             canon,
-            seen: SeenSet::default(),
+            seen,
             variants: QueryVariants::new(scope.traps.max_query_variants),
             scope,
         }
     }
 
     /// Judges `url`, found at `depth`.
-    pub(crate) fn admit(&self, mut url: Url, depth: u32) -> Admit {
-        canon::canonicalize(&mut url, self.canon);
-        if !self.seen.insert(canon::fingerprint(&url)) {
-            return Admit::Duplicate;
+    pub(crate) fn admit(&self, url: Url, depth: u32) -> Admit {
+        self.admit_batch(vec![url], depth)
+            .pop()
+            .unwrap_or(Admit::Duplicate)
+    }
+
+    /// Judges the URLs of one page, found at `depth`: one seen-set call for all of them.
+    pub(crate) fn admit_batch(&self, mut urls: Vec<Url>, depth: u32) -> Vec<Admit> {
+        let mut fps = Vec::with_capacity(urls.len());
+        for url in &mut urls {
+            canon::canonicalize(url, self.canon);
+            fps.push(canon::fingerprint(url));
         }
-        match self.scope.check(&url, depth) {
-            Ok(()) if !self.variants.admit(&url) => Admit::Skip(url, SkipReason::QueryVariants),
-            Ok(()) => Admit::New(url),
-            Err(reason) => Admit::Skip(url, reason),
-        }
+        let mut fresh = Vec::with_capacity(urls.len());
+        self.seen.insert_batch(&fps, &mut fresh);
+        (urls.into_iter().zip(fresh))
+            .map(|(url, new)| {
+                if !new {
+                    return Admit::Duplicate;
+                }
+                match self.scope.check(&url, depth) {
+                    Ok(()) if !self.variants.admit(&url) => {
+                        Admit::Skip(url, SkipReason::QueryVariants)
+                    }
+                    Ok(()) => Admit::New(url),
+                    Err(reason) => Admit::Skip(url, reason),
+                }
+            })
+            .collect()
     }
 
     /// URLs seen so far.
@@ -73,6 +94,7 @@ impl Admission {
 mod tests {
     use super::*;
     use crate::scope::HostRule;
+    use crate::store::MemorySeenSet;
     use crate::traps::TrapRules;
 
     #[test]
@@ -87,7 +109,11 @@ mod tests {
             traps: TrapRules::default(),
             directives: Default::default(),
         };
-        let a = Admission::new(CanonOptions::default(), scope);
+        let a = Admission::new(
+            CanonOptions::default(),
+            scope,
+            Arc::new(MemorySeenSet::default()),
+        );
         let u = |s: &str| Url::parse(s).unwrap();
         assert_eq!(
             a.admit(u("http://A.test:80/x#f"), 1),
@@ -121,7 +147,11 @@ mod tests {
             },
             directives: Default::default(),
         };
-        let a = Admission::new(CanonOptions::default(), scope);
+        let a = Admission::new(
+            CanonOptions::default(),
+            scope,
+            Arc::new(MemorySeenSet::default()),
+        );
         let u = |s: &str| Url::parse(s).unwrap();
         assert!(matches!(
             a.admit(u("http://a.test/c?m=1"), 1),

@@ -63,12 +63,16 @@ impl Frontier {
 
 /// The crawl's seen-set of 64-bit URL fingerprints ([`crate::canon::fingerprint`]).
 #[derive(Debug, Default)]
-pub struct SeenSet(frontier::seen::SeenSet);
+pub struct SeenSet(crate::store::MemorySeenSet);
+
+use crate::store::SeenSet as _;
 
 impl SeenSet {
     /// Records `fingerprint`; true if it was not there before.
     pub fn insert(&self, fingerprint: u64) -> bool {
-        self.0.insert(fingerprint)
+        let mut fresh = Vec::with_capacity(1);
+        self.0.insert_batch(&[fingerprint], &mut fresh);
+        fresh.first().copied().unwrap_or(false)
     }
 
     /// How many fingerprints it holds.

@@ -144,6 +144,25 @@ pub fn host_key(url: &Url) -> Option<String> {
     Some(key)
 }
 
+/// Whether [`host_key`] of `url` is `key`, without building it.
+pub(crate) fn has_host_key(url: &Url, key: &str) -> bool {
+    let Some(rest) = key
+        .strip_prefix(url.scheme())
+        .and_then(|r| r.strip_prefix("://"))
+    else {
+        return false;
+    };
+    match (
+        rest.rsplit_once(':'),
+        url.host_str(),
+        url.port_or_known_default(),
+    ) {
+        (Some((host, port)), Some(h), Some(p)) => host == h && port.parse() == Ok(p),
+        (None, Some(h), None) => rest == h,
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,6 +173,28 @@ mod tests {
         let mut url = Url::parse(s).unwrap();
         canonicalize(&mut url, opts);
         url.into()
+    }
+
+    #[test]
+    fn host_keys_are_checked_without_building_them() {
+        for u in [
+            "http://a.test/x",
+            "https://a.test:8443/",
+            "http://[::1]:9/",
+            "http://1.2.3.4/",
+        ] {
+            let url = Url::parse(u).unwrap();
+            assert!(has_host_key(&url, &host_key(&url).unwrap()), "{u}");
+        }
+        let url = Url::parse("http://a.test/x").unwrap();
+        for other in [
+            "https://a.test:80",
+            "http://a.test:81",
+            "http://b.test:80",
+            "http://a.test",
+        ] {
+            assert!(!has_host_key(&url, other), "{other}");
+        }
     }
 
     #[test]

@@ -20,6 +20,7 @@ use crate::pipeline::Pipeline;
 use crate::progress::Progress;
 use crate::report::CrawlReport;
 use crate::spider::Spider;
+use crate::store::{CrawlStore, MemoryStore};
 use actix::Actor;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -69,6 +70,7 @@ pub struct Crawler<S: Spider> {
     stop: StopHandle,
     progress: Progress,
     transports: Option<Arc<dyn TransportFactory>>,
+    store: Option<Box<dyn CrawlStore>>,
 }
 
 impl<S: Spider> std::fmt::Debug for Crawler<S> {
@@ -93,7 +95,17 @@ impl<S: Spider> Crawler<S> {
             stop: StopHandle::default(),
             progress: Progress::default(),
             transports: None,
+            store: None,
         }
+    }
+
+    /// Keeps the crawl's state in `store` instead of the process's memory (see
+    /// [`store`](crate::store) for what a store keeps and when). By default, a
+    /// [`MemoryStore`](crate::store::MemoryStore).
+    #[must_use]
+    pub fn store<T: CrawlStore>(mut self, store: T) -> Self {
+        self.store = Some(Box::new(store));
+        self
     }
 
     /// Fetches through `transports` (one [`Transport`](crate::Transport) made per worker
@@ -181,6 +193,7 @@ impl<S: Spider> Crawler<S> {
             stop,
             progress,
             transports,
+            store,
         } = self;
         fit_open_files(&mut config)?;
         let client = ClientSettings {
@@ -225,6 +238,7 @@ impl<S: Spider> Crawler<S> {
                     on_outcome,
                     stop_flag: stop.0,
                     progress,
+                    store: store.unwrap_or_else(|| Box::new(MemoryStore::new())),
                     done,
                 };
                 let report = system.block_on(async move {

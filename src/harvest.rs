@@ -132,7 +132,8 @@ pub(crate) fn harvest<S: Spider>(
         },
         robots,
     };
-    for (url, from) in candidates {
+    let (urls, froms): (Vec<Url>, Vec<Option<Request>>) = candidates.into_iter().unzip();
+    for (admit, from) in admission.admit_batch(urls, depth).into_iter().zip(froms) {
         let build = |url: Url| {
             let mut r = match from {
                 Some(mut r) => {
@@ -147,7 +148,7 @@ pub(crate) fn harvest<S: Spider>(
             r.referrer = Some(referrer.clone());
             r
         };
-        if let Some(d) = admit_request(spider, admission, url, depth, build, &mut h.signals) {
+        if let Some(d) = judge(spider, admit, build, &mut h.signals) {
             h.discovered.push(d);
         } else {
             h.duplicates += 1;
@@ -167,7 +168,18 @@ pub(crate) fn admit_request<S: Spider>(
     build: impl FnOnce(Url) -> Request,
     signals: &mut Signals,
 ) -> Option<Discovered> {
-    match admission.admit(url, depth) {
+    judge(spider, admission.admit(url, depth), build, signals)
+}
+
+/// What admission decided, then `should_follow` for a new URL: the one tail of every
+/// admission path. `None` for a duplicate.
+fn judge<S: Spider>(
+    spider: &S,
+    admit: Admit,
+    build: impl FnOnce(Url) -> Request,
+    signals: &mut Signals,
+) -> Option<Discovered> {
+    match admit {
         Admit::Duplicate => None,
         Admit::Skip(url, reason) => Some(Discovered::Skip(build(url), reason)),
         Admit::New(url) => {

@@ -67,6 +67,7 @@ mod scope;
 mod sitemap;
 mod sniff;
 mod spider;
+pub mod store;
 #[cfg(feature = "testbed")]
 pub mod testbed;
 mod tls;

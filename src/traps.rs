@@ -24,7 +24,6 @@
 //! The rules are plain data and pure functions, unit-tested here; the query-variant counter is
 //! shared by every parser (a `DashMap`), the host budget lives in the supervisor.
 
-use crate::frontier::HostId;
 use crate::outcome::SkipReason;
 use dashmap::DashMap;
 use std::collections::HashMap;
@@ -108,6 +107,11 @@ pub(crate) fn repeated_segments(path: &str, n: usize) -> bool {
     })
 }
 
+/// Paths whose query variants are counted at most; past it the counts start over, so a
+/// crawl over millions of paths holds a bounded table (a trap that outlives a reset gets
+/// at most one more allowance).
+const MAX_COUNTED_PATHS: usize = 1 << 20;
+
 /// Distinct queries admitted per path, shared by every parser.
 #[derive(Debug)]
 pub(crate) struct QueryVariants {
@@ -130,6 +134,9 @@ impl QueryVariants {
             return true;
         }
         let key = xxhash_rust::xxh3::xxh3_64(url[..Position::AfterPath].as_bytes());
+        if self.seen.len() >= MAX_COUNTED_PATHS && !self.seen.contains_key(&key) {
+            self.seen.clear();
+        }
         let mut count = self.seen.entry(key).or_insert(0);
         if *count >= self.max {
             return false;
@@ -139,11 +146,12 @@ impl QueryVariants {
     }
 }
 
-/// Pages queued per host, against an optional limit; owned by the supervisor.
+/// Pages queued per host, against an optional limit; owned by the engine. Kept by the
+/// host's key (a fingerprint), not its slot, so a host forgotten while idle keeps its count.
 #[derive(Debug, Default)]
 pub(crate) struct HostBudget {
     max: Option<u64>,
-    used: HashMap<HostId, u64>,
+    used: HashMap<u64, u64>,
 }
 
 impl HostBudget {
@@ -154,10 +162,12 @@ impl HostBudget {
         }
     }
 
-    /// Takes one page of `host`'s budget; `false` if it is spent.
-    pub(crate) fn take(&mut self, host: HostId) -> bool {
+    /// Takes one page of the budget of the host with this key; `false` if it is spent.
+    pub(crate) fn take(&mut self, host_key: &str) -> bool {
         let Some(max) = self.max else { return true };
-        let used = self.used.entry(host).or_default();
+        let used = (self.used)
+            .entry(xxhash_rust::xxh3::xxh3_64(host_key.as_bytes()))
+            .or_default();
         if *used >= max {
             return false;
         }
@@ -259,11 +269,11 @@ mod tests {
     #[test]
     fn host_budget() {
         let mut b = HostBudget::new(Some(2));
-        assert!(b.take(1) && b.take(1));
-        assert!(!b.take(1));
-        assert!(b.take(2));
+        assert!(b.take("http://a:80") && b.take("http://a:80"));
+        assert!(!b.take("http://a:80"));
+        assert!(b.take("http://b:80"));
         let mut unlimited = HostBudget::new(None);
-        assert!((0..1000).all(|_| unlimited.take(1)));
+        assert!((0..1000).all(|_| unlimited.take("http://a:80")));
     }
 
     fn segments() -> impl Strategy<Value = Vec<String>> {

@@ -25,6 +25,7 @@ use crate::outcome::Outcome;
 use crate::progress::Progress;
 use crate::report::{CrawlReport, StopReason};
 use crate::spider::Spider;
+use crate::store::CrawlStore;
 use actix::prelude::*;
 use actix_rt::ArbiterHandle;
 use std::sync::Arc;
@@ -47,6 +48,7 @@ pub(crate) struct Setup<S: Spider> {
     pub(crate) on_outcome: Option<OutcomeFn>,
     pub(crate) stop_flag: Arc<AtomicBool>,
     pub(crate) progress: Progress,
+    pub(crate) store: Box<dyn CrawlStore>,
     pub(crate) done: oneshot::Sender<Finished>,
 }
 
@@ -85,7 +87,13 @@ impl<S: Spider> CrawlSupervisor<S> {
         let now = Instant::now();
         let workers = setup.arbiters.len();
         CrawlSupervisor {
-            engine: Engine::new(setup.config.clone(), setup.spider.clone(), workers, now),
+            engine: Engine::new(
+                setup.config.clone(),
+                setup.spider.clone(),
+                setup.store,
+                workers,
+                now,
+            ),
             spider: setup.spider,
             cfg: setup.config,
             fetch: setup.fetch,

@@ -43,6 +43,7 @@ impl<S: Spider> Engine<S> {
         let mut out = Dispatch::default();
         if self.stopping.is_none() {
             while let Some((host, r)) = self.delayed.pop_due(now) {
+                self.frontier.retry_released(host);
                 self.frontier.push(host, r);
             }
             if let Some(t) = self.delayed.next_due() {
@@ -51,12 +52,15 @@ impl<S: Spider> Engine<S> {
             self.dispatch_files(now, &mut out);
             self.dispatch_pages(now, &mut out);
         }
-        out.retire = (self.frontier.take_idle_hosts().into_iter())
-            .filter_map(|key| {
-                key.split_once("://")
-                    .map(|(_, host_port)| host_port.to_string())
-            })
-            .collect();
+        let idle = self.frontier.take_idle_hosts();
+        out.retire.reserve(idle.len());
+        for (id, key) in idle {
+            if let Some((_, host_port)) = key.split_once("://") {
+                out.retire.push(host_port.to_string());
+            }
+            self.idle_hosts.push_back(id);
+        }
+        self.forget_idle_hosts();
         out
     }
 

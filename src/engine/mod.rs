@@ -15,6 +15,7 @@
 //! on it is queued, leased, retried or recorded, and [`Ledger`] records each outcome once.
 
 mod dispatch;
+mod hosts;
 pub(crate) mod ledger;
 mod robots;
 pub(crate) mod site_files;
@@ -38,6 +39,7 @@ use crate::progress::Publish;
 use crate::report::{CrawlReport, StopReason};
 use crate::request::Request;
 use crate::spider::Spider;
+use crate::store::CrawlStore;
 use crate::traps::HostBudget;
 use ledger::{Lease, Ledger};
 use site_files::SiteFiles;
@@ -67,6 +69,8 @@ pub(crate) enum Phase {
 pub(crate) struct Engine<S: Spider> {
     cfg: Arc<CrawlConfig>,
     spider: Arc<S>,
+    /// Where the crawl's state is kept (the seen-set the admission uses is its own).
+    store: Box<dyn CrawlStore>,
     admission: Arc<Admission>,
     frontier: Frontier,
     /// Requests waiting for their retry backoff.
@@ -75,6 +79,9 @@ pub(crate) struct Engine<S: Spider> {
     files: SiteFiles,
     /// Adaptive throttle state per host (empty when the throttle is off).
     throttles: HashMap<HostId, HostThrottle>,
+    /// Hosts that went idle, oldest first: the first to be forgotten when too many hosts
+    /// are held.
+    idle_hosts: std::collections::VecDeque<HostId>,
     /// Pages queued per host, against `max_pages_per_host`.
     host_budget: HostBudget,
     ledger: Ledger,
@@ -101,18 +108,27 @@ impl<S: Spider> std::fmt::Debug for Engine<S> {
 }
 
 impl<S: Spider> Engine<S> {
-    /// A crawl of `cfg` with `spider` over `workers` workers, starting at `now`.
-    pub(crate) fn new(cfg: Arc<CrawlConfig>, spider: Arc<S>, workers: usize, now: Instant) -> Self {
+    /// A crawl of `cfg` with `spider` over `workers` workers, its state in `store`,
+    /// starting at `now`.
+    pub(crate) fn new(
+        cfg: Arc<CrawlConfig>,
+        spider: Arc<S>,
+        store: Box<dyn CrawlStore>,
+        workers: usize,
+        now: Instant,
+    ) -> Self {
         let canon = canon::CanonOptions {
             sort_query: cfg.sort_query,
         };
         Engine {
-            admission: Arc::new(Admission::new(canon, cfg.scope.clone())),
+            admission: Arc::new(Admission::new(canon, cfg.scope.clone(), store.seen())),
+            store,
             frontier: Frontier::new(cfg.per_host_concurrency),
             delayed: DelayQueue::default(),
             rate: RateLimits::new(cfg.per_host_rate, cfg.global_rate),
             files: SiteFiles::default(),
             throttles: HashMap::new(),
+            idle_hosts: std::collections::VecDeque::new(),
             host_budget: HostBudget::new(cfg.max_pages_per_host),
             ledger: Ledger::new(workers, cfg.collect_outcomes, cfg.max_pages),
             items_pending: 0,
@@ -208,7 +224,7 @@ impl<S: Spider> Engine<S> {
         };
         let host = self.frontier.host_id(&key);
         if let Some(r) = self.robots_gate(host, r) {
-            if !self.host_budget.take(host) {
+            if !self.host_budget.take(&key) {
                 return self.skip(r, SkipReason::HostPageLimit);
             }
             self.throttle_host(host);
@@ -280,6 +296,7 @@ impl<S: Spider> Engine<S> {
                     self.frontier.park(lease.host, now + ra);
                 }
                 tracing::debug!(url = %lease.request.url, %error, ?wait, "retrying");
+                self.frontier.retry_waiting(lease.host);
                 self.delayed.push(now + wait, (lease.host, lease.request));
             }
             None => {
@@ -453,7 +470,7 @@ impl<S: Spider> Engine<S> {
     /// Where the crawl is: once nothing is left, [`Phase::Closing`] (close the pipelines),
     /// then [`Phase::Done`].
     pub(crate) fn phase(&mut self) -> Phase {
-        if self.phase == Phase::Running && self.nothing_left() {
+        if self.phase == Phase::Running && self.nothing_left() && self.store_finished() {
             self.phase = if self.pipelines_closed {
                 Phase::Done
             } else {
@@ -461,6 +478,19 @@ impl<S: Spider> Engine<S> {
             };
         }
         self.phase
+    }
+
+    /// Whether the store says the whole crawl is over (a shared crawl may still have work
+    /// in other processes). A store that cannot say stops the crawl.
+    fn store_finished(&mut self) -> bool {
+        match self.store.finished() {
+            Ok(done) => done,
+            Err(e) => {
+                tracing::error!(error = %e, "the crawl's store failed; stopping");
+                self.stop(StopReason::Requested);
+                true
+            }
+        }
     }
 
     fn nothing_left(&self) -> bool {

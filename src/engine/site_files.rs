@@ -93,6 +93,21 @@ impl SiteFiles {
         self.in_flight.insert(ticket, (w, job));
     }
 
+    /// Hosts that have a job queued, waiting or in flight (a robots.txt job also holds the
+    /// host it is for).
+    pub(crate) fn hosts_with_jobs(&self) -> std::collections::HashSet<HostId> {
+        let in_flight = self.in_flight.values().map(|(_, j)| j);
+        let jobs = self.ready.iter().chain(self.later.iter()).chain(in_flight);
+        let mut hosts: std::collections::HashSet<HostId> = self.waiting.keys().copied().collect();
+        for j in jobs {
+            hosts.insert(j.host);
+            if let What::Robots { owner, .. } = j.what {
+                hosts.insert(owner);
+            }
+        }
+        hosts
+    }
+
     /// `host`'s robots.txt is settled (known or given up): the sitemaps that waited for
     /// it are ready again, to be judged by it when dispatched.
     pub(crate) fn robots_settled(&mut self, host: HostId) {

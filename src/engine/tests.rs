@@ -24,7 +24,8 @@ impl Spider for Quiet {
 }
 
 fn engine(cfg: CrawlConfig) -> Engine<Quiet> {
-    Engine::new(Arc::new(cfg), Arc::new(Quiet), 2, Instant::now())
+    let store = Box::new(crate::store::MemoryStore::new());
+    Engine::new(Arc::new(cfg), Arc::new(Quiet), store, 2, Instant::now())
 }
 
 fn config(seed: &str) -> crate::config::CrawlConfigBuilder {
@@ -82,8 +83,13 @@ fn parsed(e: &Engine<Quiet>, from: &Request, links: &[String]) -> Parsed {
 
 /// Runs the engine to its end, answering each dispatched request with `answer(url,
 /// attempt)`; returns the report.
-fn run(
-    mut e: Engine<Quiet>,
+fn run(mut e: Engine<Quiet>, answer: impl FnMut(&Engine<Quiet>, &Request) -> Reply) -> CrawlReport {
+    run_on(&mut e, answer)
+}
+
+/// [`run`] on an engine the caller keeps.
+fn run_on(
+    e: &mut Engine<Quiet>,
     mut answer: impl FnMut(&Engine<Quiet>, &Request) -> Reply,
 ) -> CrawlReport {
     e.start();
@@ -98,9 +104,9 @@ fn run(
             if died.contains(&w) {
                 continue;
             }
-            match answer(&e, &job.request) {
+            match answer(e, &job.request) {
                 Reply::Page(links) => {
-                    let p = parsed(&e, &job.request, &links);
+                    let p = parsed(e, &job.request, &links);
                     e.parsed(job.ticket, p);
                 }
                 Reply::Result(r) => e.fetched(job.ticket, r, now),
@@ -208,6 +214,27 @@ fn a_stop_records_everything_left_as_stopped() {
     e.pipelines_closed(0);
     assert_eq!(e.phase(), Phase::Done);
     assert_eq!(e.finish(now).0.stop_reason, StopReason::Requested);
+}
+
+#[test]
+fn hosts_that_are_done_are_forgotten_past_the_budget() {
+    let hosts = super::hosts::MAX_RESIDENT_HOSTS + 1500;
+    let mut e = engine(config("http://h0.test/").allow_any_host().build().unwrap());
+    let report = run_on(&mut e, |_, r| {
+        let i: usize = r.url.host_str().unwrap()[1..]
+            .trim_end_matches(".test")
+            .parse()
+            .unwrap();
+        // Each host links to the next host's page: one host at a time is busy.
+        let next = (i + 1 < hosts).then(|| format!("http://h{}.test/", i + 1));
+        Reply::Page(next.into_iter().collect())
+    });
+    assert_eq!(report.fetched, hosts as u64);
+    assert!(
+        e.frontier.resident_hosts() <= super::hosts::MAX_RESIDENT_HOSTS + 1,
+        "{} hosts held",
+        e.frontier.resident_hosts()
+    );
 }
 
 proptest! {

@@ -84,6 +84,11 @@ impl<T> DelayQueue<T> {
         self.heap.is_empty()
     }
 
+    /// Every waiting item, in no order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
+        self.heap.iter().map(|d| &d.item)
+    }
+
     /// Takes every waiting item, earliest first.
     pub(crate) fn drain(&mut self) -> Vec<T> {
         let mut v = std::mem::take(&mut self.heap).into_sorted_vec();

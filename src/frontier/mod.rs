@@ -13,10 +13,11 @@
 //! rule here is unit-tested.
 
 pub(crate) mod delayed;
-pub(crate) mod seen;
+mod queue;
 
 use crate::request::Request;
-use std::cmp::{Ordering, Reverse};
+use queue::{HostQueue, Shared};
+use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::time::Instant;
 
@@ -46,35 +47,8 @@ pub(crate) enum Pop {
 }
 
 #[derive(Debug)]
-struct Queued {
-    priority: i32,
-    seq: u64,
-    request: Request,
-}
-
-impl Ord for Queued {
-    fn cmp(&self, other: &Self) -> Ordering {
-        // Max-heap: higher priority first, then the lower (earlier) sequence number.
-        self.priority
-            .cmp(&other.priority)
-            .then_with(|| other.seq.cmp(&self.seq))
-    }
-}
-impl PartialOrd for Queued {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl PartialEq for Queued {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-impl Eq for Queued {}
-
-#[derive(Debug)]
 struct Host {
-    queue: BinaryHeap<Queued>,
+    queue: HostQueue,
     in_flight: u32,
     /// In the ready list now.
     listed: bool,
@@ -86,6 +60,8 @@ struct Host {
     limit: Option<u32>,
     /// In the list of hosts that may have gone idle.
     idle_listed: bool,
+    /// Its requests waiting outside the frontier for a retry.
+    retries_waiting: u32,
 }
 
 /// Queues of requests per host, and the round-robin of hosts that may send now.
@@ -93,10 +69,14 @@ struct Host {
 pub(crate) struct Frontier {
     hosts: Vec<Host>,
     ids: HashMap<Box<str>, HostId>,
-    /// Each host's key, by id.
+    /// Each host's key (its origin, `scheme://host:port`), by id.
     keys: Vec<Box<str>>,
+    /// Referrers and labels of every queued request.
+    shared: Shared,
     /// Hosts whose last request finished with nothing queued (they may be idle now).
     maybe_idle: Vec<HostId>,
+    /// Slots of evicted hosts, to reuse.
+    free: Vec<HostId>,
     ready: VecDeque<HostId>,
     parked: BinaryHeap<Reverse<(Instant, HostId)>>,
     queued: usize,
@@ -111,7 +91,9 @@ impl Frontier {
             hosts: Vec::new(),
             ids: HashMap::new(),
             keys: Vec::new(),
+            shared: Shared::default(),
             maybe_idle: Vec::new(),
+            free: Vec::new(),
             ready: VecDeque::new(),
             parked: BinaryHeap::new(),
             queued: 0,
@@ -125,30 +107,79 @@ impl Frontier {
         if let Some(id) = self.ids.get(key) {
             return *id;
         }
-        let id = HostId::try_from(self.hosts.len()).expect("fewer than 2^32 hosts");
-        self.hosts.push(Host {
-            queue: BinaryHeap::new(),
+        let fresh = Host {
+            queue: HostQueue::default(),
             in_flight: 0,
             listed: false,
             parked: None,
             held: false,
             limit: None,
             idle_listed: false,
-        });
+            retries_waiting: 0,
+        };
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.hosts[id as usize] = fresh;
+                self.keys[id as usize] = key.into();
+                id
+            }
+            None => {
+                let id = HostId::try_from(self.hosts.len()).expect("fewer than 2^32 hosts");
+                self.hosts.push(fresh);
+                self.keys.push(key.into());
+                id
+            }
+        };
         self.ids.insert(key.into(), id);
-        self.keys.push(key.into());
         id
+    }
+
+    /// Hosts with state held now (evicted ones not counted).
+    pub(crate) fn resident_hosts(&self) -> usize {
+        self.hosts.len() - self.free.len()
+    }
+
+    /// A request of `host` went to wait for a retry outside the frontier.
+    pub(crate) fn retry_waiting(&mut self, host: HostId) {
+        self.hosts[host as usize].retries_waiting += 1;
+    }
+
+    /// A request of `host` came back from waiting for a retry.
+    pub(crate) fn retry_released(&mut self, host: HostId) {
+        let h = &mut self.hosts[host as usize];
+        h.retries_waiting = h.retries_waiting.saturating_sub(1);
+    }
+
+    /// Forgets `host` if it has nothing queued, in flight or waiting, and is not held or
+    /// parked: its slot is reused by the next new host. Returns whether it was forgotten.
+    pub(crate) fn evict(&mut self, host: HostId) -> bool {
+        let h = &self.hosts[host as usize];
+        let busy = !h.queue.is_empty()
+            || h.in_flight > 0
+            || h.retries_waiting > 0
+            || h.held
+            || h.parked.is_some()
+            || h.listed
+            || h.idle_listed;
+        if busy || self.free.contains(&host) {
+            return false;
+        }
+        let key = std::mem::take(&mut self.keys[host as usize]);
+        self.ids.remove(&key);
+        self.free.push(host);
+        true
     }
 
     /// Queues a request for `host`.
     pub(crate) fn push(&mut self, host: HostId, request: Request) {
         self.seq += 1;
         let h = &mut self.hosts[host as usize];
-        h.queue.push(Queued {
-            priority: request.priority,
-            seq: self.seq,
+        h.queue.push(
             request,
-        });
+            self.seq,
+            &self.keys[host as usize],
+            &mut self.shared,
+        );
         self.queued += 1;
         self.relist(host);
     }
@@ -178,11 +209,17 @@ impl Frontier {
             }
             match gate(id) {
                 Gate::Open => {
-                    let q = h.queue.pop().expect("checked non-empty");
-                    h.in_flight += 1;
+                    let popped = h.queue.pop(&self.keys[id as usize], &mut self.shared);
                     self.queued -= 1;
+                    let Some((_, request)) = popped else {
+                        // Records hold URLs that parsed when queued; this cannot happen.
+                        tracing::error!(host = %self.keys[id as usize], "a queued URL no longer parses");
+                        self.relist(id);
+                        continue;
+                    };
+                    h.in_flight += 1;
                     self.relist(id);
-                    return Pop::Ready(q.request, id);
+                    return Pop::Ready(request, id);
                 }
                 Gate::HostWait(until) => self.park(id, until),
                 Gate::GlobalWait(until) => {
@@ -211,13 +248,13 @@ impl Frontier {
 
     /// The keys of the hosts that have no request queued or in flight now, among those
     /// whose last request finished since the last call: their connections can go.
-    pub(crate) fn take_idle_hosts(&mut self) -> Vec<&str> {
+    pub(crate) fn take_idle_hosts(&mut self) -> Vec<(HostId, &str)> {
         let mut idle = Vec::new();
         for id in self.maybe_idle.drain(..) {
             let h = &mut self.hosts[id as usize];
             h.idle_listed = false;
             if h.in_flight == 0 && h.queue.is_empty() {
-                idle.push(&*self.keys[id as usize]);
+                idle.push((id, &*self.keys[id as usize]));
             }
         }
         idle
@@ -271,12 +308,21 @@ impl Frontier {
 
     /// Takes every queued request of `host` out, in discovery order (to judge them again).
     pub(crate) fn take_host(&mut self, host: HostId) -> Vec<Request> {
-        let h = &mut self.hosts[host as usize];
-        let mut q: Vec<Queued> = std::mem::take(&mut h.queue).into_vec();
-        q.sort_by_key(|q| q.seq);
-        self.queued -= q.len();
+        let mut q = Vec::new();
+        self.take_all(host, &mut q);
+        q.sort_by_key(|(seq, _)| *seq);
         // A stale entry in the ready list is skipped by `pop` (the queue is empty).
-        q.into_iter().map(|q| q.request).collect()
+        q.into_iter().map(|(_, r)| r).collect()
+    }
+
+    /// Moves every queued request of `host` into `out`, with its discovery number.
+    fn take_all(&mut self, host: HostId, out: &mut Vec<(u64, Request)>) {
+        let h = &mut self.hosts[host as usize];
+        let origin = &self.keys[host as usize];
+        self.queued -= h.queue.len();
+        while !h.queue.is_empty() {
+            out.extend(h.queue.pop(origin, &mut self.shared));
+        }
     }
 
     /// Requests queued (not in flight).
@@ -292,15 +338,15 @@ impl Frontier {
     /// Takes every queued request out (when a crawl stops early), in discovery order over
     /// all hosts, so the leftovers are recorded in the order they were found.
     pub(crate) fn drain(&mut self) -> Vec<Request> {
-        let mut all: Vec<Queued> = Vec::with_capacity(self.queued);
-        for h in &mut self.hosts {
-            all.append(&mut std::mem::take(&mut h.queue).into_vec());
-            h.listed = false;
+        let mut all = Vec::with_capacity(self.queued);
+        for id in 0..self.hosts.len() {
+            self.take_all(HostId::try_from(id).unwrap_or(HostId::MAX), &mut all);
+            self.hosts[id].listed = false;
         }
-        all.sort_unstable_by_key(|q| q.seq);
+        all.sort_unstable_by_key(|(seq, _)| *seq);
         self.ready.clear();
         self.queued = 0;
-        all.into_iter().map(|q| q.request).collect()
+        all.into_iter().map(|(_, r)| r).collect()
     }
 
     fn relist(&mut self, id: HostId) {
@@ -349,10 +395,32 @@ mod tests {
         f.done(b);
         // More work for `b` came before the crawl looked: only `a` is idle.
         f.push(b, req("/3"));
-        assert_eq!(f.take_idle_hosts(), ["http://a:80"]);
+        assert_eq!(f.take_idle_hosts(), [(a, "http://a:80")]);
         assert!(f.take_idle_hosts().is_empty(), "told once");
         f.done(b);
         assert!(f.take_idle_hosts().is_empty(), "b still has /3 queued");
+    }
+
+    #[test]
+    fn an_idle_host_is_forgotten_and_its_slot_reused() {
+        let mut f = Frontier::new(10);
+        let a = f.host_id("http://a:80");
+        f.push(a, req("/1"));
+        assert!(!f.evict(a), "queued work");
+        let now = Instant::now();
+        assert!(pop_path(&mut f, now).is_some());
+        assert!(!f.evict(a), "in flight");
+        f.done(a);
+        f.retry_waiting(a);
+        assert!(!f.evict(a), "a retry waits");
+        f.retry_released(a);
+        assert_eq!(f.take_idle_hosts().len(), 1);
+        assert!(f.evict(a));
+        assert_eq!(f.resident_hosts(), 0);
+        let b = f.host_id("http://b:80");
+        assert_eq!(b, a, "the slot is reused");
+        assert_ne!(f.host_id("http://a:80"), b, "a comes back as a new host");
+        assert_eq!(f.resident_hosts(), 2);
     }
 
     #[test]
@@ -372,8 +440,8 @@ mod tests {
     #[test]
     fn hosts_take_turns() {
         let mut f = Frontier::new(10);
-        let a = f.host_id("a");
-        let b = f.host_id("b");
+        let a = f.host_id("http://a:80");
+        let b = f.host_id("http://b:80");
         for i in 0..3 {
             f.push(a, req(&format!("/a{i}")));
         }
@@ -387,7 +455,7 @@ mod tests {
     #[test]
     fn a_host_limit_narrows_the_per_host_limit_and_never_widens_it() {
         let mut f = Frontier::new(4);
-        let a = f.host_id("a");
+        let a = f.host_id("http://a:80");
         for i in 0..6 {
             f.push(a, req(&format!("/{i}")));
         }
@@ -406,7 +474,7 @@ mod tests {
     #[test]
     fn per_host_limit_holds_until_done() {
         let mut f = Frontier::new(2);
-        let a = f.host_id("a");
+        let a = f.host_id("http://a:80");
         for i in 0..4 {
             f.push(a, req(&format!("/{i}")));
         }
@@ -423,8 +491,8 @@ mod tests {
     #[test]
     fn a_waiting_host_is_parked_and_others_go_on() {
         let mut f = Frontier::new(10);
-        let slow = f.host_id("slow");
-        let fast = f.host_id("fast");
+        let slow = f.host_id("http://slow:80");
+        let fast = f.host_id("http://fast:80");
         f.push(slow, req("/s"));
         f.push(fast, req("/f"));
         let now = Instant::now();
@@ -450,7 +518,7 @@ mod tests {
     #[test]
     fn global_wait_takes_nothing() {
         let mut f = Frontier::new(10);
-        let a = f.host_id("a");
+        let a = f.host_id("http://a:80");
         f.push(a, req("/1"));
         let now = Instant::now();
         let t = now + Duration::from_millis(10);
@@ -462,7 +530,7 @@ mod tests {
     #[test]
     fn retry_after_parks_a_listed_host() {
         let mut f = Frontier::new(10);
-        let a = f.host_id("a");
+        let a = f.host_id("http://a:80");
         f.push(a, req("/1"));
         let now = Instant::now();
         let t = now + Duration::from_secs(2);
@@ -476,8 +544,8 @@ mod tests {
     #[test]
     fn a_held_host_waits_for_release_and_others_go_on() {
         let mut f = Frontier::new(2);
-        let a = f.host_id("a");
-        let b = f.host_id("b");
+        let a = f.host_id("http://a:80");
+        let b = f.host_id("http://b:80");
         f.hold(a);
         f.push(a, req("/a1"));
         f.push(a, req("/a2"));
@@ -504,7 +572,7 @@ mod tests {
     #[test]
     fn own_requests_share_the_per_host_slots() {
         let mut f = Frontier::new(2);
-        let a = f.host_id("a");
+        let a = f.host_id("http://a:80");
         assert!(f.try_acquire(a));
         f.push(a, req("/1"));
         f.push(a, req("/2"));
@@ -519,8 +587,8 @@ mod tests {
     #[test]
     fn drain_empties_in_discovery_order() {
         let mut f = Frontier::new(1);
-        let a = f.host_id("a");
-        let b = f.host_id("b");
+        let a = f.host_id("http://a:80");
+        let b = f.host_id("http://b:80");
         f.push(a, req("/1"));
         f.push(b, req("/2"));
         f.push(a, req("/3"));

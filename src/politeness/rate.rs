@@ -109,6 +109,12 @@ impl RateLimits {
     }
 
     /// Whether any limit is set (the scheduler skips the calls otherwise).
+    /// Forgets `host`'s spacing (its slot is reused). Its keyed limiter state goes with
+    /// the next prune, as every idle key's does.
+    pub(crate) fn forget(&mut self, host: HostId) {
+        self.spacing.remove(&host);
+    }
+
     pub(crate) fn is_unlimited(&self) -> bool {
         self.global.is_none() && self.per_host.is_none() && self.spacing.is_empty()
     }

@@ -254,6 +254,16 @@ impl RobotsCache {
     }
 
     /// What is known about `host`.
+    /// Forgets `host` (its slot is reused): a host that comes back asks again.
+    pub(crate) fn forget(&mut self, host: HostId) {
+        if let Some(e) = self.hosts.get_mut(host as usize) {
+            *e = Entry {
+                access: Access::Unknown,
+                failures: 0,
+            };
+        }
+    }
+
     pub(crate) fn access(&self, host: HostId) -> &Access {
         static UNKNOWN: Access = Access::Unknown;
         self.hosts

@@ -1,0 +1,349 @@
+//! One host's queued requests, packed: a few dozen bytes per URL instead of a `Request`.
+//!
+//! A crawl's frontier can hold millions of URLs, most of them on a few hosts. A queued
+//! `Request` costs ~200 bytes (an owned `Url`, `Arc`s, padding, a heap node), so here each
+//! one is a record in a byte buffer instead: its discovery number, depth, attempts and
+//! redirects as varints, its referrer and label as ids into tables the whole frontier
+//! shares ([`Shared`]), and only the path and query of its URL (the host's origin is the
+//! queue's own). Records sit in chunks per priority level, read from the front and
+//! appended at the back; a consumed chunk is dropped. Taking a request out rebuilds it
+//! (one URL parse).
+//!
+//! Order: higher priority first, then discovery order (first queued, first out).
+
+use crate::request::Request;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+use url::Url;
+
+/// Referrers and labels, shared by every host's queue and counted, so each is kept once
+/// however many queued requests name it.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    referrers: Vec<Option<(Arc<Url>, u32)>>,
+    free: Vec<u32>,
+    /// Referrer id by the address of its `Arc` (every link of one page shares one).
+    by_ptr: HashMap<usize, u32>,
+    labels: Vec<Arc<str>>,
+    label_ids: HashMap<Arc<str>, u32>,
+}
+
+impl Shared {
+    fn referrer_id(&mut self, r: &Arc<Url>) -> u32 {
+        let key = Arc::as_ptr(r) as usize;
+        if let Some(&id) = self.by_ptr.get(&key)
+            && let Some((_, n)) = &mut self.referrers[id as usize]
+        {
+            *n += 1;
+            return id;
+        }
+        let entry = Some((Arc::clone(r), 1));
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.referrers[id as usize] = entry;
+                id
+            }
+            None => {
+                self.referrers.push(entry);
+                u32::try_from(self.referrers.len() - 1).unwrap_or(u32::MAX)
+            }
+        };
+        self.by_ptr.insert(key, id);
+        id
+    }
+
+    /// The referrer `id` for one request taken out (freed with its last request).
+    fn take_referrer(&mut self, id: u32) -> Option<Arc<Url>> {
+        let slot = self.referrers.get_mut(id as usize)?;
+        let (url, n) = slot.as_mut()?;
+        let url = Arc::clone(url);
+        *n -= 1;
+        if *n == 0 {
+            *slot = None;
+            self.free.push(id);
+            self.by_ptr.remove(&(Arc::as_ptr(&url) as usize));
+        }
+        Some(url)
+    }
+
+    fn label_id(&mut self, l: &Arc<str>) -> u32 {
+        if let Some(&id) = self.label_ids.get(l) {
+            return id;
+        }
+        let id = u32::try_from(self.labels.len()).unwrap_or(u32::MAX);
+        self.labels.push(Arc::clone(l));
+        self.label_ids.insert(Arc::clone(l), id);
+        id
+    }
+}
+
+/// Bytes of a host's first chunk; later chunks double, up to [`MAX_CHUNK`].
+const FIRST_CHUNK: usize = 128;
+const MAX_CHUNK: usize = 16 * 1024;
+
+#[derive(Debug, Default)]
+struct Chunk {
+    buf: Vec<u8>,
+    read: usize,
+}
+
+/// The records of one priority level, oldest first.
+#[derive(Debug, Default)]
+struct Level {
+    chunks: VecDeque<Chunk>,
+}
+
+/// One host's queue.
+#[derive(Debug, Default)]
+pub(crate) struct HostQueue {
+    levels: BTreeMap<Reverse<i32>, Level>,
+    len: usize,
+}
+
+impl HostQueue {
+    /// Requests queued.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Queues `r` (discovered as number `seq`); `origin` is the queue's host as
+    /// `scheme://host:port` (a URL of another origin is kept whole).
+    pub(crate) fn push(&mut self, r: Request, seq: u64, origin: &str, shared: &mut Shared) {
+        let level = self.levels.entry(Reverse(r.priority)).or_default();
+        let whole = !crate::canon::has_host_key(&r.url, origin);
+        let suffix = if whole {
+            r.url.as_str()
+        } else {
+            &r.url[url::Position::BeforePath..]
+        };
+        let referrer = r.referrer.as_ref().map_or(0, |u| shared.referrer_id(u) + 1);
+        let label = r.label.as_ref().map_or(0, |l| shared.label_id(l) + 1);
+        let need = suffix.len() + 32;
+        let last_full = level
+            .chunks
+            .back()
+            .is_none_or(|c| c.buf.len() + need > c.buf.capacity());
+        if last_full {
+            let size = level
+                .chunks
+                .back()
+                .map_or(FIRST_CHUNK, |c| (c.buf.capacity() * 2).min(MAX_CHUNK))
+                .max(need);
+            level.chunks.push_back(Chunk {
+                buf: Vec::with_capacity(size),
+                read: 0,
+            });
+        }
+        let buf = &mut level.chunks.back_mut().expect("a chunk was made").buf;
+        put(buf, seq);
+        put(buf, u64::from(r.depth));
+        put(buf, u64::from(r.attempts));
+        buf.push(r.redirects);
+        buf.push(u8::from(whole));
+        put(buf, u64::from(referrer));
+        put(buf, u64::from(label));
+        put(buf, suffix.len() as u64);
+        buf.extend_from_slice(suffix.as_bytes());
+        self.len += 1;
+    }
+
+    /// Takes the next request out (highest priority, then first queued), with its
+    /// discovery number.
+    pub(crate) fn pop(&mut self, origin: &str, shared: &mut Shared) -> Option<(u64, Request)> {
+        let mut entry = self.levels.first_entry()?;
+        let Reverse(priority) = *entry.key();
+        let level = entry.get_mut();
+        let chunk = level.chunks.front_mut()?;
+        let mut at = chunk.read;
+        let (seq, depth, attempts, redirects, whole, referrer, label, suffix) =
+            decode(&chunk.buf, &mut at);
+        let mut text = String::with_capacity(origin.len() + suffix.len());
+        if !whole {
+            text.push_str(origin);
+        }
+        text.push_str(suffix);
+        chunk.read = at;
+        if chunk.read == chunk.buf.len() {
+            level.chunks.pop_front();
+            if level.chunks.is_empty() {
+                entry.remove();
+            }
+        }
+        self.len -= 1;
+        let url = Url::parse(&text).ok()?;
+        let mut r = Request::new(url);
+        r.priority = priority;
+        r.depth = u32::try_from(depth).unwrap_or(u32::MAX);
+        r.attempts = u32::try_from(attempts).unwrap_or(u32::MAX);
+        r.redirects = redirects;
+        if referrer > 0 {
+            r.referrer = shared.take_referrer(u32::try_from(referrer - 1).unwrap_or(u32::MAX));
+        }
+        if label > 0 {
+            r.label = shared
+                .labels
+                .get(usize::try_from(label - 1).unwrap_or(usize::MAX))
+                .cloned();
+        }
+        Some((seq, r))
+    }
+
+    /// Bytes held for the queued records.
+    #[cfg(test)]
+    pub(crate) fn bytes(&self) -> usize {
+        (self.levels.values())
+            .flat_map(|l| l.chunks.iter())
+            .map(|c| c.buf.capacity())
+            .sum()
+    }
+}
+
+type Record<'a> = (u64, u64, u64, u8, bool, u64, u64, &'a str);
+
+/// Reads one record at `at` (written by [`HostQueue::push`], so it is well formed).
+fn decode<'a>(buf: &'a [u8], at: &mut usize) -> Record<'a> {
+    let seq = get(buf, at);
+    let depth = get(buf, at);
+    let attempts = get(buf, at);
+    let redirects = buf.get(*at).copied().unwrap_or(0);
+    let whole = buf.get(*at + 1).is_some_and(|&b| b == 1);
+    *at += 2;
+    let referrer = get(buf, at);
+    let label = get(buf, at);
+    let len = usize::try_from(get(buf, at)).unwrap_or(0);
+    let end = (*at + len).min(buf.len());
+    let suffix = std::str::from_utf8(&buf[*at..end]).unwrap_or("/");
+    *at = end;
+    (
+        seq, depth, attempts, redirects, whole, referrer, label, suffix,
+    )
+}
+
+/// Appends `v` as a LEB128 varint.
+fn put(buf: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        buf.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    buf.push(v as u8);
+}
+
+/// Reads a LEB128 varint at `at`.
+fn get(buf: &[u8], at: &mut usize) -> u64 {
+    let mut v = 0u64;
+    let mut shift = 0;
+    while let Some(&b) = buf.get(*at) {
+        *at += 1;
+        if shift < 64 {
+            v |= u64::from(b & 0x7f) << shift;
+        }
+        if b & 0x80 == 0 {
+            break;
+        }
+        shift += 7;
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ORIGIN: &str = "http://a.test:80";
+
+    fn req(path: &str) -> Request {
+        Request::get(&format!("http://a.test{path}")).unwrap()
+    }
+
+    #[test]
+    fn requests_come_back_whole_in_priority_then_fifo_order() {
+        let mut shared = Shared::default();
+        let mut q = HostQueue::default();
+        let from = Arc::new(Url::parse("http://a.test/from").unwrap());
+        for i in 0..300u64 {
+            let mut r = req(&format!("/p{i}?q=é&x=1"));
+            r.depth = 3;
+            r.attempts = u32::try_from(i % 3).unwrap();
+            r.redirects = 2;
+            r.referrer = Some(Arc::clone(&from));
+            if i == 7 {
+                r = r.with_priority(9).with_label("first");
+            }
+            q.push(r, i, ORIGIN, &mut shared);
+        }
+        let (seq, first) = q.pop(ORIGIN, &mut shared).unwrap();
+        assert_eq!(
+            (seq, first.url.path(), first.label()),
+            (7, "/p7", Some("first"))
+        );
+        let mut expect = (0..300u64).filter(|&i| i != 7);
+        while let Some((seq, r)) = q.pop(ORIGIN, &mut shared) {
+            let i = expect.next().unwrap();
+            assert_eq!(seq, i);
+            assert_eq!(r.url.as_str(), format!("http://a.test/p{i}?q=%C3%A9&x=1"));
+            assert_eq!(
+                (r.depth, r.attempts, r.redirects),
+                (3, u32::try_from(i % 3).unwrap(), 2)
+            );
+            assert_eq!(r.referrer().map(Url::as_str), Some("http://a.test/from"));
+            assert_eq!(r.priority, 0);
+        }
+        assert!(expect.next().is_none() && q.is_empty());
+        drop(first);
+        assert_eq!(
+            Arc::strong_count(&from),
+            1,
+            "the last request gave its referrer back"
+        );
+        assert!(shared.referrers.iter().all(Option::is_none));
+    }
+
+    #[test]
+    fn a_queued_url_costs_a_few_dozen_bytes() {
+        let mut shared = Shared::default();
+        let mut q = HostQueue::default();
+        let from = Arc::new(Url::parse("http://a.test/s01/p000001.html").unwrap());
+        let n = 100_000u64;
+        for i in 0..n {
+            let mut r = req(&format!("/s{:02}/p{i:06}.html", i % 50));
+            r.depth = 4;
+            r.referrer = Some(Arc::clone(&from));
+            q.push(r, 1_000_000 + i, ORIGIN, &mut shared);
+        }
+        let per_url = q.bytes() as f64 / n as f64;
+        assert!(per_url < 40.0, "{per_url:.1} bytes per queued URL");
+    }
+
+    #[test]
+    fn a_url_of_another_origin_is_kept_whole() {
+        let mut shared = Shared::default();
+        let mut q = HostQueue::default();
+        q.push(
+            Request::get("https://b.test:8443/x?y").unwrap(),
+            1,
+            ORIGIN,
+            &mut shared,
+        );
+        let (_, r) = q.pop(ORIGIN, &mut shared).unwrap();
+        assert_eq!(r.url.as_str(), "https://b.test:8443/x?y");
+    }
+
+    #[test]
+    fn varints_round_trip() {
+        let mut buf = Vec::new();
+        let values = [0, 1, 127, 128, 300, u64::from(u32::MAX), u64::MAX];
+        for v in values {
+            put(&mut buf, v);
+        }
+        let mut at = 0;
+        for v in values {
+            assert_eq!(get(&buf, &mut at), v);
+        }
+        assert_eq!(at, buf.len());
+    }
+}

@@ -1,0 +1,156 @@
+//! The storage seam: where a crawl's state lives, under the engine.
+//!
+//! The engine decides; a [`CrawlStore`] keeps. The default, [`MemoryStore`], keeps
+//! everything in the process (today's behaviour and speed: nothing is built for it that it
+//! would not use). A durable store keeps the crawl on disk so a killed crawl resumes; a
+//! shared store keeps it in a server so many processes crawl as one.
+//!
+//! ## The life of a URL through the seam
+//!
+//! 1. **Seen.** Every URL found (a link, a seed, a redirect target, a sitemap URL) is
+//!    canonicalized and its fingerprint inserted into the [`SeenSet`], a page's candidates
+//!    at a time ([`SeenSet::insert_batch`]). Insertion is the exact, atomic "first time?"
+//!    test: of two parsers finding the same URL at once, one wins. A URL seen before is
+//!    dropped with no outcome (its first sighting has one). No probabilistic filter: a
+//!    URL is never dropped because another one hashed alike, short of a 64-bit collision.
+//! 2. **Queued.** A new URL in scope is queued for its host; one out of scope is recorded
+//!    as skipped at once. The engine's frontier holds each host's queue in memory; a store
+//!    that bounds memory keeps the tail of long queues instead ([`CrawlStore::refill`]
+//!    hands it back, in order: priority, then discovery order).
+//! 3. **Leased.** A queued request sent to a worker is leased under a ticket. A lease ends
+//!    once: acked by its outcome, or reclaimed (the worker died; after a crash, every
+//!    lease comes back as queued: [`Recovery`]).
+//! 4. **Committed.** A durable store applies a [`CommitBatch`] atomically: the outcomes
+//!    recorded since the last commit (their leases acked), the new requests their pages
+//!    found (seen and queued), the retries (queued again with their due time), and the
+//!    crawl's counters and per-host state. "A page's outcome and the URLs it found"
+//!    become durable together or not at all, so a crash loses nothing: what was not
+//!    committed is fetched again, its children rediscovered and deduplicated.
+//! 5. **Finished.** The crawl is finished when nothing is queued, leased or waiting for a
+//!    retry anywhere: for a shared store, in every process ([`CrawlStore::finished`]).
+//!
+//! Every call takes a batch (a page's links, a commit per tick), never one URL, so a disk
+//! or network store costs a call per batch, not per link.
+//!
+//! ## Ownership
+//!
+//! A shared crawl hands hosts out: only the owner of a host fetches it, so per-host
+//! politeness holds across processes. [`CrawlStore::owns`] says whether this process may
+//! schedule a host; requests for others' hosts go into the store for their owner.
+
+mod codec;
+mod memory;
+
+pub use codec::{DecodeError, QueuedRequest};
+pub use memory::{MemorySeenSet, MemoryStore};
+
+use std::sync::Arc;
+
+/// The seen-set, shared by the engine and every parser.
+pub trait SeenSet: Send + Sync + std::fmt::Debug {
+    /// Inserts each fingerprint; `fresh` is cleared and gets, in order, whether each was new.
+    /// Each insertion is atomic (a fingerprint is new for exactly one caller).
+    fn insert_batch(&self, fingerprints: &[u64], fresh: &mut Vec<bool>);
+
+    /// Fingerprints seen so far.
+    fn len(&self) -> usize;
+
+    /// Whether nothing was seen.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A failure of the store: the crawl cannot go on safely.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The store's medium failed (disk full, I/O error, connection lost).
+    #[error("crawl state: {0}")]
+    Io(#[from] std::io::Error),
+    /// What the store holds cannot be read (corrupt, another version, another crawl).
+    #[error("crawl state: {0}")]
+    Invalid(String),
+}
+
+/// What a previous run left in the store, to resume from.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct Recovery {
+    /// Requests queued (leased ones included: they are fetched again).
+    pub queued: Vec<QueuedRequest>,
+    /// The crawl's own state as last committed (counters, per-host state), opaque to
+    /// the store.
+    pub state: Option<Vec<u8>>,
+}
+
+/// One atomic step of a durable crawl (see the module docs).
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct CommitBatch {
+    /// Newly queued requests, each with its fingerprint (also to insert as seen).
+    pub queued: Vec<(u64, QueuedRequest)>,
+    /// Fingerprints seen and recorded without being queued (skipped when found).
+    pub seen_only: Vec<u64>,
+    /// Fingerprints whose request has its outcome now: no longer queued.
+    pub done: Vec<u64>,
+    /// Requests queued again (a retry: attempts and due time changed), by fingerprint.
+    pub requeued: Vec<(u64, QueuedRequest)>,
+    /// The crawl's own state after this step, opaque to the store.
+    pub state: Option<Vec<u8>>,
+}
+
+impl CommitBatch {
+    /// Whether the batch holds nothing to commit.
+    pub fn is_empty(&self) -> bool {
+        self.queued.is_empty()
+            && self.seen_only.is_empty()
+            && self.done.is_empty()
+            && self.requeued.is_empty()
+            && self.state.is_none()
+    }
+}
+
+/// Where a crawl's state is kept.
+pub trait CrawlStore: Send + 'static {
+    /// The seen-set the engine and the parsers share.
+    fn seen(&self) -> Arc<dyn SeenSet>;
+
+    /// Whether the store keeps the crawl beyond the process. Commits are built and
+    /// applied only for a durable store; the memory store never pays for them.
+    fn is_durable(&self) -> bool {
+        false
+    }
+
+    /// What a previous run left (nothing for a new crawl).
+    fn recover(&mut self) -> Result<Recovery, StoreError> {
+        Ok(Recovery::default())
+    }
+
+    /// Applies `batch` atomically: after a crash, all of it or none of it is there.
+    fn commit(&mut self, batch: CommitBatch) -> Result<(), StoreError> {
+        let _ = batch;
+        Ok(())
+    }
+
+    /// Up to `max` requests of `host` kept in the store beyond what the engine holds (a
+    /// long queue's tail), in queue order, removed from the store's spill. By default,
+    /// none: the engine holds every queue whole.
+    fn refill(&mut self, host: &str, max: usize) -> Result<Vec<QueuedRequest>, StoreError> {
+        let _ = (host, max);
+        Ok(Vec::new())
+    }
+
+    /// Whether this process may schedule `host` (`scheme://host:port`). By default, every
+    /// host is its own.
+    fn owns(&self, host: &str) -> bool {
+        let _ = host;
+        true
+    }
+
+    /// Whether the whole crawl is finished (nothing queued, leased or waiting anywhere),
+    /// given that this process has nothing left. By default, it is then.
+    fn finished(&mut self) -> Result<bool, StoreError> {
+        Ok(true)
+    }
+}
