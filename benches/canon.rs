@@ -13,7 +13,7 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use trawler::bench_api::SeenSet;
 use trawler::canon::{CanonOptions, canonicalize, fingerprint};
 use trawler::extract::{extract_links, resolve_links};
-use trawler::testbed::{SiteSpec, render_pages};
+use trawler_testbed::{SiteSpec, render_pages};
 use url::Url;
 
 /// Fresh fingerprints for the growth benchmark: a seen-set as big as a 1M-page crawl's.

@@ -3,7 +3,7 @@
 //! path with resolution to absolute URLs, which is what the crawl pays per page.
 //!
 //! Run with `cargo bench --bench extract`. The pages come from the testbed's own generator
-//! (`trawler::testbed::render_pages`), so every machine times the same bytes, and they look
+//! (`trawler_testbed::render_pages`), so every machine times the same bytes, and they look
 //! like what a crawl of the testbed parses: head with inline `<style>`/`<script>` traps, nav,
 //! paragraphs with links in mixed forms, aside and footer.
 
@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use trawler::extract::{extract_links, extract_links_dom, resolve_links};
-use trawler::testbed::{SiteSpec, render_pages};
+use trawler_testbed::{SiteSpec, render_pages};
 use url::Url;
 
 /// Pages per fixture set: enough that one page's quirks do not decide the figure.

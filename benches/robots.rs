@@ -14,7 +14,7 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use trawler::bench_api::RobotsRules;
 use trawler::extract::{extract_links, resolve_links};
-use trawler::testbed::{DEFAULT_ROBOTS_TXT, SiteSpec, render_pages};
+use trawler_testbed::{DEFAULT_ROBOTS_TXT, SiteSpec, render_pages};
 use url::Url;
 
 const AGENT: &str = "trawler/0.1";

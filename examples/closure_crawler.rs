@@ -5,7 +5,7 @@
 //! Without a URL it crawls a synthetic site served on 127.0.0.1 (offline).
 
 use trawler::prelude::*;
-use trawler::testbed::{SiteSpec, Testbed};
+use trawler_testbed::{SiteSpec, Testbed};
 
 fn main() -> Result<(), BoxError> {
     let (start, _site) = match std::env::args().nth(1) {

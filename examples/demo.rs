@@ -2,13 +2,13 @@
 //!
 //! Run with: `cargo run --release --example demo [-- --pages 5000 --workers 2 --concurrency 64]`
 //!
-//! The same crawl as `trawler demo`, without the command-line tool's progress bar: the
-//! spider and the verdict come from `trawler::testbed`. The verdict is read off the site's
-//! own request counters: every reachable page fetched exactly once.
+//! The crawl `trawler demo` makes, as a library user writes it: a spider that keeps each
+//! page's title (found with a CSS selector), every link followed. The verdict is read off
+//! the site's own request counters: every reachable page fetched exactly once.
 
 use std::time::Duration;
 use trawler::prelude::*;
-use trawler::testbed::{Coverage, SiteSpec, Testbed, TitleSpider};
+use trawler_testbed::{Coverage, SiteSpec, Testbed};
 
 /// `--name N` from the command line, or `default`.
 fn arg(args: &[String], name: &str, default: usize) -> Result<usize, String> {
@@ -51,7 +51,9 @@ fn main() -> Result<(), BoxError> {
         config = config.workers(workers);
     }
     let (collect, titles) = Collect::new();
-    let report = Crawler::new(config.build()?, TitleSpider)
+    let spider =
+        FnSpider::new().on_html("title", |el, out| out.item(el.text().collect::<String>()));
+    let report = Crawler::new(config.build()?, spider)
         .pipeline(collect)
         .run()?;
 

@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use trawler::prelude::*;
-use trawler::testbed::{SiteSpec, Testbed};
+use trawler_testbed::{SiteSpec, Testbed};
 
 /// Emits (link, page) for every link; crawls on only from pages of the start site.
 struct Links(url::Origin);

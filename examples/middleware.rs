@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use trawler::prelude::*;
-use trawler::testbed::{Faults, SiteSpec, Testbed};
+use trawler_testbed::{Faults, SiteSpec, Testbed};
 
 /// What the middleware saw; shared with `main` through an `Arc`.
 #[derive(Default)]

@@ -7,7 +7,7 @@
 //! Selectors are compiled once, in `new`; `page.select` builds each page's DOM on demand.
 
 use trawler::prelude::*;
-use trawler::testbed::{SiteSpec, Testbed};
+use trawler_testbed::{SiteSpec, Testbed};
 
 /// One scraped page. `Serialize` comes from trawler's prelude: no serde dependency needed.
 #[derive(Serialize)]

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use trawler::prelude::*;
-use trawler::testbed::{SiteSpec, Testbed};
+use trawler_testbed::{SiteSpec, Testbed};
 
 /// Pages and words per section. `parse` runs on several threads at once, so the map is
 /// behind a lock; nothing else is shared.

@@ -8,7 +8,7 @@
 
 use rusqlite::{Connection, params};
 use trawler::prelude::*;
-use trawler::testbed::{SiteSpec, Testbed};
+use trawler_testbed::{SiteSpec, Testbed};
 
 /// One row of the `pages` table.
 struct Row {

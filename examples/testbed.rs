@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use futures_util::future::{Either, select};
-use trawler::testbed::{SiteSpec, Testbed};
+use trawler_testbed::{SiteSpec, Testbed};
 
 fn parse_args() -> Result<(SiteSpec, u64), String> {
     let mut spec = SiteSpec {

@@ -68,8 +68,6 @@ mod sitemap;
 mod sniff;
 mod spider;
 pub mod store;
-#[cfg(feature = "testbed")]
-pub mod testbed;
 mod tls;
 mod traps;
 

@@ -7,7 +7,7 @@
 #[path = "../examples/link_checker.rs"]
 mod link_checker;
 
-use trawler::testbed::{Faults, SiteSpec, Testbed};
+use trawler_testbed::{Faults, SiteSpec, Testbed};
 
 #[test]
 fn stay_on_site_checks_only_the_start_site() {

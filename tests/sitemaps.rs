@@ -246,7 +246,7 @@ fn a_sitemap_on_a_host_outside_the_scope_is_not_fetched() {
 
 #[test]
 fn the_testbeds_sitemap_index_reaches_every_page_once() {
-    use trawler::testbed::{SiteSpec, Testbed};
+    use trawler_testbed::{SiteSpec, Testbed};
     // Over 10,000 pages: the index lists two `/sitemap-N.xml` files. No link is
     // followed (the spider follows nothing explicitly), so full coverage means the
     // sitemaps delivered every page.

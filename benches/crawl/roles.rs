@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use trawler::prelude::*;
-use trawler::testbed::{SiteSpec, Testbed};
+use trawler_testbed::{SiteSpec, Testbed};
 
 use crate::machine;
 

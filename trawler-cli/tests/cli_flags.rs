@@ -8,6 +8,7 @@
 //! `--exclude`, `--user-agent`, `-v`/`-vv`, and the 18 columns of `--format csv` checked
 //! cell by cell against the JSON records and the server.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use common::{FAN_PAGES, OFFSITE_LINK, ROBOTS, TestServer, link_page};

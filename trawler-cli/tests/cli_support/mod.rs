@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use trawler::testbed::{SiteSpec, Testbed};
+use trawler_testbed::{SiteSpec, Testbed};
 
 /// Longest any one run may take: far above what a healthy run needs (about a second).
 pub const RUN_LIMIT: Duration = Duration::from_secs(60);

@@ -6,7 +6,7 @@
 #[path = "../benches/peers/compare.rs"]
 mod compare;
 #[allow(dead_code)] // the crawl benchmark's helpers, partly used by the runner
-#[path = "../benches/crawl/machine.rs"]
+#[path = "../../benches/crawl/machine.rs"]
 mod machine;
 #[path = "../benches/peers/measure.rs"]
 mod measure;
@@ -22,7 +22,7 @@ use options::{Asked, parse};
 use peer::{Dirs, Peer};
 use std::path::Path;
 use std::time::Duration;
-use trawler::testbed::{SiteSpec, Testbed};
+use trawler_testbed::{SiteSpec, Testbed};
 
 fn args(a: &[&str]) -> Vec<String> {
     a.iter().map(|s| s.to_string()).collect()

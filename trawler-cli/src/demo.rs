@@ -9,10 +9,11 @@ use crate::CliError;
 use crate::args::DemoArgs;
 use crate::output::RecordWriter;
 use crate::runner::{self, Ui};
+use crate::title_spider::TitleSpider;
 use std::process::ExitCode;
 use std::time::Duration;
 use trawler::prelude::*;
-use trawler::testbed::{Coverage, SiteSpec, Testbed, TitleSpider};
+use trawler_testbed::{Coverage, SiteSpec, Testbed};
 
 /// A timeout far above what a loopback page needs, so only a real hang trips it.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);

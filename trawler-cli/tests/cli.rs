@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
-use trawler::testbed::{Faults, Latency, SiteSpec, Testbed};
+use trawler_testbed::{Faults, Latency, SiteSpec, Testbed};
 
 #[test]
 fn jsonl_has_one_complete_record_per_url() {

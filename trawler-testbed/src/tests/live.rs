@@ -6,7 +6,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use super::{addr_of, get, parse};
-use crate::testbed::{Faults, Latency, SiteSpec, Testbed};
+use crate::{Faults, Latency, SiteSpec, Testbed};
 
 const T: Duration = Duration::from_secs(5);
 

@@ -6,7 +6,7 @@
 mod cli_support;
 
 use cli_support::*;
-use trawler::testbed::{Faults, SiteSpec, Testbed};
+use trawler_testbed::{Faults, SiteSpec, Testbed};
 
 /// A run that must fail as bad usage: status 2, one line on stderr, nothing on stdout.
 fn usage_error(args: &[&str]) -> String {

@@ -19,7 +19,7 @@ const DEV_ONLY: [&str; 8] = [
 
 /// The first command of the README's "Two commands" block.
 fn first_command() -> String {
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../../README.md");
     let section = readme
         .split("## Two commands")
         .nth(1)
@@ -49,7 +49,7 @@ fn what_cargo_run_builds_has_no_dev_dependency() {
     // `cargo run` builds the binary with the default features, and no dev-dependency.
     let out = Command::new(env!("CARGO"))
         .args(["tree", "--locked", "--offline", "--prefix", "none"])
-        .args(["-e", "normal,build", "-p", "trawler"])
+        .args(["-e", "normal,build", "-p", "trawler-cli"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo tree runs");
@@ -68,6 +68,26 @@ fn what_cargo_run_builds_has_no_dev_dependency() {
         assert!(
             !crates.contains(&dev),
             "{dev} would be built by the first command"
+        );
+    }
+    // The library alone carries neither the command line's crates nor the test site.
+    let lib = Command::new(env!("CARGO"))
+        .args(["tree", "--locked", "--offline", "--prefix", "none"])
+        .args(["-e", "normal,build", "-p", "trawler"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo tree runs");
+    let lib = String::from_utf8_lossy(&lib.stdout);
+    for not_in_lib in [
+        "clap ",
+        "indicatif ",
+        "actix-web ",
+        "trawler-testbed ",
+        "signal-hook ",
+    ] {
+        assert!(
+            !lib.lines().any(|l| l.starts_with(not_in_lib)),
+            "the library builds {not_in_lib}"
         );
     }
     // The same graph with dev-dependencies has them: the check above can fail.

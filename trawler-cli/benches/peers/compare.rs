@@ -8,7 +8,7 @@ use crate::peer::{Dirs, Peer};
 use crate::table::{self, Row};
 use std::fmt::Write as _;
 use std::path::Path;
-use trawler::testbed::{SiteSpec, Testbed};
+use trawler_testbed::{SiteSpec, Testbed};
 
 /// Makes the peers ready, runs every one on every size, and prints and writes the table.
 pub(crate) fn compare(o: &Options, dirs: &Dirs) -> Result<(), String> {

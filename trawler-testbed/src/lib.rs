@@ -1,5 +1,6 @@
-//! A synthetic website on loopback: the site the demo, examples, tests and benchmarks crawl,
-//! so that nothing in this project ever needs the internet.
+//! A synthetic website on loopback: the site trawler's demo, examples, tests and benchmarks
+//! crawl, so that nothing in the project ever needs the internet. It does not depend on
+//! trawler: any crawler can be pointed at it and judged by its counters.
 //!
 //! [`Testbed::start`] binds one listener per host on 127.0.0.1, 127.0.0.2, ... (port 0 by
 //! default) and serves pages generated on the fly from a seed: a 10M-page site stores
@@ -31,7 +32,7 @@
 //! first `repeats` requests.
 //!
 //! ```no_run
-//! use trawler::testbed::{SiteSpec, Testbed};
+//! use trawler_testbed::{SiteSpec, Testbed};
 //!
 //! let testbed = Testbed::start(SiteSpec { pages: 500, ..SiteSpec::default() })?;
 //! println!("crawl {} ({} pages)", testbed.url(), testbed.reachable_pages());
@@ -45,10 +46,10 @@
 //! Pure core: `spec` (configuration), `rng` and `perm` (determinism), `graph` (one host's
 //! links), `text`, `page` and `resources` (bodies), `site` (all hosts and routing). Server:
 //! `faults`, `stats`, `server` (the actix-web handler) and `runner` ([`Testbed`]);
-//! `sample` renders pages without a server ([`render_pages`], for benchmarks). `demo` holds
-//! the demo crawl's spider and verdict ([`TitleSpider`], [`Coverage`]).
+//! `sample` renders pages without a server ([`render_pages`], for benchmarks); `coverage`
+//! is the verdict a crawl of it gets ([`Coverage`]).
 
-mod demo;
+mod coverage;
 mod faults;
 mod graph;
 mod page;
@@ -66,7 +67,7 @@ mod text;
 #[cfg(test)]
 mod tests;
 
-pub use demo::{Coverage, TitleSpider};
+pub use coverage::Coverage;
 pub use runner::{STOP_TIMEOUT, Testbed};
 pub use sample::render_pages;
 pub use spec::{

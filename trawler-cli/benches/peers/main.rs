@@ -13,7 +13,7 @@
 
 mod compare;
 #[allow(dead_code)] // shared with the crawl benchmark, which uses all of it
-#[path = "../crawl/machine.rs"]
+#[path = "../../../benches/crawl/machine.rs"]
 mod machine;
 mod measure;
 mod options;
@@ -27,8 +27,8 @@ use std::path::PathBuf;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let package = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| package.join("target"), PathBuf::from);
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| package.join("..").join("target"), PathBuf::from);
     let outcome = match options::parse(&args, &target) {
         Ok(Asked::Help) => {
             print!("{}", options::USAGE);

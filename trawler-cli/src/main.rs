@@ -22,6 +22,7 @@ mod progress;
 mod runner;
 mod settings;
 mod summary;
+mod title_spider;
 
 use args::{Cli, Command};
 use clap::Parser;

@@ -5,7 +5,6 @@
 
 use crate::args::{Cli, Command};
 use crate::{messages, one_line, settings};
-use awc::http::header::HeaderValue;
 use clap::Parser;
 use proptest::prelude::*;
 use std::ffi::OsString;
@@ -125,7 +124,10 @@ fn outcome(args: &[OsString]) -> Said {
             Ok(_) => {
                 // What a crawl would send or time with these flags must be usable.
                 let ua = a.user_agent.as_deref().unwrap_or("trawler");
-                assert!(HeaderValue::from_str(ua).is_ok(), "--user-agent {ua:?}");
+                assert!(
+                    trawler::Headers::new().set("user-agent", ua).is_ok(),
+                    "--user-agent {ua:?}"
+                );
                 if let Some(rate) = a.rate {
                     assert!(rate >= trawler::MIN_RATE, "--rate {rate}");
                 }

@@ -5,8 +5,8 @@ use std::collections::{HashSet, VecDeque};
 
 use url::Url;
 
-use crate::testbed::site::{Resource, Site};
-use crate::testbed::spec::SiteSpec;
+use crate::site::{Resource, Site};
+use crate::spec::SiteSpec;
 
 fn site(spec: &SiteSpec) -> Site {
     let origins = (0..spec.hosts)
