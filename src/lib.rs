@@ -36,6 +36,8 @@
 
 mod actors;
 mod admit;
+#[cfg(feature = "warc")]
+pub mod archive;
 #[doc(hidden)]
 pub mod bench_api;
 pub mod canon;
