@@ -268,6 +268,18 @@ fn the_replay_server_answers_as_the_site_did() {
             );
         }
         assert!(!again.response.is_chunked(), "{path}: served unframed");
+        let dates = |h: &trawler::archive::ResponseHead| -> Vec<Vec<u8>> {
+            let date = h
+                .headers
+                .iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case("date"));
+            date.map(|(_, v)| v.clone()).collect()
+        };
+        assert_eq!(
+            dates(&again.response),
+            dates(&ex.response),
+            "{path}: the recorded Date"
+        );
         let body = match path {
             "/gzip" => gunzip(&again.body),
             _ => again.body.to_vec(),
