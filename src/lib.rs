@@ -44,6 +44,8 @@ pub mod canon;
 pub mod charset;
 mod closure;
 mod config;
+#[cfg(feature = "content")]
+pub mod content;
 mod crawler;
 pub mod dom;
 mod error;
