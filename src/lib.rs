@@ -63,6 +63,8 @@ mod progress;
 mod report;
 mod request;
 pub mod retry;
+#[cfg(feature = "save")]
+pub mod save;
 mod scope;
 mod sitemap;
 mod sniff;
