@@ -1,6 +1,7 @@
 //! Cost of archiving a page: one exchange (request and response records, each compressed as
 //! its own gzip member, with SHA-1 digests and a CDXJ line) written by `WarcWriter`, on
-//! testbed pages of ~25 KB; prints the bytes written per page.
+//! testbed pages of ~25 KB, at the default gzip level and at level 1; prints the bytes written
+//! per page.
 //!
 //! Run with `cargo bench --features warc --bench warc`.
 
@@ -9,7 +10,9 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use trawler::archive::{BodyForm, Exchange, RequestHead, ResponseHead, WarcConfig, WarcWriter};
+use trawler::archive::{
+    BodyForm, DEFAULT_COMPRESSION, Exchange, RequestHead, ResponseHead, WarcConfig, WarcWriter,
+};
 use trawler::testbed::{SiteSpec, render_pages};
 
 fn exchanges() -> Vec<Exchange> {
@@ -41,43 +44,45 @@ fn exchanges() -> Vec<Exchange> {
         .collect()
 }
 
-fn writer() -> (tempfile::TempDir, WarcWriter) {
+fn writer(level: u32) -> (tempfile::TempDir, WarcWriter) {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let writer = WarcWriter::create(WarcConfig::new(dir.path(), "bench")).expect("a writer");
-    (dir, writer)
+    let config = WarcConfig::new(dir.path(), "bench").compression(level);
+    (dir, WarcWriter::create(config).expect("a writer"))
 }
 
 fn bench_warc(c: &mut Criterion) {
     let exchanges = exchanges();
     let body_bytes: usize = exchanges.iter().map(|e| e.body.len()).sum();
-    let (_dir, mut w) = writer();
-    let start = w.position().expect("a file").len;
-    for ex in &exchanges {
-        w.write(ex).expect("write");
-    }
-    let written = w.position().expect("a file").len - start;
-    println!(
-        "warc: {} pages, {} body bytes/page, {} WARC bytes/page (request + response, gzip)",
-        exchanges.len(),
-        body_bytes / exchanges.len(),
-        written / exchanges.len() as u64
-    );
-
     let mut group = c.benchmark_group("warc/testbed-25KB");
     group.throughput(Throughput::Elements(exchanges.len() as u64));
     group.measurement_time(Duration::from_secs(10));
-    group.bench_function("write", |b| {
-        b.iter_batched(
-            writer,
-            |(dir, mut w)| {
-                for ex in &exchanges {
-                    black_box(w.write(black_box(ex)).expect("write"));
-                }
-                (dir, w)
-            },
-            BatchSize::PerIteration,
+    for level in [DEFAULT_COMPRESSION, 1] {
+        let (_dir, mut w) = writer(level);
+        let start = w.position().expect("a file").len;
+        for ex in &exchanges {
+            w.write(ex).expect("write");
+        }
+        let written = w.position().expect("a file").len - start;
+        println!(
+            "warc, gzip level {level}: {} pages, {} body bytes/page, {} WARC bytes/page \
+             (request + response records)",
+            exchanges.len(),
+            body_bytes / exchanges.len(),
+            written / exchanges.len() as u64
         );
-    });
+        group.bench_function(format!("write, gzip level {level}"), |b| {
+            b.iter_batched(
+                || writer(level),
+                |(dir, mut w)| {
+                    for ex in &exchanges {
+                        black_box(w.write(black_box(ex)).expect("write"));
+                    }
+                    (dir, w)
+                },
+                BatchSize::PerIteration,
+            );
+        });
+    }
     group.finish();
 }
 

@@ -44,6 +44,9 @@ pub use writer::{Position, RecordLocation, WarcWriter, Written};
 /// archives use.
 pub const DEFAULT_MAX_SIZE: u64 = 1_000_000_000;
 
+/// The gzip level of records unless told otherwise: zlib's default, the usual balance.
+pub const DEFAULT_COMPRESSION: u32 = 6;
+
 /// Where and how a [`WarcWriter`] writes.
 #[derive(Debug, Clone)]
 pub struct WarcConfig {
@@ -51,6 +54,7 @@ pub struct WarcConfig {
     prefix: String,
     max_size: u64,
     revisits: bool,
+    compression: u32,
     info: Vec<(String, String)>,
 }
 
@@ -63,6 +67,7 @@ impl WarcConfig {
             prefix: prefix.to_owned(),
             max_size: DEFAULT_MAX_SIZE,
             revisits: false,
+            compression: DEFAULT_COMPRESSION,
             info: Vec::new(),
         }
     }
@@ -85,6 +90,15 @@ impl WarcConfig {
         self
     }
 
+    /// The gzip level of each record, from 0 (stored) to 9 (smallest). Level 1 writes a
+    /// 25 KB HTML page about three times faster than the default, for a file about 30 %
+    /// larger (measured in the README). By default, [`DEFAULT_COMPRESSION`].
+    #[must_use]
+    pub fn compression(mut self, level: u32) -> Self {
+        self.compression = level;
+        self
+    }
+
     /// Adds a `name: value` field to each file's `warcinfo` record (after `software`,
     /// `format` and `conformsTo`), such as `operator` or `robots`. CR and LF become spaces.
     #[must_use]
@@ -95,6 +109,12 @@ impl WarcConfig {
     }
 
     fn validate(&self) -> Result<(), WarcError> {
+        if self.compression > 9 {
+            return Err(WarcError::Config(format!(
+                "gzip level {} is not between 0 and 9",
+                self.compression
+            )));
+        }
         if self.max_size == 0 {
             return Err(WarcError::Config("max_size must be at least 1 byte".into()));
         }

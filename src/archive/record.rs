@@ -41,8 +41,8 @@ impl RecordParts<'_> {
         d.finish()
     }
 
-    /// The record serialized and compressed as one gzip member.
-    pub(crate) fn to_gzip(&self) -> Vec<u8> {
+    /// The record serialized and compressed as one gzip member at `level` (0 to 9).
+    pub(crate) fn to_gzip(&self, level: u32) -> Vec<u8> {
         let len: usize = self.block.iter().map(|p| p.len()).sum();
         let mut head = String::with_capacity(512);
         head.push_str(VERSION);
@@ -58,7 +58,7 @@ impl RecordParts<'_> {
         head.push_str("\r\nContent-Length: ");
         head.push_str(&len.to_string());
         head.push_str("\r\n\r\n");
-        let mut gz = GzEncoder::new(Vec::with_capacity(len / 3 + 512), Compression::default());
+        let mut gz = GzEncoder::new(Vec::with_capacity(len / 3 + 512), Compression::new(level));
         // Writing into a Vec cannot fail.
         let _ = gz.write_all(head.as_bytes());
         for part in &self.block {
@@ -95,7 +95,7 @@ mod tests {
             block: vec![b"he", &body[2..]],
         };
         let mut text = Vec::new();
-        GzDecoder::new(parts.to_gzip().as_slice())
+        GzDecoder::new(parts.to_gzip(6).as_slice())
             .read_to_end(&mut text)
             .unwrap();
         let text = String::from_utf8(text).unwrap();

@@ -246,6 +246,7 @@ fn bad_configurations_and_oversized_blocks_are_errors() {
         WarcConfig::new(dir.path(), "x").max_size(0),
         WarcConfig::new(dir.path(), "../up"),
         WarcConfig::new(dir.path(), ""),
+        WarcConfig::new(dir.path(), "x").compression(10),
     ] {
         assert!(matches!(
             WarcWriter::create(config),

@@ -208,8 +208,8 @@ impl WarcWriter {
                 .push(("WARC-Truncated", "length".to_owned()));
         }
 
-        let request_gz = request.to_gzip();
-        let response_gz = response.to_gzip();
+        let request_gz = request.to_gzip(self.config.compression);
+        let response_gz = response.to_gzip(self.config.compression);
         let size = (request_gz.len() + response_gz.len()) as u64;
         if self
             .current
@@ -385,7 +385,7 @@ impl WarcWriter {
         };
         let digest = parts.block_digest();
         parts.fields.push(("WARC-Block-Digest", digest));
-        parts.to_gzip()
+        parts.to_gzip(self.config.compression)
     }
 }
 
