@@ -36,12 +36,16 @@
 
 mod actors;
 mod admit;
+#[cfg(feature = "warc")]
+pub mod archive;
 #[doc(hidden)]
 pub mod bench_api;
 pub mod canon;
 pub mod charset;
 mod closure;
 mod config;
+#[cfg(feature = "content")]
+pub mod content;
 mod crawler;
 pub mod dom;
 mod element;
@@ -63,6 +67,8 @@ mod report;
 mod request;
 pub mod retry;
 mod robots_meta;
+#[cfg(feature = "save")]
+pub mod save;
 mod scope;
 mod sitemap;
 mod sniff;

@@ -1,0 +1,396 @@
+//! [`WarcWriter`]: exchanges in, WARC/1.1 files and their CDXJ indexes out.
+//!
+//! Each file starts with a `warcinfo` record; each exchange adds a `request` record and a
+//! `response` record (or, with revisits on, a `revisit` record when an earlier response had
+//! the same payload), each its own gzip member, linked both ways by `WARC-Concurrent-To`. The
+//! two records of an exchange are written with one `write_all`, so the file only ever grows by
+//! whole exchanges: [`WarcWriter::position`] is the length of the file up to the last one, the
+//! point a resumed crawl truncates a torn tail back to. A failed write poisons the writer.
+//!
+//! Files roll at `max_size`: an exchange that would take the file past it goes to the next
+//! file (`PREFIX-STAMP-00001.warc.gz`, `...-00002...`). Each file's CDXJ index
+//! (`PREFIX-STAMP-00001.cdxj`) is appended to as records are written and sorted when the file
+//! is finished.
+
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use super::cdxj::{self, CdxjEntry};
+use super::digest::Sha1Digest;
+use super::exchange::{BodyForm, Exchange};
+use super::http::{one_chunk, request_head_bytes, response_head_bytes};
+use super::record::{RecordParts, record_id};
+use super::time::{timestamp14, warc_date};
+use super::{WarcConfig, WarcError};
+
+const REVISIT_PROFILE: &str = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest";
+
+/// Where one record was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordLocation {
+    /// The WARC file.
+    pub file: PathBuf,
+    /// Offset of the record's gzip member in the file.
+    pub offset: u64,
+    /// Length of the gzip member.
+    pub length: u64,
+    /// `WARC-Record-ID`, `<urn:uuid:...>`.
+    pub record_id: String,
+}
+
+/// What [`WarcWriter::write`] wrote for one exchange.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// The `request` record.
+    pub request: RecordLocation,
+    /// The `response` record, or the `revisit` record standing for it.
+    pub response: RecordLocation,
+    /// Whether `response` is a `revisit` record.
+    pub revisit: bool,
+}
+
+/// The end of the last whole exchange in the file being written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    /// The WARC file.
+    pub file: PathBuf,
+    /// Its length up to and including the last whole record written.
+    pub len: u64,
+}
+
+/// The first response with a given payload, for revisit records.
+#[derive(Debug, Clone)]
+struct Original {
+    record_id: String,
+    url: String,
+    date: String,
+}
+
+#[derive(Debug)]
+struct OpenWarc {
+    path: PathBuf,
+    file: File,
+    cdxj_path: PathBuf,
+    cdxj: File,
+    len: u64,
+    exchanges: u64,
+}
+
+/// Writes exchanges to rolling WARC/1.1 files with CDXJ indexes; see the module docs.
+#[derive(Debug)]
+pub struct WarcWriter {
+    config: WarcConfig,
+    stamp: String,
+    serial: u32,
+    current: Option<OpenWarc>,
+    done: Vec<PathBuf>,
+    originals: HashMap<String, Original>,
+    poisoned: bool,
+}
+
+impl WarcWriter {
+    /// Creates the directory if needed and the first file, with its `warcinfo` record.
+    ///
+    /// # Errors
+    ///
+    /// [`WarcError::Config`] for a `max_size` of zero or a prefix that is not a plain name;
+    /// [`WarcError::Io`] if the directory or file cannot be created (a file of the same name
+    /// is never overwritten).
+    pub fn create(config: WarcConfig) -> Result<Self, WarcError> {
+        config.validate()?;
+        fs::create_dir_all(&config.dir).map_err(|e| WarcError::io(&config.dir, e))?;
+        let mut writer = Self {
+            stamp: timestamp14(SystemTime::now()),
+            config,
+            serial: 0,
+            current: None,
+            done: Vec::new(),
+            originals: HashMap::new(),
+            poisoned: false,
+        };
+        writer.open_next()?;
+        Ok(writer)
+    }
+
+    /// Records one exchange: a `request` and a `response` (or `revisit`) record, and the
+    /// response's CDXJ line.
+    ///
+    /// # Errors
+    ///
+    /// [`WarcError::Io`] if a write fails (the writer is then poisoned: later calls return
+    /// [`WarcError::Poisoned`], and [`position`](Self::position) still says where the last
+    /// whole exchange ends); [`WarcError::Poisoned`] after such a failure.
+    pub fn write(&mut self, ex: &Exchange) -> Result<Written, WarcError> {
+        if self.poisoned {
+            return Err(WarcError::Poisoned);
+        }
+        let result = self.write_exchange(ex);
+        if result.is_err() {
+            self.poisoned = true;
+        }
+        result
+    }
+
+    fn write_exchange(&mut self, ex: &Exchange) -> Result<Written, WarcError> {
+        let date = warc_date(ex.fetched_at);
+        let url = ex.url.as_str().to_owned();
+        let (request_id, response_id) = (record_id(), record_id());
+        let ip = ex.remote_ip.map(|ip| ip.to_string());
+        let common = |kind: &'static str, id: &str, other: &str| {
+            let mut fields = vec![
+                ("WARC-Type", kind.to_owned()),
+                ("WARC-Record-ID", id.to_owned()),
+                ("WARC-Date", date.clone()),
+                ("WARC-Target-URI", url.clone()),
+            ];
+            if let Some(ip) = &ip {
+                fields.push(("WARC-IP-Address", ip.clone()));
+            }
+            fields.push(("WARC-Concurrent-To", other.to_owned()));
+            fields
+        };
+
+        let request_head = request_head_bytes(&ex.request);
+        let mut request = RecordParts {
+            fields: common("request", &request_id, &response_id),
+            content_type: "application/http; msgtype=request",
+            block: vec![&request_head],
+        };
+        let digest = request.block_digest();
+        request.fields.push(("WARC-Block-Digest", digest));
+
+        let head = response_head_bytes(&ex.response);
+        let (prefix, suffix) = match ex.body_form {
+            BodyForm::TransferDecoded if ex.response.is_chunked() => one_chunk(&ex.body),
+            _ => (Vec::new(), b"".as_slice()),
+        };
+        let payload = [prefix.as_slice(), &ex.body, suffix];
+        let payload_digest = {
+            let mut d = Sha1Digest::default();
+            payload.iter().for_each(|p| d.update(p));
+            d.finish()
+        };
+        let original = (self.config.revisits && !ex.truncated && !ex.body.is_empty())
+            .then(|| self.originals.get(&payload_digest).cloned())
+            .flatten();
+        let revisit = original.is_some();
+        let mut response = if let Some(original) = &original {
+            let mut fields = common("revisit", &response_id, &request_id);
+            fields.push(("WARC-Profile", REVISIT_PROFILE.to_owned()));
+            fields.push(("WARC-Refers-To", original.record_id.clone()));
+            fields.push(("WARC-Refers-To-Target-URI", original.url.clone()));
+            fields.push(("WARC-Refers-To-Date", original.date.clone()));
+            RecordParts {
+                fields,
+                content_type: "application/http; msgtype=response",
+                block: vec![&head],
+            }
+        } else {
+            let mut block: Vec<&[u8]> = vec![&head];
+            block.extend(payload.iter().filter(|p| !p.is_empty()));
+            RecordParts {
+                fields: common("response", &response_id, &request_id),
+                content_type: "application/http; msgtype=response",
+                block,
+            }
+        };
+        let digest = response.block_digest();
+        response.fields.push(("WARC-Block-Digest", digest));
+        response
+            .fields
+            .push(("WARC-Payload-Digest", payload_digest.clone()));
+        if ex.truncated && !revisit {
+            response
+                .fields
+                .push(("WARC-Truncated", "length".to_owned()));
+        }
+
+        let request_gz = request.to_gzip(self.config.compression);
+        let response_gz = response.to_gzip(self.config.compression);
+        let size = (request_gz.len() + response_gz.len()) as u64;
+        if self
+            .current
+            .as_ref()
+            .is_some_and(|c| c.exchanges > 0 && c.len + size > self.config.max_size)
+        {
+            self.finish_current()?;
+            self.open_next()?;
+        }
+        let current = self.current.as_mut().ok_or(WarcError::Poisoned)?;
+        let start = current.len;
+        let both = [request_gz.as_slice(), response_gz.as_slice()].concat();
+        current
+            .file
+            .write_all(&both)
+            .map_err(|e| WarcError::io(&current.path, e))?;
+        current.len += size;
+        current.exchanges += 1;
+
+        let response_offset = start + request_gz.len() as u64;
+        let mime = if revisit {
+            "warc/revisit".to_owned()
+        } else {
+            ex.response
+                .get("content-type")
+                .and_then(|t| t.split(';').next())
+                .unwrap_or("unk")
+                .trim()
+                .to_ascii_lowercase()
+        };
+        let entry = CdxjEntry {
+            key: cdxj::surt(&ex.url),
+            timestamp: timestamp14(ex.fetched_at),
+            url: url.clone(),
+            mime,
+            status: ex.response.status.to_string(),
+            digest: payload_digest
+                .strip_prefix("sha1:")
+                .unwrap_or(&payload_digest)
+                .to_owned(),
+            length: response_gz.len().to_string(),
+            offset: response_offset.to_string(),
+            filename: file_name(&current.path),
+        };
+        let line = entry.to_line() + "\n";
+        current
+            .cdxj
+            .write_all(line.as_bytes())
+            .map_err(|e| WarcError::io(&current.cdxj_path, e))?;
+
+        if self.config.revisits && !revisit && !ex.truncated && !ex.body.is_empty() {
+            self.originals.insert(
+                payload_digest,
+                Original {
+                    record_id: response_id.clone(),
+                    url,
+                    date,
+                },
+            );
+        }
+        let location = |offset, length, record_id| RecordLocation {
+            file: current.path.clone(),
+            offset,
+            length,
+            record_id,
+        };
+        Ok(Written {
+            request: location(start, request_gz.len() as u64, request_id),
+            response: location(response_offset, response_gz.len() as u64, response_id),
+            revisit,
+        })
+    }
+
+    /// The file being written and its length up to the last whole exchange (see module docs).
+    #[must_use]
+    pub fn position(&self) -> Option<Position> {
+        self.current.as_ref().map(|c| Position {
+            file: c.path.clone(),
+            len: c.len,
+        })
+    }
+
+    /// Every WARC file started so far, in order (the last one is still being written).
+    #[must_use]
+    pub fn files(&self) -> Vec<PathBuf> {
+        let mut files = self.done.clone();
+        files.extend(self.current.as_ref().map(|c| c.path.clone()));
+        files
+    }
+
+    /// Makes what was written so far durable (`fsync` of the WARC file and its index), for a
+    /// crawl that commits its state together with the archive.
+    ///
+    /// # Errors
+    ///
+    /// [`WarcError::Io`] if the operating system reports a failure.
+    pub fn sync(&mut self) -> Result<(), WarcError> {
+        if let Some(c) = &self.current {
+            c.file.sync_data().map_err(|e| WarcError::io(&c.path, e))?;
+            c.cdxj
+                .sync_data()
+                .map_err(|e| WarcError::io(&c.cdxj_path, e))?;
+        }
+        Ok(())
+    }
+
+    /// Finishes the last file (its index sorted, both synced) and returns every WARC file.
+    ///
+    /// # Errors
+    ///
+    /// [`WarcError::Io`] if syncing or sorting fails.
+    pub fn finish(mut self) -> Result<Vec<PathBuf>, WarcError> {
+        self.finish_current()?;
+        Ok(std::mem::take(&mut self.done))
+    }
+
+    fn finish_current(&mut self) -> Result<(), WarcError> {
+        let Some(c) = self.current.take() else {
+            return Ok(());
+        };
+        c.file.sync_data().map_err(|e| WarcError::io(&c.path, e))?;
+        drop(c.cdxj);
+        cdxj::sort_file(&c.cdxj_path)?;
+        self.done.push(c.path);
+        Ok(())
+    }
+
+    fn open_next(&mut self) -> Result<(), WarcError> {
+        self.serial += 1;
+        let stem = format!("{}-{}-{:05}", self.config.prefix, self.stamp, self.serial);
+        let path = self.config.dir.join(format!("{stem}.warc.gz"));
+        let cdxj_path = self.config.dir.join(format!("{stem}.cdxj"));
+        let create = |p: &Path| {
+            OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(p)
+                .map_err(|e| WarcError::io(p, e))
+        };
+        let mut file = create(&path)?;
+        let cdxj = create(&cdxj_path)?;
+        let info = self.warcinfo(&file_name(&path));
+        file.write_all(&info).map_err(|e| WarcError::io(&path, e))?;
+        self.current = Some(OpenWarc {
+            path,
+            file,
+            cdxj_path,
+            cdxj,
+            len: info.len() as u64,
+            exchanges: 0,
+        });
+        Ok(())
+    }
+
+    fn warcinfo(&self, filename: &str) -> Vec<u8> {
+        let mut text = format!(
+            "software: trawler/{}\r\nformat: WARC File Format 1.1\r\n\
+             conformsTo: http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/\r\n",
+            env!("CARGO_PKG_VERSION")
+        );
+        for (name, value) in &self.config.info {
+            text.push_str(&format!("{name}: {value}\r\n"));
+        }
+        let mut parts = RecordParts {
+            fields: vec![
+                ("WARC-Type", "warcinfo".to_owned()),
+                ("WARC-Record-ID", record_id()),
+                ("WARC-Date", warc_date(SystemTime::now())),
+                ("WARC-Filename", filename.to_owned()),
+            ],
+            content_type: "application/warc-fields",
+            block: vec![text.as_bytes()],
+        };
+        let digest = parts.block_digest();
+        parts.fields.push(("WARC-Block-Digest", digest));
+        parts.to_gzip(self.config.compression)
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
