@@ -24,23 +24,23 @@
 //! the URL a browser requests).
 
 mod charref;
+mod resolve;
 #[cfg(test)]
 mod tests;
 
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::fmt::Write as _;
 use std::sync::LazyLock;
 
-use encoding_rs::{EncoderResult, Encoding, UTF_8};
+use encoding_rs::Encoding;
 use lol_html::html_content::Element;
 use lol_html::{
     AsciiCompatibleEncoding, ElementContentHandlers, HtmlRewriter, MemorySettings, Selector,
     Settings,
 };
-use url::Url;
 
 use charref::decode_attribute;
+pub use resolve::{Resolver, effective_base, resolve_href, resolve_links};
 
 /// Link-bearing elements. Parsed once: the `element!` macro would parse them for every page.
 /// Tag names only, no `[href]`: an attribute condition makes `lol_html` stop at every `<a>`,
@@ -277,134 +277,4 @@ pub fn extract_links_dom(doc: &scraper::Html) -> RawLinks {
         }
     }
     raw
-}
-
-/// Resolves the hrefs of one document as a browser does: against its effective base URL, with
-/// non-ASCII query text percent-encoded in the document's encoding.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Resolver {
-    base: Url,
-    encoding: &'static Encoding,
-}
-
-impl Resolver {
-    /// The resolver of a document at `document_url` (the final URL after redirects) whose first
-    /// `<base href>` is `base_href`, written in `encoding`.
-    ///
-    /// The base is `base_href` resolved against `document_url`, or `document_url` itself when there
-    /// is none or it is unusable (unparseable, or a URL such as `javascript:` or `data:` that
-    /// cannot be a base, which browsers refuse too).
-    #[must_use]
-    pub fn new(document_url: &Url, base_href: Option<&str>, encoding: &'static Encoding) -> Self {
-        // UTF-16 and the replacement encoding cannot encode a URL; the URL spec uses UTF-8 then.
-        let encoding = encoding.output_encoding();
-        let base = base_href
-            .and_then(|href| parse_in(document_url, href.trim_ascii(), encoding))
-            .filter(|base| !base.cannot_be_a_base())
-            .unwrap_or_else(|| document_url.clone());
-        Resolver { base, encoding }
-    }
-
-    /// The effective base URL that hrefs resolve against.
-    #[must_use]
-    pub fn base(&self) -> &Url {
-        &self.base
-    }
-
-    /// The encoding query strings are percent-encoded in (the document's, or UTF-8 for UTF-16).
-    #[must_use]
-    pub fn encoding(&self) -> &'static Encoding {
-        self.encoding
-    }
-
-    /// Resolves one href: trimmed of ASCII whitespace, joined to the base, fragment dropped, and
-    /// kept only if http or https (`mailto:`, `javascript:`, `data:`, `tel:`, `ftp:` give `None`).
-    /// An empty href resolves to the base itself.
-    #[must_use]
-    pub fn resolve(&self, href: &str) -> Option<Url> {
-        let mut url = parse_in(&self.base, href.trim_ascii(), self.encoding)?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return None;
-        }
-        url.set_fragment(None);
-        Some(url)
-    }
-
-    /// Resolves every href of `raw`, in order, dropping those that give no http(s) URL.
-    #[must_use]
-    pub fn resolve_all(&self, raw: &RawLinks) -> Vec<Url> {
-        raw.hrefs.iter().filter_map(|h| self.resolve(h)).collect()
-    }
-}
-
-/// Resolves raw links found in a UTF-8 document (see [`Resolver`] for other encodings).
-///
-/// Order is preserved and duplicates are kept: deduplication belongs to the caller, after
-/// canonicalisation.
-#[must_use]
-pub fn resolve_links(document_url: &Url, raw: &RawLinks) -> Vec<Url> {
-    Resolver::new(document_url, raw.base.as_deref(), UTF_8).resolve_all(raw)
-}
-
-/// Resolves one href of a UTF-8 document against `base` (see [`Resolver::resolve`]).
-#[must_use]
-pub fn resolve_href(base: &Url, href: &str) -> Option<Url> {
-    Resolver {
-        base: base.clone(),
-        encoding: UTF_8,
-    }
-    .resolve(href)
-}
-
-/// The effective base URL of a UTF-8 document (see [`Resolver::new`]).
-#[must_use]
-pub fn effective_base(document_url: &Url, base_href: Option<&str>) -> Url {
-    Resolver::new(document_url, base_href, UTF_8).base
-}
-
-/// Parses `input` against `base`, with the query encoded in `encoding`.
-fn parse_in(base: &Url, input: &str, encoding: &'static Encoding) -> Option<Url> {
-    let options = Url::options().base_url(Some(base));
-    if encoding == UTF_8 {
-        return options.parse(input).ok();
-    }
-    let encode = query_encoder(encoding);
-    options.encoding_override(Some(&encode)).parse(input).ok()
-}
-
-/// A closure the URL parser accepts as its query-encoding override (named so that its signature
-/// is the higher-ranked one the parser wants).
-fn query_encoder(encoding: &'static Encoding) -> impl Fn(&str) -> Cow<'_, [u8]> {
-    move |query| encode_query(encoding, query)
-}
-
-/// `query` in `encoding`, as the URL spec's "percent-encode after encoding" wants it before the
-/// URL parser percent-encodes the bytes: a character the encoding lacks becomes `&#N;`, already
-/// percent-encoded as `%26%23N%3B` so that its `&` cannot split the query.
-fn encode_query<'q>(encoding: &'static Encoding, query: &'q str) -> Cow<'q, [u8]> {
-    if query.is_ascii() && encoding.is_ascii_compatible() {
-        return Cow::Borrowed(query.as_bytes());
-    }
-    let mut encoder = encoding.new_encoder();
-    let mut out = Vec::with_capacity(query.len() * 2);
-    let mut rest = query;
-    loop {
-        let room = encoder
-            .max_buffer_length_from_utf8_without_replacement(rest.len())
-            .unwrap_or(rest.len() * 8);
-        out.reserve(room);
-        let (result, read) =
-            encoder.encode_from_utf8_to_vec_without_replacement(rest, &mut out, true);
-        rest = &rest[read..];
-        match result {
-            EncoderResult::InputEmpty => return Cow::Owned(out),
-            EncoderResult::OutputFull => {}
-            EncoderResult::Unmappable(c) => {
-                let mut reference = String::new();
-                // Writing to a String cannot fail.
-                let _ = write!(reference, "%26%23{}%3B", u32::from(c));
-                out.extend_from_slice(reference.as_bytes());
-            }
-        }
-    }
 }

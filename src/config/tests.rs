@@ -1,6 +1,8 @@
 //! Unit tests of the builder: defaults and typed errors.
 
 use super::*;
+use crate::error::ConfigError;
+use crate::scope::HostRule;
 
 #[test]
 fn seed_credentials_are_kept_apart_and_never_shown() {

@@ -2,6 +2,7 @@
 
 use super::*;
 use encoding_rs::UTF_8;
+use url::Url;
 
 const PAGE: &str = "http://shop.example/catalogue/index.html";
 const FIXTURE: &str = include_str!("../../tests/fixtures/links.html");

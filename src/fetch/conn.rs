@@ -19,16 +19,18 @@
 //! Everything here lives on one worker thread (awc's client is `!Send`), hence `Rc` and
 //! `Cell`.
 
-use actix_rt::net::{ActixStream, TcpStream};
+use actix_rt::net::TcpStream;
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::fmt;
-use std::io;
-use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf, Ready};
+use tokio::io::ReadBuf;
+
+mod stream;
+
+pub(crate) use stream::Tracked;
 
 tokio::task_local! {
     /// The attempt being polled on this thread, if any.
@@ -340,164 +342,6 @@ impl Connections {
             if matches!(s.state.get(), State::Idle(_)) {
                 s.close();
             }
-        }
-    }
-}
-
-/// A TCP stream awc uses, with its [`Slot`].
-pub(crate) struct Tracked {
-    slot: Rc<Slot>,
-}
-
-impl fmt::Debug for Tracked {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Tracked({}, {:?})", self.slot.key, self.slot.state.get())
-    }
-}
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        self.slot.close();
-    }
-}
-
-impl AsyncRead for Tracked {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let slot = &self.slot;
-        let io = ATTEMPT.try_with(Rc::clone).ok();
-        match slot.state.get() {
-            State::Closed => return Poll::Ready(Ok(())),
-            // awc checks an idle connection by reading it before handing it out: this is
-            // that read, inside the attempt that will get the connection.
-            State::Idle(_) => match &io {
-                Some(io) if !io.fresh_only.get() => {
-                    slot.state.set(State::Active);
-                    io.adopt(slot, true);
-                }
-                _ => {
-                    slot.close();
-                    return Poll::Ready(Ok(()));
-                }
-            },
-            State::Active => {}
-        }
-        let mut stream = slot.stream.borrow_mut();
-        let Some(s) = stream.as_mut() else {
-            return Poll::Ready(Ok(()));
-        };
-        let mut head = slot.head.borrow_mut();
-        loop {
-            match &mut *head {
-                Head::Passing => return raw_read(s, cx, buf, io.as_deref()),
-                Head::Releasing(held, at) => {
-                    let n = (held.len() - *at).min(buf.remaining());
-                    buf.put_slice(&held[*at..*at + n]);
-                    *at += n;
-                    if *at == held.len() {
-                        *head = Head::Passing;
-                    }
-                    return Poll::Ready(Ok(()));
-                }
-                Head::Gathering(held) => {
-                    let mut chunk = [0u8; 8192];
-                    let mut rb = ReadBuf::new(&mut chunk);
-                    match raw_read(s, cx, &mut rb, io.as_deref()) {
-                        Poll::Pending => return Poll::Pending,
-                        Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                        Poll::Ready(Ok(())) if rb.filled().is_empty() => {
-                            // The connection ended before the head: hand out what came.
-                            if held.is_empty() {
-                                *head = Head::Passing;
-                                return Poll::Ready(Ok(()));
-                            }
-                            *head = Head::Releasing(std::mem::take(held), 0);
-                        }
-                        Poll::Ready(Ok(())) => {
-                            held.extend_from_slice(rb.filled());
-                            if let Some(len) = super::head::head_len(held) {
-                                super::head::mark_close_delimited(&mut held[..len]);
-                                *head = Head::Releasing(std::mem::take(held), 0);
-                            } else if held.len() > super::head::MAX_HEAD {
-                                *head = Head::Releasing(std::mem::take(held), 0);
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Reads from the socket itself, noting in the attempt what came.
-fn raw_read(
-    s: &mut TcpStream,
-    cx: &mut Context<'_>,
-    buf: &mut ReadBuf<'_>,
-    io: Option<&AttemptIo>,
-) -> Poll<io::Result<()>> {
-    let before = buf.filled().len();
-    let polled = Pin::new(s).poll_read(cx, buf);
-    if let (Poll::Ready(Ok(())), Some(io)) = (&polled, io) {
-        match buf.filled().len() - before {
-            0 => io.eof.set(true),
-            n => io.received.set(io.received.get() + n as u64),
-        }
-    }
-    polled
-}
-
-impl AsyncWrite for Tracked {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let slot = &self.slot;
-        let written = match slot.stream.borrow_mut().as_mut() {
-            Some(s) => Pin::new(s).poll_write(cx, buf),
-            None => return Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
-        };
-        if !slot.tls && matches!(written, Poll::Ready(Ok(n)) if n > 0) {
-            let mut head = slot.head.borrow_mut();
-            if matches!(*head, Head::Passing) {
-                // A request is going out: its answer's head is checked before awc reads it.
-                *head = Head::Gathering(Vec::new());
-            }
-        }
-        written
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.slot.stream.borrow_mut().as_mut() {
-            Some(s) => Pin::new(s).poll_flush(cx),
-            None => Poll::Ready(Ok(())),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.slot.stream.borrow_mut().as_mut() {
-            Some(s) => Pin::new(s).poll_shutdown(cx),
-            None => Poll::Ready(Ok(())),
-        }
-    }
-}
-
-impl ActixStream for Tracked {
-    fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<Ready>> {
-        match self.slot.stream.borrow().as_ref() {
-            Some(s) => ActixStream::poll_read_ready(s, cx),
-            None => Poll::Ready(Ok(Ready::ALL)),
-        }
-    }
-
-    fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<Ready>> {
-        match self.slot.stream.borrow().as_ref() {
-            Some(s) => ActixStream::poll_write_ready(s, cx),
-            None => Poll::Ready(Ok(Ready::ALL)),
         }
     }
 }
