@@ -3,6 +3,9 @@
 //! Every knob has a `DEFAULT_*` constant and a setter whose doc says "By default, …".
 //! [`CrawlConfigBuilder::build`] validates everything at once and returns a typed
 //! [`ConfigError`](crate::error::ConfigError), so a bad seed or regex is reported before any thread starts.
+//!
+//! Longer than most files, on purpose: it is the one list of the crawl's knobs, a documented
+//! setter each, so a reader finds every default in one place. The checks are in `build`.
 
 mod build;
 mod checks;

@@ -139,3 +139,6 @@ fn encode_query<'q>(encoding: &'static Encoding, query: &'q str) -> Cow<'q, [u8]
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -140,75 +140,6 @@ fn memory_limit_keeps_links_found_so_far() {
     assert_eq!(cut.hrefs, ["/before"]);
 }
 
-fn resolved_in(html: &[u8], encoding: &'static Encoding) -> Vec<String> {
-    let raw = extract_links(html, encoding);
-    Resolver::new(&Url::parse(PAGE).unwrap(), raw.base.as_deref(), encoding)
-        .resolve_all(&raw)
-        .into_iter()
-        .map(String::from)
-        .collect()
-}
-
-#[test]
-fn latin1_page_path_in_utf8_query_in_latin1() {
-    let page = b"<a href=\"/caf\xe9/men\xfc?q=\xe9\">caf\xe9</a>";
-    let raw = extract_links(page, encoding_rs::WINDOWS_1252);
-    assert_eq!(raw.hrefs, ["/caf\u{e9}/men\u{fc}?q=\u{e9}"]);
-    assert_eq!(
-        resolved_in(page, encoding_rs::WINDOWS_1252),
-        ["http://shop.example/caf%C3%A9/men%C3%BC?q=%E9"]
-    );
-    // The UTF-8 shorthand encodes the query in UTF-8.
-    let url = &resolve_links(&Url::parse(PAGE).unwrap(), &raw)[0];
-    assert_eq!(url.query(), Some("q=%C3%A9"));
-}
-
-#[test]
-fn shift_jis_page_path_in_utf8_query_in_shift_jis() {
-    // 日本 in the path and in the query, plus an ASCII-range trail byte (ソ is 0x83 0x5C).
-    let (html, _, _) = encoding_rs::SHIFT_JIS.encode(
-        "<a href=\"/\u{65e5}\u{672c}/\u{30bd}?q=\u{65e5}\u{672c}&x=\u{30bd}\">\u{65e5}</a>",
-    );
-    let raw = extract_links(&html, encoding_rs::SHIFT_JIS);
-    assert_eq!(
-        raw.hrefs,
-        ["/\u{65e5}\u{672c}/\u{30bd}?q=\u{65e5}\u{672c}&x=\u{30bd}"]
-    );
-    assert_eq!(
-        resolved_in(&html, encoding_rs::SHIFT_JIS),
-        // `{` and `\` are trail bytes here, and outside the URL spec's query percent-encode set.
-        ["http://shop.example/%E6%97%A5%E6%9C%AC/%E3%82%BD?q=%93%FA%96{&x=%83\\"]
-    );
-}
-
-#[test]
-fn unmappable_query_characters_become_escaped_references() {
-    // あ has no windows-1252 form: browsers send it as `&#12354;`, percent-encoded whole.
-    let page = b"<a href=\"/p?q=&#12354;&r=1\">";
-    assert_eq!(
-        resolved_in(page, encoding_rs::WINDOWS_1252),
-        ["http://shop.example/p?q=%26%2312354%3B&r=1"]
-    );
-    assert_eq!(
-        resolved_in(page, UTF_8),
-        ["http://shop.example/p?q=%E3%81%82&r=1"]
-    );
-    // In the path a character is always UTF-8, whatever the page's encoding.
-    assert_eq!(
-        resolved_in(b"<a href=/&#12354;>", encoding_rs::WINDOWS_1252),
-        ["http://shop.example/%E3%81%82"]
-    );
-}
-
-#[test]
-fn base_href_query_uses_the_document_encoding() {
-    let page = b"<base href=\"/b/?q=\xe9\"><a href=\"\"><a href=x>";
-    assert_eq!(
-        resolved_in(page, encoding_rs::WINDOWS_1252),
-        ["http://shop.example/b/?q=%E9", "http://shop.example/b/x"]
-    );
-}
-
 #[test]
 fn values_that_look_like_byte_order_marks_stay_text() {
     // `ÿþ` in windows-1252 and U+FEFF in UTF-8 are plain characters inside an attribute.
@@ -287,52 +218,6 @@ fn utf16_page_is_decoded_first() {
             ..RawLinks::default()
         }
     );
-}
-
-#[test]
-fn resolution_rules() {
-    let page = Url::parse(PAGE).unwrap();
-    let raw = RawLinks {
-        base: None,
-        hrefs: "a#frag,,#top,mailto:x@y.z,javascript:void(0),data:;x,tel:1,ftp://f.example/,\
-                HTTPS://Other.Example/x,//cdn.example/y,a#frag,?q,http://[bad"
-            .split(',')
-            .map(String::from)
-            .collect(),
-        ..RawLinks::default()
-    };
-    let got: Vec<String> = resolve_links(&page, &raw)
-        .into_iter()
-        .map(String::from)
-        .collect();
-    assert_eq!(
-        got,
-        [
-            "http://shop.example/catalogue/a",
-            PAGE,
-            PAGE,
-            "https://other.example/x",
-            "http://cdn.example/y",
-            "http://shop.example/catalogue/a",
-            "http://shop.example/catalogue/index.html?q",
-        ]
-    );
-    assert_eq!(
-        resolve_href(&page, "/x#y").unwrap().as_str(),
-        "http://shop.example/x"
-    );
-}
-
-#[test]
-fn effective_base_rules() {
-    let page = Url::parse(PAGE).unwrap();
-    let base = |href| effective_base(&page, href).to_string();
-    assert_eq!(base(None), PAGE);
-    assert_eq!(base(Some(" /sub/ ")), "http://shop.example/sub/");
-    assert_eq!(base(Some("https://cdn.example/")), "https://cdn.example/");
-    assert_eq!(base(Some("http://[oops")), PAGE);
-    assert_eq!(base(Some("javascript:alert(1)")), PAGE);
-    assert_eq!(base(Some("data:text/html,x")), PAGE);
 }
 
 #[test]
