@@ -47,6 +47,22 @@ fn only_trawler_runs_unless_others_are_asked_for() {
         o.peers,
         [Peer::Trawler, Peer::Spider, Peer::SpiderMem, Peer::Scrapy]
     );
+    // A baseline binary runs right after trawler, wherever trawler is in the list.
+    let ab = args(&[
+        "--peers",
+        "spider,trawler,scrapy",
+        "--baseline",
+        env!("CARGO_BIN_EXE_trawler"),
+    ]);
+    let Ok(Asked::Run(o)) = parse(&ab, t) else {
+        panic!("a baseline parses")
+    };
+    assert_eq!(
+        o.peers,
+        [Peer::Spider, Peer::Trawler, Peer::Baseline, Peer::Scrapy]
+    );
+    let err = parse(&args(&["--baseline", "/no/such/trawler"]), t).unwrap_err();
+    assert!(err.contains("/no/such/trawler"), "{err}");
     let err = parse(&args(&["--peers", "wget"]), t).unwrap_err();
     assert!(err.contains("wget"), "{err}");
     assert!(
@@ -63,7 +79,11 @@ fn only_trawler_runs_unless_others_are_asked_for() {
             continue;
         };
         if f != "help" {
-            let value = if f == "peers" { "trawler" } else { "7" };
+            let value = match f {
+                "peers" => "trawler",
+                "baseline" => env!("CARGO_BIN_EXE_trawler"),
+                _ => "7",
+            };
             let a = args(&[&format!("--{f}"), value]);
             assert!(matches!(parse(&a, t), Ok(Asked::Run(_))), "--{f}");
         }
@@ -81,6 +101,7 @@ fn a_measured_trawler_run_covers_the_site_once() {
     let dirs = Dirs {
         package: env!("CARGO_MANIFEST_DIR").into(),
         work: dir.path().join("peers"),
+        baseline: Some(env!("CARGO_BIN_EXE_trawler").into()),
     };
     let Ok(Asked::Run(o)) = parse(
         &args(&["--timeout", "60", "--concurrency", "16"]),
@@ -105,6 +126,14 @@ fn a_measured_trawler_run_covers_the_site_once() {
     // The crawler's own list of pages is kept beside the report.
     let listed = std::fs::read_to_string(dir.path().join("trawler-150-r1.urls")).unwrap();
     assert!(listed.lines().count() >= 150);
+    // The baseline binary (here the same build) is run the same way, under its own name.
+    let base = compare::run_one(&o, &dirs, &site, Peer::Baseline, 1, dir.path()).unwrap();
+    assert_eq!(
+        (base.crawler.as_str(), base.exit.as_str()),
+        ("baseline", "0")
+    );
+    assert_eq!((base.served, base.duplicates), (150, 0), "{base:?}");
+    assert!(dir.path().join("baseline-150-r1.urls").is_file());
     let t = table::table(&[row]);
     assert!(
         t.lines()

@@ -38,6 +38,7 @@ fn main() {
             let dirs = Dirs {
                 package,
                 work: target.join("peers"),
+                baseline: o.baseline.clone(),
             };
             compare::compare(&o, &dirs)
         }

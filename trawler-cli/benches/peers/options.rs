@@ -18,6 +18,9 @@ Options:
                       target/peers/ on first use (spider_mem: the same, its visited set
                       kept in memory); scrapy (pinned) is installed into a virtualenv
                       there on first use
+  --baseline PATH     another trawler binary (an earlier build, say), run as the peer
+                      baseline right after trawler in every repetition, so the two
+                      alternate on the same site and machine load
   --pages LIST        site sizes, comma-separated [default: 2000]
   --reps N            runs of each crawler per size [default: 1]
   --concurrency N     requests in flight, for every crawler [default: 64]
@@ -28,8 +31,9 @@ Options:
 ";
 
 /// The flags that take a value.
-const KNOWN: [&str; 7] = [
+const KNOWN: [&str; 8] = [
     "--peers",
+    "--baseline",
     "--pages",
     "--reps",
     "--concurrency",
@@ -42,6 +46,7 @@ const KNOWN: [&str; 7] = [
 #[derive(Debug, Clone)]
 pub(crate) struct Options {
     pub(crate) peers: Vec<Peer>,
+    pub(crate) baseline: Option<PathBuf>,
     pub(crate) sizes: Vec<u32>,
     pub(crate) reps: u32,
     pub(crate) concurrency: usize,
@@ -89,9 +94,20 @@ pub(crate) fn parse(args: &[String], target: &Path) -> Result<Asked, String> {
             .and_then(|i| args.get(i + 1))
             .map(String::as_str)
     };
-    let peers = (flag("--peers").unwrap_or("trawler").split(','))
+    let mut peers = (flag("--peers").unwrap_or("trawler").split(','))
         .map(|p| Peer::parse(p.trim()))
         .collect::<Result<Vec<_>, _>>()?;
+    let baseline = flag("--baseline").map(PathBuf::from);
+    if let Some(path) = &baseline {
+        if !path.is_file() {
+            return Err(format!("--baseline {}: no such file", path.display()));
+        }
+        let after = peers
+            .iter()
+            .position(|&p| p == Peer::Trawler)
+            .map_or(0, |i| i + 1);
+        peers.insert(after, Peer::Baseline);
+    }
     let sizes = (flag("--pages").unwrap_or("2000").split(','))
         .map(|s| number(Some(s.trim()), 0u32))
         .collect::<Result<Vec<_>, _>>()?;
@@ -100,6 +116,7 @@ pub(crate) fn parse(args: &[String], target: &Path) -> Result<Asked, String> {
     }
     Ok(Asked::Run(Options {
         peers,
+        baseline,
         sizes,
         reps: number(flag("--reps"), 1u32)?.max(1),
         concurrency: number(flag("--concurrency"), 64usize)?.max(1),

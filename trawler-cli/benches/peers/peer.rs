@@ -16,6 +16,8 @@ use std::process::Command;
 pub(crate) enum Peer {
     /// This package's `trawler crawl`.
     Trawler,
+    /// Another `trawler` binary (`--baseline`), run the same way.
+    Baseline,
     /// spider-rs, through `spider_peer`.
     Spider,
     /// The same, with its visited set kept in memory: by default spider-rs moves it to
@@ -32,6 +34,8 @@ pub(crate) struct Dirs {
     pub(crate) package: PathBuf,
     /// Builds and installs: `target/peers`.
     pub(crate) work: PathBuf,
+    /// The `--baseline` binary, if any.
+    pub(crate) baseline: Option<PathBuf>,
 }
 
 impl Dirs {
@@ -79,6 +83,7 @@ impl Peer {
     pub(crate) fn name(self) -> &'static str {
         match self {
             Peer::Trawler => "trawler",
+            Peer::Baseline => "baseline",
             Peer::Spider => "spider",
             Peer::SpiderMem => "spider_mem",
             Peer::Scrapy => "scrapy",
@@ -88,7 +93,7 @@ impl Peer {
     /// Builds or installs it if that was not done yet.
     pub(crate) fn prepare(self, dirs: &Dirs) -> Result<(), String> {
         match self {
-            Peer::Trawler => Ok(()),
+            Peer::Trawler | Peer::Baseline => Ok(()),
             Peer::Spider | Peer::SpiderMem if dirs.spider_binary().exists() => Ok(()),
             Peer::Spider | Peer::SpiderMem => {
                 let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -133,8 +138,12 @@ impl Peer {
     pub(crate) fn command(self, dirs: &Dirs, url: &str, out: &Path, concurrency: usize) -> Command {
         let conc = concurrency.to_string();
         match self {
-            Peer::Trawler => {
-                let mut cmd = Command::new(env!("CARGO_BIN_EXE_trawler"));
+            Peer::Trawler | Peer::Baseline => {
+                let bin = match (self, &dirs.baseline) {
+                    (Peer::Baseline, Some(path)) => path.clone(),
+                    _ => PathBuf::from(env!("CARGO_BIN_EXE_trawler")),
+                };
+                let mut cmd = Command::new(bin);
                 cmd.args(["crawl", "--start", url, "--concurrency", &conc])
                     .args([
                         "--per-host-concurrency",
@@ -169,6 +178,10 @@ impl Peer {
     pub(crate) fn version(self, dirs: &Dirs) -> String {
         match self {
             Peer::Trawler => env!("CARGO_PKG_VERSION").to_string(),
+            Peer::Baseline => dirs
+                .baseline
+                .as_ref()
+                .map_or_else(|| "?".to_string(), |p| p.display().to_string()),
             // The pin in spider_peer/Cargo.toml: `spider = "=X.Y.Z"`.
             Peer::Spider | Peer::SpiderMem => {
                 std::fs::read_to_string(dirs.sources().join("spider_peer/Cargo.toml"))
