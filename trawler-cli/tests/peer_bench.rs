@@ -61,6 +61,10 @@ fn only_trawler_runs_unless_others_are_asked_for() {
         o.peers,
         [Peer::Spider, Peer::Trawler, Peer::Baseline, Peer::Scrapy]
     );
+    assert_eq!(
+        o.baseline.as_deref(),
+        Some(Path::new(env!("CARGO_BIN_EXE_trawler")))
+    );
     let err = parse(&args(&["--baseline", "/no/such/trawler"]), t).unwrap_err();
     assert!(err.contains("/no/such/trawler"), "{err}");
     let err = parse(&args(&["--peers", "wget"]), t).unwrap_err();
