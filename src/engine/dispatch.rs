@@ -13,6 +13,9 @@ use crate::outcome::SkipReason;
 use crate::spider::Spider;
 use std::time::Instant;
 
+/// Queued requests a stopped crawl records per pump.
+pub(super) const DRAIN_BATCH: usize = 4096;
+
 /// What the engine wants done now.
 #[derive(Debug, Default)]
 pub(crate) struct Dispatch {
@@ -51,6 +54,8 @@ impl<S: Spider> Engine<S> {
             }
             self.dispatch_files(now, &mut out);
             self.dispatch_pages(now, &mut out);
+        } else if !self.frontier.is_empty() {
+            self.drain_stopped(now, &mut out);
         }
         let idle = self.frontier.take_idle_hosts();
         out.retire.reserve(idle.len());
@@ -64,8 +69,27 @@ impl<S: Spider> Engine<S> {
         out
     }
 
+    /// Records one batch of what a stopped crawl left queued as skipped (`Stopped`), and
+    /// asks to be pumped again at once while more is left: a frontier of millions of URLs
+    /// goes out as outcomes a bounded batch at a time.
+    fn drain_stopped(&mut self, now: Instant, out: &mut Dispatch) {
+        for r in self.frontier.drain_some(DRAIN_BATCH) {
+            self.skip(r, SkipReason::Stopped);
+        }
+        if !self.frontier.is_empty() {
+            out.wake_by(now);
+        }
+    }
+
     fn dispatch_pages(&mut self, now: Instant, out: &mut Dispatch) {
+        // Past the page limit every queued first attempt is recorded as skipped here, a
+        // bounded batch per pump for the same reason as `drain_stopped`.
+        let mut skipped = 0;
         while self.has_budget() {
+            if skipped == DRAIN_BATCH {
+                out.wake_by(now);
+                break;
+            }
             let rate = &mut self.rate;
             let gate = |h| {
                 if rate.is_unlimited() {
@@ -80,6 +104,7 @@ impl<S: Spider> Engine<S> {
                         if !self.ledger.admit_first_attempt() {
                             self.frontier.done(host);
                             self.skip(r, SkipReason::PageLimit);
+                            skipped += 1;
                             continue;
                         }
                     } else {

@@ -296,9 +296,7 @@ impl<S: Spider> Engine<S> {
         }
         tracing::info!(?reason, "stopping the crawl");
         self.stopping = Some(reason);
-        for r in self.frontier.drain() {
-            self.skip(r, SkipReason::Stopped);
-        }
+        // The queued requests are recorded a batch per pump (`drain_stopped`).
         for (_, r) in self.delayed.drain() {
             self.skip(r, SkipReason::Stopped);
         }
@@ -348,7 +346,7 @@ impl<S: Spider> Engine<S> {
         {
             return false;
         }
-        self.stopping.is_some() || (self.frontier.is_empty() && self.delayed.is_empty())
+        self.frontier.is_empty() && (self.stopping.is_some() || self.delayed.is_empty())
     }
 
     /// The report of a finished crawl, and what ran out if it ran out of file descriptors.

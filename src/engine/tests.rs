@@ -216,6 +216,82 @@ fn a_stop_records_everything_left_as_stopped() {
     assert_eq!(e.finish(now).0.stop_reason, StopReason::Requested);
 }
 
+/// Pumps a stopping (or limit-reached) engine until it is done; returns the size of each
+/// batch of outcomes it recorded and every outcome.
+fn pump_out(e: &mut Engine<Quiet>, now: Instant) -> (Vec<usize>, Vec<Outcome>) {
+    let (mut batches, mut all) = (Vec::new(), Vec::new());
+    e.pipelines_closed(0);
+    for _ in 0..1_000 {
+        let d = e.pump(now);
+        assert!(d.pages.is_empty());
+        let got = e.take_outcomes();
+        batches.push(got.len());
+        all.extend(got);
+        if e.phase() == Phase::Done {
+            return (batches, all);
+        }
+        assert_eq!(d.wake, Some(now), "more is left: pump again at once");
+    }
+    panic!("never done");
+}
+
+#[test]
+fn a_large_frontier_left_by_a_stop_is_recorded_a_batch_at_a_time() {
+    let n = 2 * dispatch::DRAIN_BATCH + 100;
+    // A stop, and a page limit reached with the frontier full.
+    for limit in [false, true] {
+        let mut cfg = config(&url(0));
+        if limit {
+            cfg = cfg.max_pages(2);
+        }
+        let mut e = engine(cfg.build().unwrap());
+        e.start();
+        let now = Instant::now();
+        let (_, job) = e.pump(now).pages.into_iter().next().unwrap();
+        let links: Vec<String> = (1..=n).map(url).collect();
+        let p = parsed(&e, &job.request, &links);
+        e.parsed(job.ticket, p);
+        assert_eq!(e.take_outcomes().len(), 1, "the page itself");
+        let left = if limit {
+            // The second page takes the last of the limit; the rest stays queued.
+            let d = e.pump(now);
+            assert_eq!(d.pages.len(), 1);
+            let (_, job) = d.pages.into_iter().next().unwrap();
+            e.fetched(job.ticket, FetchResult::Answer(meta(200)), now);
+            // That pump recorded its first batch already.
+            let early = e.take_outcomes();
+            assert!(early.len() <= dispatch::DRAIN_BATCH + 1, "{}", early.len());
+            n - 1 - early.iter().filter(|o| o.status.is_none()).count()
+        } else {
+            e.stop(StopReason::Requested);
+            assert!(
+                e.take_outcomes().is_empty(),
+                "recorded by the pumps, not at once"
+            );
+            n
+        };
+        let (batches, all) = pump_out(&mut e, now);
+        let all: Vec<Outcome> = all.into_iter().filter(|o| o.status.is_none()).collect();
+        assert!(
+            batches.iter().all(|&b| b <= dispatch::DRAIN_BATCH + 1),
+            "{batches:?}"
+        );
+        assert!(batches.len() >= 2, "{batches:?}");
+        let reason = if limit {
+            SkipReason::PageLimit
+        } else {
+            SkipReason::Stopped
+        };
+        assert!(all.iter().all(|o| o.skip_reason() == Some(reason)));
+        let urls: HashSet<String> = all.iter().map(|o| o.url.to_string()).collect();
+        assert_eq!(
+            (all.len(), urls.len()),
+            (left, left),
+            "each queued URL once"
+        );
+    }
+}
+
 #[test]
 fn hosts_that_are_done_are_forgotten_past_the_budget() {
     let hosts = super::hosts::MAX_RESIDENT_HOSTS + 1500;

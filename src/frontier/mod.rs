@@ -82,6 +82,8 @@ pub(crate) struct Frontier {
     queued: usize,
     seq: u64,
     per_host_limit: u32,
+    /// Where [`drain_some`](Self::drain_some) goes on.
+    drain_from: usize,
 }
 
 impl Frontier {
@@ -98,6 +100,7 @@ impl Frontier {
             parked: BinaryHeap::new(),
             queued: 0,
             seq: 0,
+            drain_from: 0,
             per_host_limit: u32::try_from(per_host_limit).unwrap_or(u32::MAX).max(1),
         }
     }
@@ -335,18 +338,39 @@ impl Frontier {
         self.queued == 0
     }
 
-    /// Takes every queued request out (when a crawl stops early), in discovery order over
-    /// all hosts, so the leftovers are recorded in the order they were found.
-    pub(crate) fn drain(&mut self) -> Vec<Request> {
-        let mut all = Vec::with_capacity(self.queued);
-        for id in 0..self.hosts.len() {
-            self.take_all(HostId::try_from(id).unwrap_or(HostId::MAX), &mut all);
-            self.hosts[id].listed = false;
+    /// Takes up to `max` queued requests out (when a crawl stops early), host after host,
+    /// each host's in the order it would have sent them. Taken in rounds so that a frontier
+    /// of millions of URLs is recorded a bounded batch at a time, not decoded all at once.
+    pub(crate) fn drain_some(&mut self, max: usize) -> Vec<Request> {
+        let mut out = Vec::with_capacity(max.min(self.queued));
+        let mut wrapped = false;
+        while out.len() < max && self.queued > 0 {
+            if self.drain_from >= self.hosts.len() {
+                // Only a push after the drain began can be behind the cursor.
+                if std::mem::replace(&mut wrapped, true) {
+                    break;
+                }
+                self.drain_from = 0;
+            }
+            let h = &mut self.hosts[self.drain_from];
+            let origin = &self.keys[self.drain_from];
+            while out.len() < max {
+                let Some((_, r)) = h.queue.pop(origin, &mut self.shared) else {
+                    break;
+                };
+                self.queued -= 1;
+                out.push(r);
+            }
+            if h.queue.is_empty() {
+                self.drain_from += 1;
+            }
         }
-        all.sort_unstable_by_key(|(seq, _)| *seq);
-        self.ready.clear();
-        self.queued = 0;
-        all.into_iter().map(|(_, r)| r).collect()
+        if self.queued == 0 {
+            self.ready.clear();
+            self.hosts.iter_mut().for_each(|h| h.listed = false);
+            self.drain_from = 0;
+        }
+        out
     }
 
     fn relist(&mut self, id: HostId) {

@@ -223,23 +223,29 @@ fn own_requests_share_the_per_host_slots() {
 }
 
 #[test]
-fn drain_empties_in_discovery_order() {
+fn drain_takes_host_after_host_in_sending_order_a_batch_at_a_time() {
     let mut f = Frontier::new(1);
     let a = f.host_id("http://a:80");
     let b = f.host_id("http://b:80");
     f.push(a, req("/1"));
     f.push(b, req("/2"));
     f.push(a, req("/3"));
-    // Priority orders what is sent, not the record of what was left.
     f.push(b, req("/4").with_priority(5));
     f.push(a, req("/5"));
-    let paths: Vec<_> = f.drain().iter().map(|r| r.url.path().to_string()).collect();
-    assert_eq!(
-        paths,
-        ["/1", "/2", "/3", "/4", "/5"],
-        "across hosts, as found"
-    );
+    // A held or parked host is drained too: a stopping crawl records everything queued.
+    f.hold(b);
+    let paths =
+        |rs: Vec<Request>| -> Vec<String> { rs.iter().map(|r| r.url.path().to_string()).collect() };
+    assert_eq!(paths(f.drain_some(2)), ["/1", "/3"]);
+    assert_eq!(f.len(), 3);
+    assert_eq!(paths(f.drain_some(2)), ["/5", "/4"], "b: priority first");
+    assert_eq!(paths(f.drain_some(2)), ["/2"]);
+    assert!(f.drain_some(2).is_empty());
     assert!(f.is_empty());
     assert_eq!(f.len(), 0);
     assert!(matches!(f.pop(Instant::now(), |_| Gate::Open), Pop::Idle));
+    // The frontier works as before once drained.
+    f.release(b);
+    f.push(a, req("/6"));
+    assert_eq!(pop_path(&mut f, Instant::now()).as_deref(), Some("/6"));
 }
