@@ -12,6 +12,9 @@ use std::time::Duration;
 use futures_util::future::{Either, select};
 use trawler_testbed::{SiteSpec, Testbed};
 
+const USAGE: &str = "usage: testbed [--pages N] [--hosts H] [--port P] [--links K] \
+[--page-bytes B] [--seed S] [--workers W] [--seconds N]";
+
 fn parse_args() -> Result<(SiteSpec, u64), String> {
     let mut spec = SiteSpec {
         pages: 10_000,
@@ -31,13 +34,17 @@ fn parse_args() -> Result<(SiteSpec, u64), String> {
             "--port" => spec.port = value.parse().map_err(bad)?,
             "--workers" => spec.workers = value.parse().map_err(bad)?,
             "--seconds" => seconds = value.parse::<u64>().map_err(bad)?.min(86_400),
-            _ => return Err(format!("unknown flag {flag}")),
+            _ => return Err(format!("unknown flag {flag} (see --help)")),
         }
     }
     Ok((spec, seconds))
 }
 
 fn main() -> ExitCode {
+    if std::env::args().any(|a| a == "-h" || a == "--help") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
     let (spec, seconds) = match parse_args() {
         Ok(parsed) => parsed,
         Err(msg) => {
