@@ -39,9 +39,13 @@
 //! schedule a host; requests for others' hosts go into the store for their owner.
 
 mod codec;
+#[cfg(feature = "durable")]
+mod disk;
 mod memory;
 
 pub use codec::{DecodeError, QueuedRequest};
+#[cfg(feature = "durable")]
+pub use disk::{DiskStore, SYNC_EVERY};
 pub use memory::{MemorySeenSet, MemoryStore};
 
 use std::sync::Arc;
@@ -71,6 +75,9 @@ pub enum StoreError {
     /// What the store holds cannot be read (corrupt, another version, another crawl).
     #[error("crawl state: {0}")]
     Invalid(String),
+    /// Another process has the store open.
+    #[error("crawl state: {0} is in use by another trawler process")]
+    Locked(String),
 }
 
 /// What a previous run left in the store, to resume from.

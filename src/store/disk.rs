@@ -1,0 +1,281 @@
+//! The disk store: a crawl kept in a directory, so that a killed crawl resumes where its
+//! last commit left it (feature `durable`).
+//!
+//! It is an embedded LSM key-value store ([fjall], pure Rust) with three keyspaces:
+//! `seen` (the fingerprint of every URL accepted, 8 bytes each), `queue` (each request
+//! not yet ended, by fingerprint: its queue number, then its [`QueuedRequest`] bytes) and
+//! `meta` (the crawl's own state, the next queue number, the format). A [`CommitBatch`] is
+//! one atomic write batch over the three: after a crash, all of it or none of it is there.
+//!
+//! What survives what:
+//! - **A killed process** (`kill -9`, a panic, an out-of-memory kill): every commit that
+//!   returned. A commit is written to the operating system before it returns (fjall's
+//!   journal, flushed to OS buffers), and the kernel keeps those when a process dies.
+//! - **A power loss or an OS crash**: every commit up to the last `fsync`, made at most
+//!   [`SYNC_EVERY`] apart and when the store is dropped; the journal's checksums drop a
+//!   torn tail.
+//!
+//! The fingerprints of the `seen` keyspace are loaded into memory when the store is
+//! opened (the crawl's parsers test them there, as with the memory store); the queue is
+//! read back by [`CrawlStore::recover`].
+//!
+//! [fjall]: https://docs.rs/fjall
+
+use super::memory::MemorySeenSet;
+use super::{CommitBatch, CrawlStore, QueuedRequest, Recovery, SeenSet, StoreError};
+use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The format written in `meta`; a directory of another format is refused.
+const FORMAT: &[u8] = b"trawler-state-1";
+/// The longest time between two `fsync`s of the journal.
+pub const SYNC_EVERY: Duration = Duration::from_secs(1);
+
+const META_FORMAT: &[u8] = b"format";
+const META_STATE: &[u8] = b"state";
+const META_SEQ: &[u8] = b"seq";
+
+/// A crawl's state in a directory (see the module docs).
+pub struct DiskStore {
+    path: PathBuf,
+    db: Database,
+    seen_ks: Keyspace,
+    queue: Keyspace,
+    meta: Keyspace,
+    seen: Arc<MemorySeenSet>,
+    /// The next queue number: discovery order across runs.
+    next_seq: u64,
+    last_sync: Instant,
+    /// Held while the store is open: a second process on the directory is refused.
+    _lock: File,
+}
+
+impl std::fmt::Debug for DiskStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DiskStore")
+            .field("path", &self.path)
+            .field("next_seq", &self.next_seq)
+            .finish_non_exhaustive()
+    }
+}
+
+fn invalid(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Invalid(format!("{what}: {e}"))
+}
+
+fn fjall_error(path: &Path, e: fjall::Error) -> StoreError {
+    match e {
+        fjall::Error::Io(io) => StoreError::Io(io),
+        other => StoreError::Invalid(format!(
+            "{} cannot be read ({other:?}); it may be damaged",
+            path.display()
+        )),
+    }
+}
+
+fn seq_of(value: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(value.get(..8)?.try_into().ok()?))
+}
+
+impl DiskStore {
+    /// Opens the crawl kept in `dir`, creating it (and the directory) when there is none.
+    ///
+    /// Refused with [`StoreError::Locked`] while another process has it open, and with
+    /// [`StoreError::Invalid`] when the directory holds something else or a damaged store.
+    pub fn open(dir: impl AsRef<Path>) -> Result<DiskStore, StoreError> {
+        let path = dir.as_ref().to_path_buf();
+        std::fs::create_dir_all(&path)?;
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path.join("LOCK"))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StoreError::Locked(path.display().to_string()));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(StoreError::Io(e)),
+        }
+        let db_path = path.join("db");
+        let fresh = !db_path.exists();
+        let db = Database::builder(&db_path)
+            .open()
+            .map_err(|e| fjall_error(&db_path, e))?;
+        let open = |name| {
+            db.keyspace(name, KeyspaceCreateOptions::default)
+                .map_err(|e| fjall_error(&db_path, e))
+        };
+        let (seen_ks, queue, meta) = (open("seen")?, open("queue")?, open("meta")?);
+        match meta
+            .get(META_FORMAT)
+            .map_err(|e| fjall_error(&db_path, e))?
+        {
+            Some(f) if *f == *FORMAT => {}
+            Some(f) => {
+                return Err(StoreError::Invalid(format!(
+                    "{} holds state of another format ({})",
+                    path.display(),
+                    String::from_utf8_lossy(&f)
+                )));
+            }
+            None if fresh || seen_ks.is_empty().unwrap_or(false) => {
+                meta.insert(META_FORMAT, FORMAT)
+                    .map_err(|e| fjall_error(&db_path, e))?;
+            }
+            None => {
+                return Err(StoreError::Invalid(format!(
+                    "{} holds crawl data but no format mark: not a trawler state directory, \
+                     or a damaged one",
+                    path.display()
+                )));
+            }
+        }
+        let next_seq = match meta.get(META_SEQ).map_err(|e| fjall_error(&db_path, e))? {
+            Some(v) => seq_of(&v).ok_or_else(|| invalid("queue number", "too short"))?,
+            None => 0,
+        };
+        let seen = Arc::new(MemorySeenSet::default());
+        let mut fps = Vec::new();
+        let mut fresh_flags = Vec::new();
+        for kv in seen_ks.iter() {
+            let key = kv.key().map_err(|e| fjall_error(&db_path, e))?;
+            let fp = <[u8; 8]>::try_from(&*key)
+                .map_err(|_| invalid("seen-set", "a key is not 8 bytes"))?;
+            fps.push(u64::from_be_bytes(fp));
+            if fps.len() == 4096 {
+                seen.insert_batch(&fps, &mut fresh_flags);
+                fps.clear();
+            }
+        }
+        seen.insert_batch(&fps, &mut fresh_flags);
+        Ok(DiskStore {
+            path,
+            db,
+            seen_ks,
+            queue,
+            meta,
+            seen,
+            next_seq,
+            last_sync: Instant::now(),
+            _lock: lock,
+        })
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Bytes the store takes on disk.
+    pub fn disk_bytes(&self) -> u64 {
+        self.db.disk_space().unwrap_or(0)
+    }
+
+    fn err(&self, e: fjall::Error) -> StoreError {
+        fjall_error(&self.path, e)
+    }
+}
+
+impl CrawlStore for DiskStore {
+    fn seen(&self) -> Arc<dyn SeenSet> {
+        Arc::clone(&self.seen) as Arc<dyn SeenSet>
+    }
+
+    fn is_durable(&self) -> bool {
+        true
+    }
+
+    fn recover(&mut self) -> Result<Recovery, StoreError> {
+        let mut queued = Vec::new();
+        for kv in self.queue.iter() {
+            let (_, value) = kv.into_inner().map_err(|e| self.err(e))?;
+            let seq = seq_of(&value).ok_or_else(|| invalid("queue", "an entry is too short"))?;
+            let request = QueuedRequest::decode(&value[8..]).map_err(|e| invalid("queue", e))?;
+            queued.push((seq, request));
+        }
+        queued.sort_unstable_by_key(|(seq, _)| *seq);
+        let state = (self.meta.get(META_STATE).map_err(|e| self.err(e))?).map(|s| s.to_vec());
+        Ok(Recovery {
+            queued: queued.into_iter().map(|(_, r)| r).collect(),
+            state,
+        })
+    }
+
+    fn commit(&mut self, batch: CommitBatch) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let done: HashSet<u64> = batch.done.iter().copied().collect();
+        let mut w = self.db.batch();
+        // Queue numbers given in this batch, for a retry of a request queued in it.
+        let mut given: HashMap<u64, u64> = HashMap::new();
+        let mut value = Vec::new();
+        for (fp, q) in &batch.queued {
+            let key = fp.to_be_bytes();
+            w.insert(&self.seen_ks, key, []);
+            if done.contains(fp) {
+                continue;
+            }
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            given.insert(*fp, seq);
+            value.clear();
+            value.extend_from_slice(&seq.to_be_bytes());
+            q.encode(&mut value);
+            w.insert(&self.queue, key, value.as_slice());
+        }
+        for (fp, q) in &batch.requeued {
+            if done.contains(fp) {
+                continue;
+            }
+            let key = fp.to_be_bytes();
+            let seq = match given.get(fp) {
+                Some(&s) => s,
+                None => match self.queue.get(key).map_err(|e| self.err(e))? {
+                    Some(old) => seq_of(&old).unwrap_or(self.next_seq),
+                    None => self.next_seq,
+                },
+            };
+            value.clear();
+            value.extend_from_slice(&seq.to_be_bytes());
+            q.encode(&mut value);
+            w.insert(&self.queue, key, value.as_slice());
+        }
+        for fp in &batch.seen_only {
+            w.insert(&self.seen_ks, fp.to_be_bytes(), []);
+        }
+        for fp in &batch.done {
+            let key = fp.to_be_bytes();
+            w.insert(&self.seen_ks, key, []);
+            w.remove(&self.queue, key);
+        }
+        if let Some(state) = &batch.state {
+            w.insert(&self.meta, META_STATE, state.as_slice());
+        }
+        w.insert(&self.meta, META_SEQ, self.next_seq.to_be_bytes());
+        w.commit().map_err(|e| self.err(e))?;
+        if self.last_sync.elapsed() >= SYNC_EVERY {
+            self.last_sync = Instant::now();
+            self.db
+                .persist(PersistMode::SyncData)
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for DiskStore {
+    fn drop(&mut self) {
+        if let Err(e) = self.db.persist(PersistMode::SyncAll) {
+            tracing::warn!(error = ?e, path = %self.path.display(), "syncing the crawl state failed");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
