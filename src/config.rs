@@ -85,6 +85,7 @@ pub struct CrawlConfig {
     /// `(origin, user, password)` from seeds written `scheme://user:password@host/`: sent
     /// as basic auth to that origin only (its scheme, host and port), never elsewhere.
     pub(crate) credentials: Vec<(String, String, String)>,
+    pub(crate) continue_other_crawl: bool,
 }
 
 impl CrawlConfig {
@@ -135,6 +136,7 @@ pub struct CrawlConfigBuilder {
     crawl_delay_cap: Duration,
     sitemaps: bool,
     throttle: Option<ThrottleConfig>,
+    continue_other_crawl: bool,
     /// Set in `directives`; its agent comes from `user_agent` at `build()`.
     directives: DirectiveRules,
 }
@@ -170,6 +172,7 @@ impl Default for CrawlConfigBuilder {
             crawl_delay_cap: DEFAULT_CRAWL_DELAY_CAP,
             sitemaps: DEFAULT_SITEMAPS,
             throttle: None,
+            continue_other_crawl: false,
             directives: DirectiveRules {
                 agent: String::new(),
                 obey_nofollow: DEFAULT_OBEY_NOFOLLOW,
@@ -466,6 +469,16 @@ impl CrawlConfigBuilder {
     #[must_use]
     pub fn sitemaps(mut self, on: bool) -> Self {
         self.sitemaps = on;
+        self
+    }
+
+    /// Lets a durable crawl resume a state that another crawl (other seeds or scope) left,
+    /// instead of refusing it with
+    /// [`StoreError::OtherCrawl`](crate::store::StoreError::OtherCrawl): its queue is
+    /// crawled under this configuration. By default, off.
+    #[must_use]
+    pub fn continue_other_crawl(mut self, on: bool) -> Self {
+        self.continue_other_crawl = on;
         self
     }
 

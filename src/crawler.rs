@@ -9,6 +9,7 @@ use crate::actors::fetcher::{Credential, FetchSettings};
 use crate::actors::items::Pipelines;
 use crate::actors::supervisor::{CrawlSupervisor, Finished, OutcomeFn, Setup};
 use crate::config::CrawlConfig;
+use crate::engine::journal::resume_from;
 use crate::error::{ConfigError, Error};
 use crate::fetch::client::ClientSettings;
 use crate::fetch::http::HttpTransports;
@@ -20,7 +21,7 @@ use crate::pipeline::Pipeline;
 use crate::progress::Progress;
 use crate::report::CrawlReport;
 use crate::spider::Spider;
-use crate::store::{CrawlStore, MemoryStore};
+use crate::store::{CrawlStore, MemoryStore, OutcomeLog};
 use actix::Actor;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -71,6 +72,7 @@ pub struct Crawler<S: Spider> {
     progress: Progress,
     transports: Option<Arc<dyn TransportFactory>>,
     store: Option<Box<dyn CrawlStore>>,
+    outcome_log: Option<Box<dyn OutcomeLog>>,
 }
 
 impl<S: Spider> std::fmt::Debug for Crawler<S> {
@@ -96,7 +98,18 @@ impl<S: Spider> Crawler<S> {
             progress: Progress::default(),
             transports: None,
             store: None,
+            outcome_log: None,
         }
+    }
+
+    /// Tells a durable crawl where the `on_outcome` callback writes its records, so each
+    /// commit covers them and a resumed crawl cuts back what was written after the last
+    /// commit (see [`OutcomeLog`]): one record per URL across kills. Without a durable
+    /// [`store`](Self::store) it is never called. By default, none.
+    #[must_use]
+    pub fn outcome_log<L: OutcomeLog + 'static>(mut self, log: L) -> Self {
+        self.outcome_log = Some(Box::new(log));
+        self
     }
 
     /// Keeps the crawl's state in `store` instead of the process's memory (see
@@ -194,8 +207,22 @@ impl<S: Spider> Crawler<S> {
             progress,
             transports,
             store,
+            mut outcome_log,
         } = self;
         fit_open_files(&mut config)?;
+        let mut store = store.unwrap_or_else(|| Box::new(MemoryStore::new()));
+        let resume = resume_from(
+            &config,
+            &mut *store,
+            outcome_log.as_mut().map(|l| {
+                let l: &mut dyn OutcomeLog = &mut **l;
+                l
+            }),
+        )
+        .map_err(|error| Error::Store {
+            error,
+            report: None,
+        })?;
         let client = ClientSettings {
             connect_timeout: config.connect_timeout,
             user_agent: config.user_agent.clone(),
@@ -238,7 +265,9 @@ impl<S: Spider> Crawler<S> {
                     on_outcome,
                     stop_flag: stop.0,
                     progress,
-                    store: store.unwrap_or_else(|| Box::new(MemoryStore::new())),
+                    store,
+                    resume,
+                    outcome_log,
                     done,
                 };
                 let report = system.block_on(async move {
@@ -246,11 +275,21 @@ impl<S: Spider> Crawler<S> {
                     match report.await {
                         Ok(Finished {
                             report,
+                            store_error: Some(error),
+                            ..
+                        }) => Err(Error::Store {
+                            error,
+                            report: Some(Box::new(report)),
+                        }),
+                        Ok(Finished {
+                            report,
                             out_of_files: None,
+                            ..
                         }) => Ok(report),
                         Ok(Finished {
                             report,
                             out_of_files: Some(what),
+                            ..
                         }) => Err(Error::OutOfFiles {
                             detail: with_file_limit(&what),
                             report: Box::new(report),

@@ -38,6 +38,17 @@ pub enum Error {
         /// The report of the crawl up to the stop.
         report: Box<crate::report::CrawlReport>,
     },
+    /// The crawl's store could not be opened, read or written (a full disk, a damaged
+    /// or foreign state directory). A store that fails during the crawl stops it, its
+    /// state as of the last commit.
+    #[error("{error}")]
+    Store {
+        /// What failed.
+        #[source]
+        error: crate::store::StoreError,
+        /// The report of the crawl up to the stop, when it had started.
+        report: Option<Box<crate::report::CrawlReport>>,
+    },
 }
 
 /// A configuration value that cannot work, reported by

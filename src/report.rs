@@ -28,7 +28,11 @@ pub enum StopReason {
 }
 
 /// What a crawl did.
-#[derive(Debug, Clone, Default)]
+///
+/// Serializable (`serde`) without its outcomes, duration and stop reason: a durable crawl
+/// keeps its counters in its state, so a resumed crawl's report counts every run.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct CrawlReport {
     /// URLs that got an HTTP answer.
@@ -72,10 +76,13 @@ pub struct CrawlReport {
     /// Items dropped by a pipeline error (and failed pipeline closes).
     pub item_errors: u64,
     /// Wall time of the crawl.
+    #[serde(skip)]
     pub elapsed: Duration,
     /// Why it ended.
+    #[serde(skip)]
     pub stop_reason: StopReason,
     /// Every outcome, when [`collect_outcomes`](crate::CrawlConfigBuilder::collect_outcomes) is on.
+    #[serde(skip)]
     pub outcomes: Vec<Outcome>,
 }
 
@@ -86,6 +93,16 @@ pub(crate) fn per_sec(n: u64, elapsed: Duration) -> f64 {
 }
 
 impl CrawlReport {
+    /// The counters, without the outcomes collected.
+    pub(crate) fn clone_counters(&self) -> CrawlReport {
+        CrawlReport {
+            outcomes: Vec::new(),
+            skipped_by_reason: self.skipped_by_reason.clone(),
+            statuses: self.statuses.clone(),
+            ..*self
+        }
+    }
+
     /// URLs the crawl accepted: each has exactly one outcome.
     pub fn accepted(&self) -> u64 {
         self.fetched + self.failed + self.skipped

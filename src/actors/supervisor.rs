@@ -20,12 +20,12 @@ use crate::actors::items::{self, Pipelines};
 use crate::actors::messages::*;
 use crate::actors::parser::Parser;
 use crate::config::CrawlConfig;
-use crate::engine::{Dispatch, Engine, Phase};
+use crate::engine::{Dispatch, Engine, Phase, Resume};
 use crate::outcome::Outcome;
 use crate::progress::Progress;
 use crate::report::{CrawlReport, StopReason};
 use crate::spider::Spider;
-use crate::store::CrawlStore;
+use crate::store::{CrawlStore, OutcomeLog, StoreError};
 use actix::prelude::*;
 use actix_rt::ArbiterHandle;
 use std::sync::Arc;
@@ -49,6 +49,8 @@ pub(crate) struct Setup<S: Spider> {
     pub(crate) stop_flag: Arc<AtomicBool>,
     pub(crate) progress: Progress,
     pub(crate) store: Box<dyn CrawlStore>,
+    pub(crate) resume: Option<Resume>,
+    pub(crate) outcome_log: Option<Box<dyn OutcomeLog>>,
     pub(crate) done: oneshot::Sender<Finished>,
 }
 
@@ -58,6 +60,8 @@ pub(crate) struct Finished {
     pub(crate) report: CrawlReport,
     /// Set when the crawl stopped because the process ran out of file descriptors.
     pub(crate) out_of_files: Option<String>,
+    /// Set when the crawl's store failed (the crawl then stopped).
+    pub(crate) store_error: Option<StoreError>,
 }
 
 struct Worker<S: Spider> {
@@ -76,6 +80,7 @@ pub(crate) struct CrawlSupervisor<S: Spider> {
     pipelines: Option<Pipelines<S::Item>>,
     items_tx: Option<mpsc::UnboundedSender<Vec<S::Item>>>,
     on_outcome: Option<OutcomeFn>,
+    outcome_log: Option<Box<dyn OutcomeLog>>,
     wake_at: Option<Instant>,
     stop_flag: Arc<AtomicBool>,
     progress: Progress,
@@ -91,6 +96,7 @@ impl<S: Spider> CrawlSupervisor<S> {
                 setup.config.clone(),
                 setup.spider.clone(),
                 setup.store,
+                setup.resume,
                 workers,
                 now,
             ),
@@ -102,6 +108,7 @@ impl<S: Spider> CrawlSupervisor<S> {
             pipelines: Some(setup.pipelines),
             items_tx: None,
             on_outcome: setup.on_outcome,
+            outcome_log: setup.outcome_log,
             wake_at: None,
             stop_flag: setup.stop_flag,
             progress: setup.progress,
@@ -139,14 +146,35 @@ impl<S: Spider> CrawlSupervisor<S> {
         let dispatch = self.engine.pump(now);
         self.send(dispatch, ctx);
         self.hand_out_outcomes();
+        if self.engine.commit_due(now) {
+            self.commit();
+        }
         self.progress.publish(self.engine.counters());
         match self.engine.phase() {
             Phase::Running => {}
             // Dropping the sender ends the pipeline task, which closes the pipelines and
             // reports back; the report goes out then.
             Phase::Closing => self.items_tx = None,
-            Phase::Done => self.finish(ctx),
+            Phase::Done => {
+                self.hand_out_outcomes();
+                self.commit();
+                self.finish(ctx)
+            }
         }
+    }
+
+    /// Commits a durable crawl's changes, with how far the outcome log is written (the
+    /// outcomes are handed out first, so every committed outcome has its record).
+    fn commit(&mut self) {
+        let position = match self.outcome_log.as_mut().map(|log| log.position()) {
+            None => None,
+            Some(Ok(p)) => Some(p),
+            Some(Err(e)) => {
+                self.engine.store_failed(StoreError::Io(e));
+                return;
+            }
+        };
+        self.engine.commit(position);
     }
 
     fn send(&mut self, d: Dispatch, ctx: &mut Context<Self>) {
@@ -203,6 +231,7 @@ impl<S: Spider> CrawlSupervisor<S> {
             let _ = done.send(Finished {
                 report,
                 out_of_files,
+                store_error: self.engine.take_store_error(),
             });
         }
         ctx.stop();

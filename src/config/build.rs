@@ -114,6 +114,7 @@ impl CrawlConfigBuilder {
             sitemaps: self.sitemaps,
             throttle: self.throttle,
             credentials,
+            continue_other_crawl: self.continue_other_crawl,
         })
     }
 }

@@ -74,7 +74,7 @@ impl<S: Spider> Engine<S> {
     /// goes out as outcomes a bounded batch at a time.
     fn drain_stopped(&mut self, now: Instant, out: &mut Dispatch) {
         for r in self.frontier.drain_some(DRAIN_BATCH) {
-            self.skip(r, SkipReason::Stopped);
+            self.leave(r);
         }
         if !self.frontier.is_empty() {
             out.wake_by(now);

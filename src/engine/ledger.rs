@@ -133,6 +133,18 @@ impl Ledger {
         self.dispatched = self.dispatched.saturating_sub(1);
     }
 
+    /// First attempts sent, less those still out: what a resumed crawl counts against its
+    /// page limit (the ones out then are sent again as first attempts).
+    pub(crate) fn dispatched(&self) -> u64 {
+        let out = self.leases.values().filter(|l| l.request.attempts == 1);
+        self.dispatched.saturating_sub(out.count() as u64)
+    }
+
+    /// Resumes the page limit's count.
+    pub(crate) fn restore_dispatched(&mut self, n: u64) {
+        self.dispatched = n;
+    }
+
     /// Whether the page limit is reached: no more first attempts go out.
     pub(crate) fn limit_reached(&self) -> bool {
         self.max_pages.is_some_and(|m| self.dispatched >= m)

@@ -14,8 +14,11 @@
 //! links, redirect targets and sitemap URLs all take [`harvest::admit_request`]); from then
 //! on it is queued, leased, retried or recorded, and [`Ledger`] records each outcome once.
 
+#[cfg(all(test, feature = "durable"))]
+mod crash_tests;
 mod dispatch;
 mod hosts;
+pub(crate) mod journal;
 pub(crate) mod ledger;
 mod results;
 mod robots;
@@ -40,8 +43,9 @@ use crate::progress::Publish;
 use crate::report::{CrawlReport, StopReason};
 use crate::request::Request;
 use crate::spider::Spider;
-use crate::store::CrawlStore;
+use crate::store::{CrawlStore, QueuedRequest, StoreError};
 use crate::traps::HostBudget;
+use journal::{Journal, Saved};
 use ledger::Ledger;
 use site_files::SiteFiles;
 use std::collections::HashMap;
@@ -65,6 +69,13 @@ pub(crate) enum Phase {
     Done,
 }
 
+/// What a durable crawl found in its store: its saved state and the requests not ended.
+#[derive(Debug)]
+pub(crate) struct Resume {
+    pub(crate) saved: Saved,
+    pub(crate) queued: Vec<QueuedRequest>,
+}
+
 /// The crawl's state and rules.
 pub(crate) struct Engine<S: Spider> {
     cfg: Arc<CrawlConfig>,
@@ -85,6 +96,12 @@ pub(crate) struct Engine<S: Spider> {
     /// Pages queued per host, against `max_pages_per_host`.
     host_budget: HostBudget,
     ledger: Ledger,
+    /// What a durable store is to commit next (nothing is noted for the memory store).
+    journal: Journal,
+    /// What a durable crawl resumes from, until [`start`](Self::start) takes it.
+    resume: Option<Resume>,
+    /// Why the store failed, if it did (the crawl then stopped).
+    store_error: Option<StoreError>,
     /// Item batches sent to the pipelines and not yet through (they count against the
     /// concurrency budget, so a slow pipeline slows fetching).
     items_pending: usize,
@@ -114,6 +131,7 @@ impl<S: Spider> Engine<S> {
         cfg: Arc<CrawlConfig>,
         spider: Arc<S>,
         store: Box<dyn CrawlStore>,
+        resume: Option<Resume>,
         workers: usize,
         now: Instant,
     ) -> Self {
@@ -122,6 +140,9 @@ impl<S: Spider> Engine<S> {
         };
         Engine {
             admission: Arc::new(Admission::new(canon, cfg.scope.clone(), store.seen())),
+            journal: Journal::new(store.is_durable()),
+            resume,
+            store_error: None,
             store,
             frontier: Frontier::new(cfg.per_host_concurrency),
             delayed: DelayQueue::default(),
@@ -156,6 +177,9 @@ impl<S: Spider> Engine<S> {
     /// Queues the seeds (through the spider's `start_requests`) and the seed hosts'
     /// sitemaps.
     pub(crate) fn start(&mut self) {
+        if let Some(resume) = self.resume.take() {
+            return self.resume(resume);
+        }
         let seeds = self.cfg.seeds.clone();
         let spider = Arc::clone(&self.spider);
         let requests = match catch_unwind(AssertUnwindSafe(|| spider.start_requests(&seeds))) {
@@ -176,6 +200,76 @@ impl<S: Spider> Engine<S> {
             });
         }
         self.seed_sitemaps();
+    }
+
+    /// Takes a durable crawl up where its last commit left it: its counters, and every
+    /// request not ended (those in flight then included) queued again in discovery order.
+    /// The sitemaps are read again: what they list that was seen is dropped as such.
+    fn resume(&mut self, resume: Resume) {
+        let Resume { saved, queued } = resume;
+        tracing::info!(queued = queued.len(), "resuming the crawl from its state");
+        self.ledger.report = saved.report;
+        self.ledger.restore_dispatched(saved.dispatched);
+        for q in queued {
+            match q.to_request() {
+                Some(r) => self.enqueue(r),
+                None => {
+                    tracing::warn!(url = %q.url, "a queued URL of the state is not a URL; dropped")
+                }
+            }
+        }
+        self.seed_sitemaps();
+    }
+
+    /// Whether a durable crawl's commit is due.
+    pub(crate) fn commit_due(&self, now: Instant) -> bool {
+        self.journal.due(now)
+    }
+
+    /// Commits what changed since the last commit, with `log_position` (how far the
+    /// outcome log is written). A store that fails stops the crawl.
+    pub(crate) fn commit(&mut self, log_position: Option<u64>) {
+        if !self.journal.is_on() || self.store_error.is_some() {
+            return;
+        }
+        let saved = Saved {
+            identity: journal::identity(&self.cfg),
+            report: self.ledger.report.clone_counters(),
+            dispatched: self.ledger.dispatched(),
+            log_position,
+        };
+        let state = serde_json::to_vec(&saved).unwrap_or_default();
+        let batch = self.journal.take(state);
+        if let Err(e) = self.store.commit(batch) {
+            self.store_failed(e);
+        }
+    }
+
+    /// The store (or the outcome log a commit covers) failed: the crawl stops, its state
+    /// as of the last commit.
+    pub(crate) fn store_failed(&mut self, e: StoreError) {
+        tracing::error!(error = %e, "keeping the crawl's state failed; stopping");
+        self.store_error.get_or_insert(e);
+        self.stop(StopReason::Requested);
+    }
+
+    /// The store's failure, if it failed.
+    pub(crate) fn take_store_error(&mut self) -> Option<StoreError> {
+        self.store_error.take()
+    }
+
+    /// Whether a stop leaves what is queued in the store for a resumed run, instead of
+    /// recording it as skipped: a durable crawl stopped for any reason but its page limit.
+    fn keeps_queue(&self) -> bool {
+        self.journal.is_on() && !matches!(self.stopping, Some(StopReason::PageLimit) | None)
+    }
+
+    /// A request the stopping crawl does not fetch: kept queued in a durable store for the
+    /// next run, or recorded as skipped (`Stopped`).
+    fn leave(&mut self, r: Request) {
+        if !self.keeps_queue() {
+            self.skip(r, SkipReason::Stopped);
+        }
     }
 
     /// Admission and `should_follow` (the one path for seeds, redirect targets and sitemap
@@ -205,7 +299,10 @@ impl<S: Spider> Engine<S> {
 
     fn discovered(&mut self, d: Discovered) {
         match d {
-            Discovered::Accept(r) => self.enqueue(r),
+            Discovered::Accept(r) => {
+                self.journal.queued(&r);
+                self.enqueue(r)
+            }
             Discovered::Skip(r, reason) => self.skip(r, reason),
         }
     }
@@ -214,7 +311,7 @@ impl<S: Spider> Engine<S> {
     /// or its host's budget says otherwise.
     fn enqueue(&mut self, r: Request) {
         if self.stopping.is_some() {
-            return self.skip(r, SkipReason::Stopped);
+            return self.leave(r);
         }
         if r.attempts == 0 && self.ledger.limit_reached() {
             return self.skip(r, SkipReason::PageLimit);
@@ -248,6 +345,7 @@ impl<S: Spider> Engine<S> {
                 self.ledger.report.plugin_panics += 1;
             }
         }
+        self.journal.ended(&o.url);
         self.ledger.record(o);
     }
 
@@ -298,7 +396,7 @@ impl<S: Spider> Engine<S> {
         self.stopping = Some(reason);
         // The queued requests are recorded a batch per pump (`drain_stopped`).
         for (_, r) in self.delayed.drain() {
-            self.skip(r, SkipReason::Stopped);
+            self.leave(r);
         }
         self.files.stop();
     }
@@ -332,8 +430,7 @@ impl<S: Spider> Engine<S> {
         match self.store.finished() {
             Ok(done) => done,
             Err(e) => {
-                tracing::error!(error = %e, "the crawl's store failed; stopping");
-                self.stop(StopReason::Requested);
+                self.store_failed(e);
                 true
             }
         }

@@ -63,6 +63,7 @@ impl<S: Spider> Engine<S> {
                 }
                 tracing::debug!(url = %lease.request.url, %error, ?wait, "retrying");
                 self.frontier.retry_waiting(lease.host);
+                self.journal.requeued(&lease.request);
                 self.delayed.push(now + wait, (lease.host, lease.request));
             }
             None => {
@@ -83,7 +84,7 @@ impl<S: Spider> Engine<S> {
             report.retries = report.retries.saturating_sub(1);
         }
         if self.stopping.is_some() {
-            self.skip(lease.request, SkipReason::Stopped);
+            self.leave(lease.request);
         } else {
             self.frontier.push(lease.host, lease.request);
         }

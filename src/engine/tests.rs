@@ -13,7 +13,7 @@ use proptest::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-struct Quiet;
+pub(super) struct Quiet;
 
 impl Spider for Quiet {
     type Item = ();
@@ -25,10 +25,17 @@ impl Spider for Quiet {
 
 fn engine(cfg: CrawlConfig) -> Engine<Quiet> {
     let store = Box::new(crate::store::MemoryStore::new());
-    Engine::new(Arc::new(cfg), Arc::new(Quiet), store, 2, Instant::now())
+    Engine::new(
+        Arc::new(cfg),
+        Arc::new(Quiet),
+        store,
+        None,
+        2,
+        Instant::now(),
+    )
 }
 
-fn config(seed: &str) -> crate::config::CrawlConfigBuilder {
+pub(super) fn config(seed: &str) -> crate::config::CrawlConfigBuilder {
     CrawlConfig::builder()
         .seed(seed)
         .robots(false)
@@ -51,7 +58,7 @@ fn meta(status: u16) -> ResponseMeta {
 }
 
 /// A page of `url` linking to `links`, admitted as a parser would.
-fn parsed(e: &Engine<Quiet>, from: &Request, links: &[String]) -> Parsed {
+pub(super) fn parsed(e: &Engine<Quiet>, from: &Request, links: &[String]) -> Parsed {
     let admission = e.admission();
     let mut signals = Signals::default();
     let (mut discovered, mut duplicates) = (Vec::new(), 0);

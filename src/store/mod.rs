@@ -75,6 +75,12 @@ pub enum StoreError {
     /// What the store holds cannot be read (corrupt, another version, another crawl).
     #[error("crawl state: {0}")]
     Invalid(String),
+    /// The store holds another crawl (other start URLs or scope); see
+    /// [`CrawlConfigBuilder::continue_other_crawl`](crate::CrawlConfigBuilder::continue_other_crawl).
+    #[error(
+        "crawl state: {0} holds another crawl (other start URLs or scope); start a new state directory, or continue that crawl on purpose"
+    )]
+    OtherCrawl(String),
     /// Another process has the store open.
     #[error("crawl state: {0} is in use by another trawler process")]
     Locked(String),
@@ -116,6 +122,22 @@ impl CommitBatch {
             && self.requeued.is_empty()
             && self.state.is_none()
     }
+}
+
+/// Where a durable crawl's outcome records are written (a file, say), so that each commit
+/// can say how far they go and a resumed crawl can cut back what was written after its
+/// last commit: each URL then has exactly one record, whatever stopped the crawl. Set with
+/// [`Crawler::outcome_log`](crate::Crawler::outcome_log), beside the `on_outcome` callback
+/// that writes the records.
+pub trait OutcomeLog: Send {
+    /// Makes every record written so far reach the operating system (a flush, not an
+    /// `fsync`), and says how far they go (the file's length, say).
+    fn position(&mut self) -> std::io::Result<u64>;
+
+    /// Cuts the records back to `position`, as the last commit of an earlier run said (0
+    /// when nothing was committed yet); called once, before a durable crawl writes
+    /// anything.
+    fn resume_at(&mut self, position: u64) -> std::io::Result<()>;
 }
 
 /// Where a crawl's state is kept.

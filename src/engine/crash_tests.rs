@@ -1,0 +1,132 @@
+//! A durable crawl killed at any moment, over and over, ends as an uninterrupted one
+//! would: the engine on a real [`DiskStore`], "killed" by being dropped between any two
+//! events (what it noted since its last commit is lost, as in a `kill -9`), then resumed
+//! from the directory with its outcome log cut back to the last commit.
+
+use super::tests::{Quiet, config, parsed};
+use super::types::FetchResult;
+use super::*;
+use crate::store::{DiskStore, OutcomeLog};
+use proptest::prelude::*;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// The outcome records as a file would hold them: written, then cut back on resume.
+#[derive(Default)]
+struct Log {
+    records: Vec<String>,
+}
+
+impl OutcomeLog for &mut Log {
+    fn position(&mut self) -> std::io::Result<u64> {
+        Ok(self.records.len() as u64)
+    }
+
+    fn resume_at(&mut self, position: u64) -> std::io::Result<()> {
+        self.records.truncate(position as usize);
+        Ok(())
+    }
+}
+
+const PAGES: usize = 60;
+
+fn page(i: usize) -> String {
+    format!("http://a.test/{i}")
+}
+
+/// Links of page `i`: a tree plus cross links, so most URLs are found several times.
+fn links_of(i: usize) -> Vec<String> {
+    (1..=3).map(|k| page((i * 3 + k) % PAGES)).collect()
+}
+
+/// Runs one life of the crawl: resumes from `dir`, then handles up to `events` events,
+/// committing where `commit_at` says; returns whether the crawl finished.
+fn life(dir: &std::path::Path, log: &mut Log, events: usize, commit_every: usize) -> bool {
+    let cfg = Arc::new(config(&page(0)).retries(1).build().unwrap());
+    let mut store = DiskStore::open(dir).unwrap();
+    let mut sink = &mut *log;
+    let resume = journal::resume_from(&cfg, &mut store, Some(&mut sink)).unwrap();
+    let mut e = Engine::new(
+        cfg,
+        Arc::new(Quiet),
+        Box::new(store),
+        resume,
+        2,
+        Instant::now(),
+    );
+    e.start();
+    e.pipelines_closed(0);
+    let mut now = Instant::now();
+    for n in 0..events {
+        let d = e.pump(now);
+        for (_, job) in d.pages {
+            let i: usize = job.request.url.path()[1..].parse().unwrap();
+            if i % 7 == 3 && job.request.attempts == 1 {
+                // A transient failure: retried once.
+                let r = FetchResult::Transient {
+                    error: crate::error::FetchError::Timeout(Duration::from_secs(1)),
+                    meta: None,
+                    retry_after: None,
+                };
+                e.fetched(job.ticket, r, now);
+            } else {
+                let p = parsed(&e, &job.request, &links_of(i));
+                e.parsed(job.ticket, p);
+            }
+        }
+        for o in e.take_outcomes() {
+            log.records.push(o.url.to_string());
+        }
+        if n % commit_every == commit_every - 1 {
+            let pos = log.records.len() as u64;
+            e.commit(Some(pos));
+        }
+        if e.phase() == Phase::Done {
+            e.commit(Some(log.records.len() as u64));
+            return true;
+        }
+        now = d.wake.map_or(now, |t| t.max(now)) + Duration::from_millis(1);
+    }
+    false
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn killed_at_any_moment_the_crawl_ends_with_one_record_per_url(
+        kills in proptest::collection::vec((1usize..40, 1usize..6), 0..6),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = Log::default();
+        for &(events, commit_every) in &kills {
+            if life(dir.path(), &mut log, events, commit_every) {
+                break;
+            }
+        }
+        prop_assert!(life(dir.path(), &mut log, 100_000, 3), "the last life finishes");
+        let mut count: HashMap<&str, usize> = HashMap::new();
+        for r in &log.records {
+            *count.entry(r.as_str()).or_default() += 1;
+        }
+        prop_assert_eq!(count.len(), PAGES, "every URL has a record");
+        prop_assert!(count.values().all(|&n| n == 1), "{:?}", count);
+    }
+}
+
+#[test]
+fn a_state_of_another_crawl_is_refused_unless_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = Log::default();
+    life(dir.path(), &mut log, 3, 1);
+    let other = config("http://b.test/").build().unwrap();
+    let mut store = DiskStore::open(dir.path()).unwrap();
+    let err = journal::resume_from(&other, &mut store, None).unwrap_err();
+    assert!(matches!(err, StoreError::OtherCrawl(_)), "{err}");
+    let anyway = config("http://b.test/")
+        .continue_other_crawl(true)
+        .build()
+        .unwrap();
+    let resumed = journal::resume_from(&anyway, &mut store, None).unwrap();
+    assert!(resumed.is_some_and(|r| !r.queued.is_empty()));
+}

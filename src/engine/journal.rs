@@ -1,0 +1,170 @@
+//! The journal: what a durable crawl commits, gathered as the engine goes.
+//!
+//! With a durable store, every change to the set of URLs not yet ended is noted here: a
+//! URL accepted (queued), a URL ended (its outcome recorded), a URL sent back for a retry.
+//! [`Journal::take`] turns the notes into one [`CommitBatch`] with the engine's
+//! [`Saved`] state. The shell commits when [`Journal::due`] says so: every
+//! [`COMMIT_OUTCOMES`] outcomes or [`COMMIT_EVERY`], whichever comes first, after it has
+//! handed the outcomes out, so an outcome is committed only once its record is written.
+//!
+//! Because a URL's outcome and the URLs its page led to are noted by the same engine call
+//! and committed together, a crash loses either both or neither: a page whose outcome was
+//! not committed is fetched again and finds its links again. The seen-set's entries are
+//! committed here too, from the URLs the engine took in, never from the parsers' inserts
+//! (a URL the parsers saw but the engine had not taken in yet would be seen and lost).
+//!
+//! With the memory store nothing is noted at all.
+
+use super::Resume;
+use crate::canon;
+use crate::config::CrawlConfig;
+use crate::report::CrawlReport;
+use crate::request::Request;
+use crate::store::{CommitBatch, CrawlStore, OutcomeLog, QueuedRequest, StoreError};
+use std::time::{Duration, Instant};
+
+/// Outcomes that make a commit due.
+pub(crate) const COMMIT_OUTCOMES: usize = 1024;
+/// Time after which noted changes make a commit due.
+pub(crate) const COMMIT_EVERY: Duration = Duration::from_millis(50);
+
+/// The engine's state as a durable crawl keeps it.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Saved {
+    /// What the crawl is (its seeds and scope): a state of another crawl is refused.
+    pub(crate) identity: u64,
+    /// The report's counters so far.
+    pub(crate) report: CrawlReport,
+    /// First attempts sent, against the page limit.
+    pub(crate) dispatched: u64,
+    /// How far the outcome log's records are committed (see `OutcomeLog`).
+    pub(crate) log_position: Option<u64>,
+}
+
+/// Changes noted since the last commit.
+#[derive(Debug)]
+pub(crate) struct Journal {
+    on: bool,
+    batch: CommitBatch,
+    outcomes: usize,
+    since: Option<Instant>,
+}
+
+impl Journal {
+    /// A journal that notes changes only when `on` (a durable store).
+    pub(crate) fn new(on: bool) -> Self {
+        Journal {
+            on,
+            batch: CommitBatch::default(),
+            outcomes: 0,
+            since: None,
+        }
+    }
+
+    /// Whether changes are noted.
+    pub(crate) fn is_on(&self) -> bool {
+        self.on
+    }
+
+    fn touch(&mut self) {
+        if self.since.is_none() {
+            self.since = Some(Instant::now());
+        }
+    }
+
+    /// `r` was accepted: seen, and queued until it ends.
+    pub(crate) fn queued(&mut self, r: &Request) {
+        if self.on {
+            self.touch();
+            let fp = canon::fingerprint(&r.url);
+            self.batch.queued.push((fp, QueuedRequest::from_request(r)));
+        }
+    }
+
+    /// The URL `url` ended (its outcome is recorded).
+    pub(crate) fn ended(&mut self, url: &url::Url) {
+        if self.on {
+            self.touch();
+            self.outcomes += 1;
+            self.batch.done.push(canon::fingerprint(url));
+        }
+    }
+
+    /// `r` waits for a retry, with the attempts it made so far.
+    pub(crate) fn requeued(&mut self, r: &Request) {
+        if self.on {
+            self.touch();
+            let fp = canon::fingerprint(&r.url);
+            self.batch
+                .requeued
+                .push((fp, QueuedRequest::from_request(r)));
+        }
+    }
+
+    /// Whether a commit is due at `now`.
+    pub(crate) fn due(&self, now: Instant) -> bool {
+        self.on
+            && (self.outcomes >= COMMIT_OUTCOMES
+                || self
+                    .since
+                    .is_some_and(|t| now.saturating_duration_since(t) >= COMMIT_EVERY))
+    }
+
+    /// The batch to commit, with `state`; the journal starts afresh.
+    pub(crate) fn take(&mut self, state: Vec<u8>) -> CommitBatch {
+        self.outcomes = 0;
+        self.since = None;
+        let mut batch = std::mem::take(&mut self.batch);
+        batch.state = Some(state);
+        batch
+    }
+}
+
+/// The identity of a crawl: its seeds and its scope, as a fingerprint.
+pub(crate) fn identity(cfg: &CrawlConfig) -> u64 {
+    let mut seeds: Vec<&str> = cfg.seeds.iter().map(url::Url::as_str).collect();
+    seeds.sort_unstable();
+    let s = &cfg.scope;
+    let include: Vec<&str> = s.include.iter().map(regex::Regex::as_str).collect();
+    let exclude: Vec<&str> = s.exclude.iter().map(regex::Regex::as_str).collect();
+    let text = format!(
+        "{seeds:?} {:?} {include:?} {exclude:?} {:?} {}",
+        s.hosts, s.max_depth, cfg.sort_query
+    );
+    xxhash_rust::xxh3::xxh3_64(text.as_bytes())
+}
+
+/// What a durable store holds of an earlier run of this crawl, with the outcome log cut
+/// back to its last commit (to its start when nothing was committed); `None` for a new
+/// crawl (or a memory store). A state of another
+/// crawl is refused unless the configuration says to continue it.
+pub(crate) fn resume_from(
+    config: &CrawlConfig,
+    store: &mut dyn CrawlStore,
+    log: Option<&mut dyn OutcomeLog>,
+) -> Result<Option<Resume>, StoreError> {
+    if !store.is_durable() {
+        return Ok(None);
+    }
+    let recovery = store.recover()?;
+    let Some(state) = recovery.state else {
+        // Nothing was ever committed: what the log holds was written by a run that
+        // committed none of it (its URLs are fetched again).
+        if let Some(log) = log {
+            log.resume_at(0)?;
+        }
+        return Ok(None);
+    };
+    let saved: Saved = serde_json::from_slice(&state)
+        .map_err(|e| StoreError::Invalid(format!("the crawl's saved state cannot be read: {e}")))?;
+    if saved.identity != identity(config) && !config.continue_other_crawl {
+        return Err(StoreError::OtherCrawl("the state directory".to_string()));
+    }
+    if let (Some(log), Some(position)) = (log, saved.log_position) {
+        log.resume_at(position)?;
+    }
+    Ok(Some(Resume {
+        saved,
+        queued: recovery.queued,
+    }))
+}
