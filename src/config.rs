@@ -86,6 +86,7 @@ pub struct CrawlConfig {
     /// as basic auth to that origin only (its scheme, host and port), never elsewhere.
     pub(crate) credentials: Vec<(String, String, String)>,
     pub(crate) continue_other_crawl: bool,
+    pub(crate) max_duration: Option<Duration>,
 }
 
 impl CrawlConfig {
@@ -137,6 +138,7 @@ pub struct CrawlConfigBuilder {
     sitemaps: bool,
     throttle: Option<ThrottleConfig>,
     continue_other_crawl: bool,
+    max_duration: Option<Duration>,
     /// Set in `directives`; its agent comes from `user_agent` at `build()`.
     directives: DirectiveRules,
 }
@@ -173,6 +175,7 @@ impl Default for CrawlConfigBuilder {
             sitemaps: DEFAULT_SITEMAPS,
             throttle: None,
             continue_other_crawl: false,
+            max_duration: None,
             directives: DirectiveRules {
                 agent: String::new(),
                 obey_nofollow: DEFAULT_OBEY_NOFOLLOW,
@@ -469,6 +472,17 @@ impl CrawlConfigBuilder {
     #[must_use]
     pub fn sitemaps(mut self, on: bool) -> Self {
         self.sitemaps = on;
+        self
+    }
+
+    /// Stops the crawl once it has run this long, as a [`StopHandle`](crate::StopHandle)
+    /// would: requests in flight finish; what is queued is recorded as skipped
+    /// (`stopped`), or kept for the next run by a durable store. The report says
+    /// [`StopReason::TimeLimit`](crate::StopReason::TimeLimit). At most
+    /// [`MAX_DURATION`]. By default, no limit.
+    #[must_use]
+    pub fn max_duration(mut self, limit: Duration) -> Self {
+        self.max_duration = Some(limit);
         self
     }
 

@@ -21,6 +21,9 @@ pub enum StopReason {
     Plugin,
     /// The host program asked to stop ([`StopHandle::stop`](crate::StopHandle::stop)).
     Requested,
+    /// The crawl ran for its
+    /// [`max_duration`](crate::CrawlConfigBuilder::max_duration).
+    TimeLimit,
     /// The process ran out of file descriptors for sockets, so the crawl could not go on
     /// ([`Crawler::run`](crate::Crawler::run) then returns
     /// [`Error::OutOfFiles`](crate::Error::OutOfFiles)).

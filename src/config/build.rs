@@ -6,6 +6,7 @@ use super::{CrawlConfig, CrawlConfigBuilder, MAX_CONCURRENCY, MAX_WORKERS, MIN_R
 use crate::error::ConfigError;
 use crate::robots_meta::DirectiveRules;
 use crate::scope::{HostRule, Scope};
+use std::time::Duration;
 use url::Url;
 
 impl CrawlConfigBuilder {
@@ -36,6 +37,11 @@ impl CrawlConfigBuilder {
             ("request_timeout", self.request_timeout, true),
             ("connect_timeout", self.connect_timeout, true),
             ("crawl_delay_cap", self.crawl_delay_cap, false),
+            (
+                "max_duration",
+                self.max_duration.unwrap_or(Duration::from_secs(1)),
+                true,
+            ),
             ("retry base_delay", retry.base_delay, false),
             ("retry max_delay", retry.max_delay, false),
             ("retry retry_after_cap", retry.retry_after_cap, false),
@@ -115,6 +121,7 @@ impl CrawlConfigBuilder {
             throttle: self.throttle,
             credentials,
             continue_other_crawl: self.continue_other_crawl,
+            max_duration: self.max_duration,
         })
     }
 }

@@ -473,8 +473,14 @@ impl<S: Spider> Engine<S> {
         }
     }
 
-    /// Periodic upkeep: prunes idle hosts' rate-limiter state.
+    /// Periodic upkeep: stops a crawl past its time limit, prunes idle hosts' rate-limiter
+    /// state.
     pub(crate) fn upkeep(&mut self, now: Instant) {
+        if let Some(limit) = self.cfg.max_duration
+            && now.saturating_duration_since(self.started) >= limit
+        {
+            self.stop(StopReason::TimeLimit);
+        }
         if now.saturating_duration_since(self.last_prune) >= PRUNE_EVERY {
             self.last_prune = now;
             self.rate.prune();

@@ -15,6 +15,7 @@ use std::time::Duration;
 #[command(
     name = "trawler",
     version,
+    args_override_self = true,
     after_help = "Exit status: 0 done; 1 broken URLs (with --fail-on-errors) or a runtime \
                   error; 2 bad usage; 3 no start URL could be fetched; 130, 143, 129 \
                   stopped by Ctrl-C, SIGTERM, SIGHUP.\n\
@@ -107,6 +108,17 @@ pub(crate) struct CrawlArgs {
     /// Exit with status 1 if any URL is broken: failed, or answered 400 or above.
     #[arg(long)]
     pub(crate) fail_on_errors: bool,
+    /// Stop after this many seconds (with --state, the next run goes on from there).
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub(crate) max_time: Option<Duration>,
+    /// Keep the crawl's state in DIR: a crawl stopped or killed (even by kill -9) goes on
+    /// where it was when run again, with the same command or just `--state DIR`. Records
+    /// go to DIR/outcomes.jsonl (.csv) unless -o says where.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) state: Option<std::path::PathBuf>,
+    /// With --state: go on with the crawl DIR holds even if its start URLs or scope differ.
+    #[arg(long, requires = "state")]
+    pub(crate) continue_other: bool,
     #[command(flatten)]
     pub(crate) directives: DirectiveArgs,
     #[command(flatten)]

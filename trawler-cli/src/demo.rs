@@ -37,7 +37,7 @@ pub(crate) fn run(args: &DemoArgs, ui: &Ui) -> Result<ExitCode, CliError> {
     let config = config.build()?;
     let writer = match args.output.target() {
         Some((path, format)) => Some(
-            RecordWriter::create(path, format, args.output.overwrite).map_err(|source| {
+            RecordWriter::create(path, format, args.output.overwrite, false).map_err(|source| {
                 CliError::Create {
                     path: path.to_string(),
                     source,
@@ -51,6 +51,7 @@ pub(crate) fn run(args: &DemoArgs, ui: &Ui) -> Result<ExitCode, CliError> {
         writer,
         &args.output.only,
         ui,
+        runner::Durability::default(),
     )?;
     let stats = site.stats();
     site.stop();

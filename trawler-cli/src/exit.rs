@@ -1,7 +1,8 @@
 //! How a finished `trawler crawl` maps to its exit status.
 //!
 //! In order of precedence: 128 + the signal when Ctrl-C, SIGTERM or SIGHUP stopped it
-//! (130, 143, 129); 3 when no start URL could be fetched
+//! (130, 143, 129); 3 when no start URL could be fetched (in a crawl's first run: a resumed
+//! crawl fetched them before)
 //! (each one failed with no answer, or was skipped: robots.txt, `--max-pages 0` ...), so a
 //! script never takes an empty result for a finished crawl; 1 when `--fail-on-errors` finds
 //! broken URLs; else 0. Usage errors (2) never get this far.
@@ -17,7 +18,7 @@ pub(crate) const EXIT_NOTHING_FETCHED: u8 = 3;
 pub(crate) fn crawl_status(done: &Finished, fail_on_errors: bool) -> (u8, Option<String>) {
     if let Some(signal_status) = done.interrupted {
         (signal_status, None)
-    } else if done.starts_fetched == 0 {
+    } else if done.starts_fetched == 0 && !done.resumed {
         let why = "nothing fetched: no start URL could be fetched".to_string();
         (EXIT_NOTHING_FETCHED, Some(why))
     } else if fail_on_errors && done.broken > 0 {
@@ -47,6 +48,7 @@ mod tests {
             broken,
             starts_fetched,
             interrupted: interrupted.then_some(130),
+            resumed: false,
         }
     }
 

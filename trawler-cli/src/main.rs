@@ -21,6 +21,7 @@ mod output;
 mod progress;
 mod runner;
 mod settings;
+mod state;
 mod summary;
 mod title_spider;
 
@@ -59,6 +60,9 @@ pub(crate) enum CliError {
     /// The crawl itself could not run.
     #[error("{0}")]
     Crawl(#[from] trawler::Error),
+    /// A `--state` directory cannot be used (in use, damaged, another crawl's).
+    #[error("{0}")]
+    State(String),
     /// The demo site could not start.
     #[error("cannot start the demo site: {0}")]
     Testbed(#[source] io::Error),
@@ -69,6 +73,7 @@ impl CliError {
         match self {
             CliError::Config(_)
             | CliError::Create { .. }
+            | CliError::State(_)
             | CliError::Crawl(trawler::Error::Config(_)) => EXIT_USAGE,
             CliError::Testbed(e) if e.kind() == io::ErrorKind::InvalidInput => EXIT_USAGE,
             _ => EXIT_BROKEN,

@@ -8,7 +8,7 @@
 use trawler::ConfigError;
 
 /// The builder settings the flags set, each with its flag (or name on the command line).
-const FLAGS: [(&str, &str); 11] = [
+const FLAGS: [(&str, &str); 12] = [
     ("seed URL", "start URL"),
     ("concurrency", "--concurrency"),
     ("per_host_concurrency", "--per-host-concurrency"),
@@ -20,6 +20,7 @@ const FLAGS: [(&str, &str); 11] = [
     ("include", "--include"),
     ("exclude", "--exclude"),
     ("allow_host", "--allow-host"),
+    ("max_duration", "--max-time"),
 ];
 
 /// The message of a configuration error, naming the flag instead of the setting.

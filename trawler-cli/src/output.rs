@@ -39,7 +39,14 @@ const FLAGS: [&str; 4] = ["truncated", "links_truncated", "noindex", "nofollow"]
 type Sink = Box<dyn Write + Send>;
 
 /// Writes outcome records in one format.
-pub(crate) enum RecordWriter {
+pub(crate) struct RecordWriter {
+    kind: Kind,
+    /// The file, when records go to one (not stdout): for its length and for cutting it
+    /// back when a durable crawl resumes.
+    file: Option<File>,
+}
+
+enum Kind {
     /// One JSON object per line.
     Jsonl(BufWriter<Sink>),
     /// A header row, then one row per outcome (the csv writer buffers itself).
@@ -48,9 +55,9 @@ pub(crate) enum RecordWriter {
 
 impl std::fmt::Debug for RecordWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            RecordWriter::Jsonl(_) => "RecordWriter::Jsonl",
-            RecordWriter::Csv(_) => "RecordWriter::Csv",
+        f.write_str(match self.kind {
+            Kind::Jsonl(_) => "RecordWriter::Jsonl",
+            Kind::Csv(_) => "RecordWriter::Csv",
         })
     }
 }
@@ -58,38 +65,58 @@ impl std::fmt::Debug for RecordWriter {
 impl RecordWriter {
     /// Creates `path`, or writes to stdout for `-`. An existing file that is not empty is
     /// replaced only with `overwrite`: results of an earlier crawl are not lost to a
-    /// re-run by accident.
-    pub(crate) fn create(path: &str, format: Format, overwrite: bool) -> io::Result<RecordWriter> {
-        let sink: Sink = if path == "-" {
-            Box::new(io::stdout())
-        } else {
-            let kept = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0);
-            if kept && !overwrite {
-                return Err(io::Error::new(
-                    io::ErrorKind::AlreadyExists,
-                    "the file exists and is not empty (--overwrite replaces it)",
-                ));
-            }
-            Box::new(File::create(path)?)
-        };
-        Ok(match format {
-            Format::Jsonl => RecordWriter::Jsonl(BufWriter::new(sink)),
+    /// re-run by accident. With `resume`, an existing file is the crawl's own: it is kept
+    /// and written on (the crawl cuts it back to its last commit first).
+    pub(crate) fn create(
+        path: &str,
+        format: Format,
+        overwrite: bool,
+        resume: bool,
+    ) -> io::Result<RecordWriter> {
+        if path == "-" {
+            return RecordWriter::over(Box::new(io::stdout()), None, format);
+        }
+        let kept = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0);
+        if kept && !overwrite && !resume {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                "the file exists and is not empty (--overwrite replaces it)",
+            ));
+        }
+        if !resume {
+            File::create(path)?;
+        }
+        // Appending: after the file is cut back, records go on from its new end.
+        let file = File::options().create(true).append(true).open(path)?;
+        let handle = file.try_clone()?;
+        RecordWriter::over(Box::new(file), Some(handle), format)
+    }
+
+    fn over(sink: Sink, file: Option<File>, format: Format) -> io::Result<RecordWriter> {
+        let empty = file
+            .as_ref()
+            .map_or(Ok(true), |f| f.metadata().map(|m| m.len() == 0))?;
+        let kind = match format {
+            Format::Jsonl => Kind::Jsonl(BufWriter::new(sink)),
             Format::Csv => {
-                let mut w = csv::Writer::from_writer(sink);
-                w.write_record(CSV_COLUMNS)?;
-                RecordWriter::Csv(Box::new(w))
+                let mut w = csv::WriterBuilder::new().from_writer(sink);
+                if empty {
+                    w.write_record(CSV_COLUMNS)?;
+                }
+                Kind::Csv(Box::new(w))
             }
-        })
+        };
+        Ok(RecordWriter { kind, file })
     }
 
     /// Writes the record of one outcome.
     pub(crate) fn write(&mut self, outcome: &Outcome) -> io::Result<()> {
-        match self {
-            RecordWriter::Jsonl(w) => {
+        match &mut self.kind {
+            Kind::Jsonl(w) => {
                 serde_json::to_writer(&mut *w, outcome)?;
                 w.write_all(b"\n")
             }
-            RecordWriter::Csv(w) => {
+            Kind::Csv(w) => {
                 let record = serde_json::to_value(outcome)?;
                 w.write_record(CSV_COLUMNS.iter().map(|c| cell(&record, c)))?;
                 Ok(())
@@ -99,10 +126,40 @@ impl RecordWriter {
 
     /// Writes out everything buffered.
     pub(crate) fn flush(&mut self) -> io::Result<()> {
-        match self {
-            RecordWriter::Jsonl(w) => w.flush(),
-            RecordWriter::Csv(w) => w.flush(),
+        match &mut self.kind {
+            Kind::Jsonl(w) => w.flush(),
+            Kind::Csv(w) => w.flush(),
         }
+    }
+
+    /// Whether records go to a file that a durable crawl can cut back.
+    pub(crate) fn is_file(&self) -> bool {
+        self.file.is_some()
+    }
+
+    /// Flushes, and says how long the file is.
+    pub(crate) fn position(&mut self) -> io::Result<u64> {
+        self.flush()?;
+        match &self.file {
+            Some(f) => Ok(f.metadata()?.len()),
+            None => Ok(0),
+        }
+    }
+
+    /// Cuts the file back to `position` (before anything is written by this run); a CSV
+    /// file cut to nothing gets its header again.
+    pub(crate) fn resume_at(&mut self, position: u64) -> io::Result<()> {
+        self.flush()?;
+        let Some(f) = &self.file else {
+            return Ok(());
+        };
+        if f.metadata()?.len() > position {
+            f.set_len(position)?;
+            if let (Kind::Csv(w), 0) = (&mut self.kind, position) {
+                w.write_record(CSV_COLUMNS)?;
+            }
+        }
+        Ok(())
     }
 }
 

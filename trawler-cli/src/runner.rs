@@ -27,6 +27,34 @@ pub(crate) struct Ui {
     pub(crate) errors: bool,
 }
 
+/// Whether the crawl keeps its state (`--state`), and whether it goes on from a run before.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Durability {
+    pub(crate) durable: bool,
+    pub(crate) resuming: bool,
+}
+
+/// The records' file as a durable crawl's outcome log: each commit covers what is
+/// written, and a resumed crawl cuts back what was written after the last commit.
+struct Log(Arc<Mutex<Recorder>>);
+
+impl trawler::store::OutcomeLog for Log {
+    fn position(&mut self) -> io::Result<u64> {
+        let mut guard = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let rec = &mut *guard;
+        match (&mut rec.writer, &rec.write_error) {
+            (_, Some(e)) => Err(io::Error::new(e.kind(), e.to_string())),
+            (Some(w), None) => w.position(),
+            (None, None) => Ok(0),
+        }
+    }
+
+    fn resume_at(&mut self, position: u64) -> io::Result<()> {
+        let mut rec = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        rec.writer.as_mut().map_or(Ok(()), |w| w.resume_at(position))
+    }
+}
+
 /// What a finished (or interrupted) crawl leaves for the exit status.
 #[derive(Debug)]
 pub(crate) struct Finished {
@@ -38,6 +66,8 @@ pub(crate) struct Finished {
     pub(crate) starts_fetched: u64,
     /// The exit status of the signal that stopped it (Ctrl-C, SIGTERM, SIGHUP), if one did.
     pub(crate) interrupted: Option<u8>,
+    /// Whether it went on from an earlier run (its start URLs were fetched then).
+    pub(crate) resumed: bool,
 }
 
 /// Per-outcome bookkeeping, called on the crawl's supervisor thread.
@@ -96,7 +126,14 @@ pub(crate) fn run<S: Spider>(
     writer: Option<RecordWriter>,
     only: &[Only],
     ui: &Ui,
+    how: Durability,
 ) -> Result<Finished, CliError> {
+    let to_file = writer.as_ref().is_some_and(RecordWriter::is_file);
+    if how.durable && !to_file && ui.errors {
+        eprintln!(
+            "trawler: records go to stdout: a resumed crawl may repeat those written after its              last commit (-o FILE keeps exactly one per URL)"
+        );
+    }
     let stop = crawler.stop_handle();
     let broken = Arc::new(AtomicU64::new(0));
     let recorder = Arc::new(Mutex::new(Recorder {
@@ -119,6 +156,11 @@ pub(crate) fn run<S: Spider>(
     });
     let reporter = Reporter::start(crawler.progress(), Arc::clone(&broken), ui.display.clone());
     let sink = Arc::clone(&recorder);
+    let crawler = if how.durable && to_file {
+        crawler.outcome_log(Log(Arc::clone(&recorder)))
+    } else {
+        crawler
+    };
     let report = crawler
         .on_outcome(move |o| {
             sink.lock()
@@ -151,5 +193,6 @@ pub(crate) fn run<S: Spider>(
         broken,
         starts_fetched: rec.starts_fetched,
         interrupted: interrupts.exit_status(),
+        resumed: how.resuming,
     })
 }

@@ -30,6 +30,12 @@ pub(crate) fn crawl_config(args: &CrawlArgs) -> CrawlConfigBuilder {
     if let Some(n) = args.max_pages {
         b = b.max_pages(n);
     }
+    if let Some(t) = args.max_time {
+        b = b.max_duration(t);
+    }
+    if args.continue_other {
+        b = b.continue_other_crawl(true);
+    }
     if let Some(r) = args.rate {
         b = b.per_host_rate(r);
     }

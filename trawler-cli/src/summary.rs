@@ -67,6 +67,7 @@ fn stop_reason(r: StopReason) -> &'static str {
         StopReason::PageLimit => "page limit reached",
         StopReason::Plugin => "stopped by the spider",
         StopReason::Requested => "interrupted",
+        StopReason::TimeLimit => "time limit reached",
         _ => "stopped",
     }
 }
