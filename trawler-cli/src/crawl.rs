@@ -58,13 +58,11 @@ fn run_with(
         }
     };
     let resuming = state.as_ref().is_some_and(|(s, _)| s.resuming);
-    let writer =
-        RecordWriter::create(path, format, args.output.overwrite, store.is_some()).map_err(
-            |source| CliError::Create {
-                path: path.to_string(),
-                source,
-            },
-        )?;
+    let writer = RecordWriter::create(path, format, args.output.overwrite, store.is_some())
+        .map_err(|source| CliError::Create {
+            path: path.to_string(),
+            source,
+        })?;
     // A spider with no callbacks: every link found is followed, no DOM is built.
     let mut crawler = Crawler::new(config, FnSpider::<()>::new());
     let durable = store.is_some();
@@ -72,22 +70,23 @@ fn run_with(
         crawler = crawler.store(store);
     }
     let how = runner::Durability { durable, resuming };
-    let done = runner::run(crawler, Some(writer), &args.output.only, ui, how).map_err(|e| {
-        match (e, &state) {
-            (
-                CliError::Crawl(trawler::Error::Store {
-                    error: StoreError::OtherCrawl(_),
-                    ..
-                }),
-                Some((dir, _)),
-            ) => CliError::State(format!(
-                "{} holds another crawl (other start URLs or scope): give another --state \
+    let done =
+        runner::run(crawler, Some(writer), &args.output.only, ui, how).map_err(|e| {
+            match (e, &state) {
+                (
+                    CliError::Crawl(trawler::Error::Store {
+                        error: StoreError::OtherCrawl(_),
+                        ..
+                    }),
+                    Some((dir, _)),
+                ) => CliError::State(format!(
+                    "{} holds another crawl (other start URLs or scope): give another --state \
                  directory, or --continue-other to go on with that crawl",
-                dir.path.display()
-            )),
-            (e, _) => e,
-        }
-    })?;
+                    dir.path.display()
+                )),
+                (e, _) => e,
+            }
+        })?;
     Ok(exit::exit_code(&done, args.fail_on_errors, ui.errors))
 }
 

@@ -51,7 +51,9 @@ impl trawler::store::OutcomeLog for Log {
 
     fn resume_at(&mut self, position: u64) -> io::Result<()> {
         let mut rec = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        rec.writer.as_mut().map_or(Ok(()), |w| w.resume_at(position))
+        rec.writer
+            .as_mut()
+            .map_or(Ok(()), |w| w.resume_at(position))
     }
 }
 

@@ -1,0 +1,263 @@
+//! `trawler crawl --state DIR` against the testbed, killed with SIGKILL again and again,
+//! stopped with SIGTERM and Ctrl-C, and given state directories it must refuse. What is
+//! checked comes from the testbed's own counters and the records file: every page served,
+//! pages served again at most what was in flight plus one commit window per kill, exactly
+//! one whole record per URL.
+
+mod cli_support;
+
+use cli_support::{Running, read, records, site, trawler};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+use trawler_testbed::Testbed;
+
+/// Requests in flight: what a kill can catch on the wire.
+const CONCURRENCY: u64 = 16;
+/// Pages a kill may cost beyond those in flight: the records written since the last
+/// commit (one is due every 50 ms; a debug build fetches ~1,100 pages/s here), with a
+/// wide margin for a loaded machine.
+const COMMIT_WINDOW: u64 = 256;
+
+fn crawl_args<'a>(site: &'a str, dir: &'a str, out: &'a str, first: bool) -> Vec<&'a str> {
+    let mut a = vec!["crawl"];
+    if first {
+        a.push(site);
+    }
+    a.extend([
+        "--state",
+        dir,
+        "-o",
+        out,
+        "--no-robots",
+        "-c",
+        "16",
+        "--per-host-concurrency",
+        "16",
+        "--progress-interval",
+        "0.2",
+    ]);
+    a
+}
+
+/// Waits until the site has served `n` more pages than `from`, within a bound.
+fn wait_served(site: &Testbed, from: u64, n: u64) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while site.stats().pages_served < from + n {
+        assert!(Instant::now() < deadline, "the crawl made no progress");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Each URL's records, after checking every line is one whole JSON record.
+fn by_url(out: &Path) -> HashMap<String, Vec<Value>> {
+    let mut m: HashMap<String, Vec<Value>> = HashMap::new();
+    for r in records(&read(out)) {
+        m.entry(r["url"].as_str().unwrap().to_string())
+            .or_default()
+            .push(r);
+    }
+    m
+}
+
+/// The crawl ended as an uninterrupted one would: every page served and recorded as
+/// fetched, one record per URL.
+fn assert_whole(site: &Testbed, out: &Path) {
+    let stats = site.stats();
+    assert_eq!(stats.missing_pages(), 0, "{stats:?}");
+    let recs = by_url(out);
+    let twice: Vec<_> = recs.iter().filter(|(_, v)| v.len() > 1).collect();
+    assert!(twice.is_empty(), "URLs recorded twice: {twice:?}");
+    for url in site.expected_urls() {
+        let r = recs
+            .get(url.as_str())
+            .unwrap_or_else(|| panic!("{url} has no record"));
+        assert_eq!(r[0]["outcome"], "fetched", "{url}: {:?}", r[0]);
+    }
+}
+
+#[test]
+fn killed_again_and_again_the_crawl_ends_with_one_record_per_url() {
+    let site = site(8_000);
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let out = dir.path().join("records.jsonl");
+    let (url, st, o) = (
+        site.url().to_string(),
+        state.to_str().unwrap().to_string(),
+        out.to_str().unwrap().to_string(),
+    );
+    let kills = 5u64;
+    for life in 0..kills {
+        let from = site.stats().pages_served;
+        let mut running = Running::start(trawler(&crawl_args(&url, &st, &o, life == 0)));
+        // At least 500 pages per life, then a little more, different each time.
+        wait_served(&site, from, 500 + (life * 37 % 7) * 40);
+        running.child.kill().unwrap();
+        let r = running.wait(Duration::from_secs(20));
+        assert_eq!(r.status.code(), None, "killed by a signal");
+    }
+    let r =
+        Running::start(trawler(&crawl_args(&url, &st, &o, false))).wait(Duration::from_secs(120));
+    assert_eq!(r.status.code(), Some(0), "{}", r.stderr);
+    assert!(r.stderr.contains("completed"), "{}", r.stderr);
+    assert_whole(&site, &out);
+    let again = site.stats().duplicate_page_requests;
+    eprintln!("pages served again after {kills} kills: {again}");
+    assert!(
+        again <= kills * (CONCURRENCY + COMMIT_WINDOW),
+        "{again} pages served again"
+    );
+}
+
+#[test]
+fn sigterm_and_ctrl_c_stop_cleanly_and_the_crawl_goes_on_without_refetching() {
+    for (signal, code) in [("TERM", 143), ("INT", 130)] {
+        let site = site(3_000);
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        let out = dir.path().join("records.jsonl");
+        let (url, st, o) = (
+            site.url().to_string(),
+            state.to_str().unwrap().to_string(),
+            out.to_str().unwrap().to_string(),
+        );
+        let running = Running::start(trawler(&crawl_args(&url, &st, &o, true)));
+        wait_served(&site, 0, 300);
+        let pid = running.child.id().to_string();
+        let kill = Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let r = running.wait(Duration::from_secs(30));
+        assert_eq!(r.status.code(), Some(code), "{signal}: {}", r.stderr);
+        let recs = records(&read(&out));
+        assert!(
+            recs.iter().all(|r| r["reason"] != "stopped"),
+            "{signal}: what was queued stays queued for the next run"
+        );
+        let served = site.stats().pages_served;
+        assert!(served < 3_000, "{signal}: stopped early ({served})");
+        // Resumed with the state directory alone.
+        let r =
+            Running::start(trawler(&["crawl", "--state", &st, "-q"])).wait(Duration::from_secs(60));
+        assert_eq!(r.status.code(), Some(0), "{signal}: {}", r.stderr);
+        assert_whole(&site, &out);
+        assert_eq!(
+            site.stats().duplicate_page_requests,
+            0,
+            "{signal}: a clean stop commits what was in flight"
+        );
+    }
+}
+
+#[test]
+fn a_crawl_out_of_time_goes_on_at_each_run_until_it_is_done() {
+    let site = site(3_000);
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let st = state.to_str().unwrap();
+    let url = site.url().to_string();
+    let first = [
+        "crawl",
+        &url,
+        "--state",
+        st,
+        "--no-robots",
+        "--max-time",
+        "0.4",
+        "-c",
+        "4",
+    ];
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        assert!(runs <= 60, "not done after 60 runs");
+        // The saved command line, --max-time included, is what each run goes on with.
+        let args: &[&str] = if runs == 1 {
+            &first
+        } else {
+            &["crawl", "--state", st]
+        };
+        let r = Running::start(trawler(args)).wait(Duration::from_secs(30));
+        assert_eq!(r.status.code(), Some(0), "{}", r.stderr);
+        if r.stderr.contains("completed") {
+            break;
+        }
+        assert!(r.stderr.contains("time limit reached"), "{}", r.stderr);
+    }
+    assert!(runs >= 2, "the time limit stopped the first run");
+    // Records went into the state directory.
+    assert_whole(&site, &state.join("outcomes.jsonl"));
+    assert_eq!(site.stats().duplicate_page_requests, 0);
+}
+
+/// One line on stderr, exit status 2, no panic.
+fn refused(args: &[&str], says: &str) {
+    let r = Running::start(trawler(args)).wait(Duration::from_secs(30));
+    assert_eq!(r.status.code(), Some(2), "{args:?}: {}", r.stderr);
+    let line = r.stderr.trim();
+    assert!(line.starts_with("trawler: "), "{line}");
+    assert_eq!(line.lines().count(), 1, "{line}");
+    assert!(line.contains(says), "{args:?}: {line}");
+}
+
+#[test]
+fn state_directories_that_cannot_be_used_are_refused_in_one_line() {
+    let site = site(3_000);
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let st = state.to_str().unwrap();
+    let url = site.url().to_string();
+    // Nothing to resume.
+    refused(&["crawl", "--state", st], "no crawl to resume");
+    // A second process on a directory in use.
+    let first = Running::start(trawler(&[
+        "crawl",
+        &url,
+        "--state",
+        st,
+        "--no-robots",
+        "--rate",
+        "20",
+        "-q",
+    ]));
+    wait_served(&site, 0, 5);
+    let out2 = dir.path().join("other.jsonl");
+    refused(
+        &["crawl", &url, "--state", st, "-o", out2.to_str().unwrap()],
+        "in use by another trawler process",
+    );
+    assert!(!out2.exists(), "refused before its records file was made");
+    Command::new("kill")
+        .args(["-TERM", &first.child.id().to_string()])
+        .status()
+        .unwrap();
+    first.wait(Duration::from_secs(30));
+    // Another crawl's state.
+    refused(
+        &["crawl", "http://127.0.0.1:9/", "--state", st],
+        "--continue-other",
+    );
+    // A damaged store: every file of its database overwritten.
+    for entry in walk(&state.join("db")) {
+        std::fs::write(&entry, b"not a database").unwrap();
+    }
+    refused(&["crawl", "--state", st], "--state");
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files.extend(walk(&p));
+        } else {
+            files.push(p);
+        }
+    }
+    files
+}
