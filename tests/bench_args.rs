@@ -36,10 +36,15 @@ fn every_flag_the_usage_names_is_accepted() {
         .filter_map(|l| l.split_whitespace().next())
         .filter(|f| *f != "help")
         .collect();
-    assert_eq!(flags.len(), 8, "{flags:?}");
+    assert_eq!(flags.len(), 9, "{flags:?}");
     for f in flags {
-        let value = if f == "pages" { "5,6" } else { "7" };
-        let a = args(&[&format!("--{f}"), value, "--bench"]);
+        let mut a = vec![format!("--{f}")];
+        match f {
+            "state" => {}
+            "pages" => a.push("5,6".into()),
+            _ => a.push("7".into()),
+        }
+        a.push("--bench".into());
         assert!(
             matches!(parse(&a, Path::new("t")), Ok(Asked::Run(_))),
             "--{f}"
@@ -48,5 +53,9 @@ fn every_flag_the_usage_names_is_accepted() {
     let Ok(Asked::Run(o)) = parse(&args(&["--pages", "5,6", "--reps", "3"]), Path::new("t")) else {
         panic!("parses")
     };
-    assert_eq!((o.sizes, o.reps), (vec![5, 6], 3));
+    assert_eq!((o.sizes, o.reps, o.state), (vec![5, 6], 3, false));
+    let Ok(Asked::Run(o)) = parse(&args(&["--state", "--bench"]), Path::new("t")) else {
+        panic!("parses")
+    };
+    assert!(o.state);
 }

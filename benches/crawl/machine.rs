@@ -122,3 +122,17 @@ pub(crate) fn utc_stamp() -> String {
         rem % 60
     )
 }
+
+/// Bytes of the files under `dir` (0 when it cannot be read).
+pub(crate) fn dir_bytes(dir: &std::path::Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_bytes(&e.path()),
+            _ => e.metadata().map_or(0, |m| m.len()),
+        })
+        .sum()
+}

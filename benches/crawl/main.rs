@@ -45,6 +45,8 @@ pub(crate) struct Run {
     pub(crate) server: ServerStats,
     pub(crate) server_cpu_s: f64,
     pub(crate) server_peak_rss_kb: u64,
+    /// Bytes the crawl's state took on disk at its end, for a durable crawl.
+    pub(crate) state_bytes: Option<u64>,
 }
 
 fn main() {
@@ -81,6 +83,7 @@ fn crawl_args<'a>(flag: &impl Fn(&str) -> Option<&'a str>) -> Result<CrawlArgs, 
         workers: number(flag("--workers"), 0)?,
         timeout: Duration::from_secs(number(flag("--timeout"), 600)?),
         sample_every: Duration::from_millis(number(flag("--sample-ms"), 100)?),
+        state: flag("--state-dir").map(PathBuf::from),
     })
 }
 
@@ -181,7 +184,11 @@ fn run_once(o: &Options, pages: u32, rep: u32) -> Result<Run, String> {
     let load_before = machine::load_average().unwrap_or(f64::NAN);
     let server_cpu_before = machine::cpu_seconds(server_pid).unwrap_or_default();
 
-    let mut crawler = Proc::spawn(&[
+    let state = o.state.then(|| o.out.join(format!("state-{pages}-{rep}")));
+    if let Some(dir) = &state {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    let mut crawl_args: Vec<String> = vec![
         "--role".into(),
         "crawl".into(),
         "--url".into(),
@@ -194,9 +201,17 @@ fn run_once(o: &Options, pages: u32, rep: u32) -> Result<Run, String> {
         o.timeout.as_secs().to_string(),
         "--sample-ms".into(),
         o.sample_every.as_millis().to_string(),
-    ])?;
+    ];
+    if let Some(dir) = &state {
+        crawl_args.extend(["--state-dir".into(), dir.to_string_lossy().into_owned()]);
+    }
+    let mut crawler = Proc::spawn(&crawl_args)?;
     let crawl: CrawlResult = crawler.read(o.timeout + GRACE, "crawler")?;
     drop(crawler);
+    let state_bytes = state.as_deref().map(machine::dir_bytes);
+    if let Some(dir) = &state {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 
     let server_cpu_after = machine::cpu_seconds(server_pid).unwrap_or_default();
     let server_peak_rss_kb = machine::status_kb(server_pid, "VmHWM").unwrap_or(0);
@@ -215,5 +230,6 @@ fn run_once(o: &Options, pages: u32, rep: u32) -> Result<Run, String> {
         server_cpu_s: (server_cpu_after.0 + server_cpu_after.1)
             - (server_cpu_before.0 + server_cpu_before.1),
         server_peak_rss_kb,
+        state_bytes,
     })
 }

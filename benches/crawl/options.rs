@@ -21,6 +21,9 @@ Options:
   --timeout SECS        longest run before it is stopped [default: 600]
   --sample-ms MS        pages/s and RSS sampling period [default: 100]
   --out DIR             where reports go [default: target/trawler-bench]
+  --state               keep each run's crawl state on disk (a durable crawl, in a fresh
+                        directory under --out, removed after the run); build with
+                        the durable feature
   -h, --help            this text
 ";
 
@@ -47,6 +50,8 @@ pub(crate) struct Options {
     pub(crate) timeout: Duration,
     pub(crate) sample_every: Duration,
     pub(crate) out: PathBuf,
+    /// Each run's crawl keeps its state on disk.
+    pub(crate) state: bool,
 }
 
 /// What the driver's command line asks for.
@@ -81,6 +86,7 @@ pub(crate) fn parse(args: &[String], target: &std::path::Path) -> Result<Asked, 
             // `cargo bench` appends `--bench` to every bench target's arguments.
             "--bench" => {}
             "-h" | "--help" => return Ok(Asked::Help),
+            "--state" => {}
             known if KNOWN.contains(&known) => {
                 it.next();
             }
@@ -109,5 +115,6 @@ pub(crate) fn parse(args: &[String], target: &std::path::Path) -> Result<Asked, 
         timeout: Duration::from_secs(number(flag("--timeout"), 600)?),
         sample_every: Duration::from_millis(number(flag("--sample-ms"), 100u64)?.max(10)),
         out: flag("--out").map_or_else(|| target.join("trawler-bench"), PathBuf::from),
+        state: args.iter().any(|a| a == "--state"),
     }))
 }

@@ -52,8 +52,15 @@ fn figures(r: &Run) -> Figures {
 /// The progress line printed after each run.
 pub(crate) fn one_line(r: &Run) -> String {
     let f = figures(r);
+    let state = r.state_bytes.map_or(String::new(), |b| {
+        format!(
+            ", state on disk {:.1} MiB ({:.0} B/URL)",
+            b as f64 / 1048576.0,
+            b as f64 / r.crawl.urls_seen.max(1) as f64
+        )
+    });
     format!(
-        "{} pages, rep {}: {:.0} pages/s, {:.3} CPU ms/page, peak RSS {:.1} MiB, coverage {:.2} %, {} duplicates",
+        "{} pages, rep {}: {:.0} pages/s, {:.3} CPU ms/page, peak RSS {:.1} MiB, coverage {:.2} %, {} duplicates{state}",
         r.pages,
         r.rep,
         f.pages_per_s,
@@ -125,11 +132,20 @@ fn table(o: &Options, runs: &[Run], stamp: &str) -> String {
         md,
         "Settings: concurrency {} (per host too), crawler workers {workers}, testbed server \
          workers {}, timeout {} s per run. Server and crawler are separate processes on the \
-         same cores; CPU and RSS are the crawler's own, the server's CPU is shown apart.\n",
+         same cores; CPU and RSS are the crawler's own, the server's CPU is shown apart. \
+         Crawl state: {}.\n",
         o.concurrency,
         o.server_workers,
         o.timeout.as_secs(),
+        if o.state {
+            "on disk (a durable crawl, `--state`)"
+        } else {
+            "in memory"
+        },
     );
+    for r in runs.iter().filter(|r| r.state_bytes.is_some()) {
+        let _ = writeln!(md, "- {}\n", one_line(r));
+    }
     md.push_str(
         "| pages | rep | load 1m | fetched | coverage % | dup | wall s | pages/s | MB/s | CPU ms/page \
          | peak RSS MiB | RSS KB / 1k URLs | URLs seen | server CPU ms/page | server RSS MiB | stop |\n",

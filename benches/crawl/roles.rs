@@ -74,6 +74,31 @@ pub(crate) struct CrawlArgs {
     pub(crate) workers: usize,
     pub(crate) timeout: Duration,
     pub(crate) sample_every: Duration,
+    /// Where the crawl keeps its state, for a durable crawl.
+    pub(crate) state: Option<std::path::PathBuf>,
+}
+
+/// The crawler with its state on disk when asked for.
+#[cfg(feature = "durable")]
+fn with_store<S: trawler::Spider>(c: Crawler<S>, args: &CrawlArgs) -> Result<Crawler<S>, String> {
+    match &args.state {
+        Some(dir) => {
+            let store = trawler::store::DiskStore::open(dir).map_err(|e| e.to_string())?;
+            Ok(c.store(store))
+        }
+        None => Ok(c),
+    }
+}
+
+#[cfg(not(feature = "durable"))]
+fn with_store<S: trawler::Spider>(c: Crawler<S>, args: &CrawlArgs) -> Result<Crawler<S>, String> {
+    match &args.state {
+        Some(_) => Err(
+            "--state needs the durable feature: cargo bench --bench crawl --features durable"
+                .into(),
+        ),
+        None => Ok(c),
+    }
 }
 
 /// The server child: serves the testbed, answers `stats` lines, stops at end of input.
@@ -122,7 +147,7 @@ pub(crate) fn crawl(args: &CrawlArgs) -> Result<(), String> {
         config = config.workers(args.workers);
     }
     let config = config.build().map_err(|e| e.to_string())?;
-    let crawler = Crawler::new(config, FnSpider::<()>::new());
+    let crawler = with_store(Crawler::new(config, FnSpider::<()>::new()), args)?;
     let (progress, stop) = (crawler.progress(), crawler.stop_handle());
 
     let base_rss_kb = machine::status_kb(None, "VmRSS").unwrap_or(0);
