@@ -145,6 +145,11 @@ impl Ledger {
         self.dispatched = n;
     }
 
+    /// First attempts the page limit still allows (`None`: no limit).
+    pub(crate) fn pages_left(&self) -> Option<u64> {
+        self.max_pages.map(|m| m.saturating_sub(self.dispatched))
+    }
+
     /// Whether the page limit is reached: no more first attempts go out.
     pub(crate) fn limit_reached(&self) -> bool {
         self.max_pages.is_some_and(|m| self.dispatched >= m)

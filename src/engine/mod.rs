@@ -307,8 +307,9 @@ impl<S: Spider> Engine<S> {
         }
     }
 
-    /// Queues an accepted request, unless the crawl, its page limit, its host's robots.txt
-    /// or its host's budget says otherwise.
+    /// Queues an accepted request, unless the crawl, its page limit (reached, or sure to be
+    /// reached before this request's turn), its host's robots.txt or its host's budget says
+    /// otherwise.
     fn enqueue(&mut self, r: Request) {
         if self.stopping.is_some() {
             return self.leave(r);
@@ -324,9 +325,22 @@ impl<S: Spider> Engine<S> {
             if !self.host_budget.take(&key) {
                 return self.skip(r, SkipReason::HostPageLimit);
             }
+            if r.attempts == 0 && self.doomed(host, r.priority) {
+                return self.skip(r, SkipReason::PageLimit);
+            }
             self.throttle_host(host);
             self.frontier.push(host, r);
         }
+    }
+
+    /// Whether a new request of `priority` for `host` can never be sent under the page
+    /// limit: its host has at least as many first attempts queued before it as the limit
+    /// has pages left. It is recorded as skipped at once instead of being queued, so a
+    /// crawl that finds far more URLs than its page limit does not hold them all.
+    fn doomed(&self, host: HostId, priority: i32) -> bool {
+        self.ledger
+            .pages_left()
+            .is_some_and(|left| self.frontier.first_attempts_before(host, priority) as u64 >= left)
     }
 
     fn skip(&mut self, r: Request, reason: SkipReason) {

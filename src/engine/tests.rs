@@ -249,13 +249,20 @@ fn a_large_frontier_left_by_a_stop_is_recorded_a_batch_at_a_time() {
     for limit in [false, true] {
         let mut cfg = config(&url(0));
         if limit {
-            cfg = cfg.max_pages(2);
+            cfg = cfg.max_pages(2).allow_any_host();
         }
         let mut e = engine(cfg.build().unwrap());
         e.start();
         let now = Instant::now();
         let (_, job) = e.pump(now).pages.into_iter().next().unwrap();
-        let links: Vec<String> = (1..=n).map(url).collect();
+        // Under a page limit, each link on its own host, so none is doomed when found: the
+        // page limit's drain is what records them.
+        let links: Vec<String> = (1..=n)
+            .map(|i| match limit {
+                true => format!("http://h{i}.test/"),
+                false => url(i),
+            })
+            .collect();
         let p = parsed(&e, &job.request, &links);
         e.parsed(job.ticket, p);
         assert_eq!(e.take_outcomes().len(), 1, "the page itself");
@@ -297,6 +304,74 @@ fn a_large_frontier_left_by_a_stop_is_recorded_a_batch_at_a_time() {
             "each queued URL once"
         );
     }
+}
+
+/// Answers every page of a one-host crawl with `links` new links (priority 0, or `priority`
+/// for each tenth), until `max_pages`; returns the URLs asked, the outcomes, and the largest
+/// frontier seen.
+fn page_limited(max_pages: u64, links: usize, priority: i32) -> (Vec<String>, Vec<Outcome>, usize) {
+    let mut e = engine(config(&url(0)).max_pages(max_pages).build().unwrap());
+    e.start();
+    e.pipelines_closed(0);
+    let (mut asked, mut outcomes, mut largest) = (Vec::new(), Vec::new(), 0);
+    let mut next = 1;
+    let now = Instant::now();
+    for _ in 0..10_000 {
+        let d = e.pump(now);
+        for (_, job) in d.pages {
+            asked.push(job.request.url.to_string());
+            let mut p = parsed(&e, &job.request, &[]);
+            for k in 0..links {
+                let mut r = Request::new(url::Url::parse(&url(next)).unwrap());
+                if k % 10 == 9 {
+                    r = r.with_priority(priority);
+                }
+                next += 1;
+                p.discovered.push(Discovered::Accept(r));
+            }
+            e.parsed(job.ticket, p);
+            largest = largest.max(e.frontier.len());
+        }
+        outcomes.extend(e.take_outcomes());
+        if e.phase() == Phase::Done {
+            return (asked, outcomes, largest);
+        }
+    }
+    panic!("never done");
+}
+
+#[test]
+fn urls_a_page_limit_dooms_are_recorded_when_found_not_queued() {
+    let (asked, outcomes, largest) = page_limited(20, 200, 0);
+    // Breadth-first under the limit: the seed, then its first 19 links.
+    let expect: Vec<String> = (0..20).map(url).collect();
+    assert_eq!(asked, expect);
+    assert!(largest <= 20, "{largest} queued for 20 pages");
+    let skipped = outcomes
+        .iter()
+        .filter(|o| o.skip_reason() == Some(SkipReason::PageLimit));
+    assert_eq!(skipped.count(), outcomes.len() - 20);
+    let urls: HashSet<&str> = outcomes.iter().map(|o| o.url.as_str()).collect();
+    assert_eq!(urls.len(), outcomes.len(), "one outcome per URL");
+    assert_eq!(
+        outcomes.len(),
+        1 + 20 * 200,
+        "every URL found has its outcome"
+    );
+}
+
+#[test]
+fn a_request_of_higher_priority_is_not_doomed_by_the_queue_it_passes() {
+    // Each tenth link has priority 5: it goes before the queued ones, so the limit's pages
+    // go to them, as without the early skip.
+    let (asked, _, _) = page_limited(6, 50, 5);
+    let expect: Vec<String> = [0, 10, 20, 30, 40, 50].into_iter().map(url).collect();
+    assert_eq!(asked, expect);
+    // A lower priority than the queue's is never doomed early, and is not sent either.
+    let (asked, outcomes, _) = page_limited(6, 50, -1);
+    assert_eq!(asked.len(), 6);
+    assert!(!asked.contains(&url(10)));
+    assert_eq!(outcomes.len(), 1 + 6 * 50);
 }
 
 #[test]

@@ -173,6 +173,17 @@ impl Frontier {
         true
     }
 
+    /// How many requests never sent yet are sure to go to `host` before a request of
+    /// `priority` queued now (0 when not known: the host waits for its robots.txt, which may
+    /// drop some, or has requests of lower priority queued).
+    pub(crate) fn first_attempts_before(&self, host: HostId, priority: i32) -> usize {
+        let h = &self.hosts[host as usize];
+        if h.held {
+            return 0;
+        }
+        h.queue.first_attempts_before(priority)
+    }
+
     /// Queues a request for `host`.
     pub(crate) fn push(&mut self, host: HostId, request: Request) {
         self.seq += 1;

@@ -99,6 +99,8 @@ struct Level {
 pub(crate) struct HostQueue {
     levels: BTreeMap<Reverse<i32>, Level>,
     len: usize,
+    /// Queued requests never sent yet (not retries): each will count against a page limit.
+    first_attempts: usize,
 }
 
 impl HostQueue {
@@ -109,6 +111,16 @@ impl HostQueue {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// How many first attempts (requests never sent) would go before a request of
+    /// `priority` queued now, when that is all of them: 0 when some queued request has a
+    /// lower priority (it could be passed over, so the count is not known cheaply).
+    pub(crate) fn first_attempts_before(&self, priority: i32) -> usize {
+        match self.levels.last_key_value() {
+            Some((Reverse(lowest), _)) if priority <= *lowest => self.first_attempts,
+            _ => 0,
+        }
     }
 
     /// Queues `r` (discovered as number `seq`); `origin` is the queue's host as
@@ -150,6 +162,7 @@ impl HostQueue {
         put(buf, suffix.len() as u64);
         buf.extend_from_slice(suffix.as_bytes());
         self.len += 1;
+        self.first_attempts += usize::from(r.attempts == 0);
     }
 
     /// Takes the next request out (highest priority, then first queued), with its
@@ -175,6 +188,7 @@ impl HostQueue {
             }
         }
         self.len -= 1;
+        self.first_attempts -= usize::from(attempts == 0);
         let url = Url::parse(&text).ok()?;
         let mut r = Request::new(url);
         r.priority = priority;
