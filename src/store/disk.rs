@@ -15,13 +15,14 @@
 //!   [`SYNC_EVERY`] apart and when the store is dropped; the journal's checksums drop a
 //!   torn tail.
 //!
-//! The fingerprints of the `seen` keyspace are loaded into memory when the store is
-//! opened (the crawl's parsers test them there, as with the memory store); the queue is
-//! read back by [`CrawlStore::recover`].
+//! The seen-set is exact with a bounded part in memory ([`seen`]): nothing is loaded when
+//! the store is opened, and memory does not grow with the URLs seen. The queue is read
+//! back by [`CrawlStore::recover`].
 //!
 //! [fjall]: https://docs.rs/fjall
 
-use super::memory::MemorySeenSet;
+mod seen;
+
 use super::{CommitBatch, CrawlStore, QueuedRequest, Recovery, SeenSet, StoreError};
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
 use std::collections::{HashMap, HashSet};
@@ -38,6 +39,12 @@ pub const SYNC_EVERY: Duration = Duration::from_secs(1);
 const META_FORMAT: &[u8] = b"format";
 const META_STATE: &[u8] = b"state";
 const META_SEQ: &[u8] = b"seq";
+const META_SEEN: &[u8] = b"seen";
+/// Bytes of a keyspace's write buffer before it goes to disk (fjall's default, 64 MiB,
+/// would take most of a crawl's memory budget with two keyspaces).
+const MEMTABLE: u64 = 16 * 1024 * 1024;
+/// Bytes of fjall's block cache.
+const CACHE: u64 = 16 * 1024 * 1024;
 
 /// A crawl's state in a directory (see the module docs).
 pub struct DiskStore {
@@ -46,7 +53,9 @@ pub struct DiskStore {
     seen_ks: Keyspace,
     queue: Keyspace,
     meta: Keyspace,
-    seen: Arc<MemorySeenSet>,
+    seen: Arc<seen::DiskSeenSet>,
+    /// Fingerprints committed as seen.
+    seen_count: u64,
     /// The next queue number: discovery order across runs.
     next_seq: u64,
     last_sync: Instant,
@@ -87,7 +96,13 @@ impl DiskStore {
     /// Refused with [`StoreError::Locked`] while another process has it open, and with
     /// [`StoreError::Invalid`] when the directory holds something else or a damaged store.
     pub fn open(dir: impl AsRef<Path>) -> Result<DiskStore, StoreError> {
-        let path = dir.as_ref().to_path_buf();
+        Self::open_with(dir.as_ref(), seen::IN_MEMORY)
+    }
+
+    /// [`open`](Self::open), keeping at most `in_memory` fingerprints of the seen-set in
+    /// memory once trimmed.
+    pub(crate) fn open_with(dir: &Path, in_memory: usize) -> Result<DiskStore, StoreError> {
+        let path = dir.to_path_buf();
         std::fs::create_dir_all(&path)?;
         let lock = File::options()
             .create(true)
@@ -104,11 +119,14 @@ impl DiskStore {
         let db_path = path.join("db");
         let fresh = !db_path.exists();
         let db = Database::builder(&db_path)
+            .cache_size(CACHE)
             .open()
             .map_err(|e| fjall_error(&db_path, e))?;
         let open = |name| {
-            db.keyspace(name, KeyspaceCreateOptions::default)
-                .map_err(|e| fjall_error(&db_path, e))
+            db.keyspace(name, || {
+                KeyspaceCreateOptions::default().max_memtable_size(MEMTABLE)
+            })
+            .map_err(|e| fjall_error(&db_path, e))
         };
         let (seen_ks, queue, meta) = (open("seen")?, open("queue")?, open("meta")?);
         match meta
@@ -139,20 +157,12 @@ impl DiskStore {
             Some(v) => seq_of(&v).ok_or_else(|| invalid("queue number", "too short"))?,
             None => 0,
         };
-        let seen = Arc::new(MemorySeenSet::default());
-        let mut fps = Vec::new();
-        let mut fresh_flags = Vec::new();
-        for kv in seen_ks.iter() {
-            let key = kv.key().map_err(|e| fjall_error(&db_path, e))?;
-            let fp = <[u8; 8]>::try_from(&*key)
-                .map_err(|_| invalid("seen-set", "a key is not 8 bytes"))?;
-            fps.push(u64::from_be_bytes(fp));
-            if fps.len() == 4096 {
-                seen.insert_batch(&fps, &mut fresh_flags);
-                fps.clear();
-            }
-        }
-        seen.insert_batch(&fps, &mut fresh_flags);
+        let seen_count = match meta.get(META_SEEN).map_err(|e| fjall_error(&db_path, e))? {
+            Some(v) => seq_of(&v).ok_or_else(|| invalid("seen count", "too short"))?,
+            None => 0,
+        };
+        let on_disk = usize::try_from(seen_count).unwrap_or(usize::MAX);
+        let seen = Arc::new(seen::DiskSeenSet::new(seen_ks.clone(), on_disk, in_memory));
         Ok(DiskStore {
             path,
             db,
@@ -160,6 +170,7 @@ impl DiskStore {
             queue,
             meta,
             seen,
+            seen_count,
             next_seq,
             last_sync: Instant::now(),
             _lock: lock,
@@ -215,6 +226,7 @@ impl CrawlStore for DiskStore {
         // Queue numbers given in this batch, for a retry of a request queued in it.
         let mut given: HashMap<u64, u64> = HashMap::new();
         let mut value = Vec::new();
+        self.seen_count += batch.queued.len() as u64 + batch.seen_only.len() as u64;
         for (fp, q) in &batch.queued {
             let key = fp.to_be_bytes();
             w.insert(&self.seen_ks, key, []);
@@ -258,7 +270,12 @@ impl CrawlStore for DiskStore {
             w.insert(&self.meta, META_STATE, state.as_slice());
         }
         w.insert(&self.meta, META_SEQ, self.next_seq.to_be_bytes());
+        w.insert(&self.meta, META_SEEN, self.seen_count.to_be_bytes());
         w.commit().map_err(|e| self.err(e))?;
+        // Visible to readers now: the seen-set's memory may let these go.
+        let fps = batch.queued.iter().map(|(fp, _)| *fp);
+        let fps = fps.chain(batch.seen_only.iter().copied());
+        self.seen.committed(fps.chain(batch.done.iter().copied()));
         if self.last_sync.elapsed() >= SYNC_EVERY {
             self.last_sync = Instant::now();
             self.db

@@ -122,3 +122,91 @@ fn a_damaged_or_foreign_directory_is_refused_with_a_reason() {
     let err = s.recover().unwrap_err();
     assert!(matches!(err, StoreError::Invalid(_)), "{err}");
 }
+
+#[test]
+fn the_seen_set_stays_exact_with_a_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = 100;
+    let mut s = DiskStore::open_with(dir.path(), cap).unwrap();
+    let seen = s.seen();
+    let mut fresh = Vec::new();
+    for round in 0..50u64 {
+        let fps: Vec<u64> = (round * 100..round * 100 + 100).collect();
+        seen.insert_batch(&fps, &mut fresh);
+        assert!(fresh.iter().all(|&f| f), "round {round}: all new");
+        let queued: Vec<(u64, &str)> = fps.iter().map(|&fp| (fp, "http://a.test/x")).collect();
+        s.commit(batch(&queued, &fps)).unwrap();
+        assert!(
+            s.seen.in_memory() <= cap,
+            "{} in memory",
+            s.seen.in_memory()
+        );
+    }
+    // Every one of the 5000 is still seen (from memory or from disk); new ones are new.
+    let all: Vec<u64> = (0..5000).collect();
+    seen.insert_batch(&all, &mut fresh);
+    assert!(fresh.iter().all(|&f| !f));
+    seen.insert_batch(&[5000, 5001, 5000], &mut fresh);
+    assert_eq!(fresh, [true, true, false]);
+    assert_eq!(seen.len(), 5002);
+    s.commit(batch(&[(5000, "http://a.test/y")], &[])).unwrap();
+    drop((seen, s));
+    // Reopened: nothing loaded into memory, every committed fingerprint still seen, and
+    // the count goes on (5001 was never committed: a crash forgets it).
+    let s = DiskStore::open_with(dir.path(), cap).unwrap();
+    assert_eq!(s.seen.in_memory(), 0);
+    assert_eq!(s.seen().len(), 5001);
+    s.seen().insert_batch(&[0, 4999, 5000, 5001], &mut fresh);
+    assert_eq!(fresh, [false, false, false, true]);
+}
+
+#[test]
+fn parsers_racing_on_the_same_urls_while_commits_trim_find_each_new_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = DiskStore::open_with(dir.path(), 64).unwrap();
+    let seen = s.seen();
+    let total = 4000u64;
+    let wins = std::thread::scope(|scope| {
+        let racers: Vec<_> = (0..4)
+            .map(|t| {
+                let seen = Arc::clone(&seen);
+                scope.spawn(move || {
+                    let mut fresh = Vec::new();
+                    let mut won = Vec::new();
+                    // Each racer walks every fingerprint, in its own order, a batch at a time.
+                    let order: Vec<u64> = (0..total).map(|i| (i * (2 * t + 1)) % total).collect();
+                    for chunk in order.chunks(16) {
+                        seen.insert_batch(chunk, &mut fresh);
+                        won.extend(
+                            chunk
+                                .iter()
+                                .zip(&fresh)
+                                .filter(|(_, f)| **f)
+                                .map(|(fp, _)| *fp),
+                        );
+                    }
+                    won
+                })
+            })
+            .collect();
+        // Meanwhile, commits of what was won so far make memory trim (the engine's part).
+        let mut committed = 0u64;
+        while committed < total {
+            let next: Vec<(u64, &str)> = (committed..(committed + 50).min(total))
+                .map(|fp| (fp, "http://a.test/z"))
+                .collect();
+            committed += next.len() as u64;
+            let fps: Vec<u64> = next.iter().map(|(fp, _)| *fp).collect();
+            s.commit(batch(&next, &fps)).unwrap();
+        }
+        racers
+            .into_iter()
+            .flat_map(|r| r.join().unwrap())
+            .collect::<Vec<u64>>()
+    });
+    let mut sorted = wins.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted.len(), wins.len(), "a fingerprint was new twice");
+    assert!(wins.len() as u64 <= total);
+}
