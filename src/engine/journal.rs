@@ -1,11 +1,14 @@
 //! The journal: what a durable crawl commits, gathered as the engine goes.
 //!
 //! With a durable store, every change to the set of URLs not yet ended is noted here: a
-//! URL accepted (queued), a URL ended (its outcome recorded), a URL sent back for a retry.
+//! URL accepted (queued), a URL ended (its outcome recorded), a URL sent back for a retry,
+//! a URL found and skipped at once (only marked seen: it was never queued).
 //! [`Journal::take`] turns the notes into one [`CommitBatch`] with the engine's
 //! [`Saved`] state. The shell commits when [`Journal::due`] says so: every
 //! [`COMMIT_OUTCOMES`] outcomes or [`COMMIT_EVERY`], whichever comes first, after it has
 //! handed the outcomes out, so an outcome is committed only once its record is written.
+//! (Only outcomes of queued URLs count: URLs skipped when found, possibly thousands per
+//! page, would otherwise make commits many times more frequent.)
 //!
 //! Because a URL's outcome and the URLs its page led to are noted by the same engine call
 //! and committed together, a crash loses either both or neither: a page whose outcome was
@@ -81,12 +84,17 @@ impl Journal {
         }
     }
 
-    /// The URL `url` ended (its outcome is recorded).
-    pub(crate) fn ended(&mut self, url: &url::Url) {
+    /// The URL `url` ended (its outcome is recorded); `stored`: it may be in the store's
+    /// queue (when not, it was found and skipped at once, and is only marked seen).
+    pub(crate) fn ended(&mut self, url: &url::Url, stored: bool) {
         if self.on {
             self.touch();
-            self.outcomes += 1;
-            self.batch.done.push(canon::fingerprint(url));
+            self.outcomes += usize::from(stored);
+            let fp = canon::fingerprint(url);
+            match stored {
+                true => self.batch.done.push(fp),
+                false => self.batch.seen_only.push(fp),
+            }
         }
     }
 

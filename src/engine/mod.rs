@@ -299,34 +299,45 @@ impl<S: Spider> Engine<S> {
 
     fn discovered(&mut self, d: Discovered) {
         match d {
-            Discovered::Accept(r) => {
-                self.journal.queued(&r);
-                self.enqueue(r)
-            }
-            Discovered::Skip(r, reason) => self.skip(r, reason),
+            Discovered::Accept(r) => self.enqueue_as(r, true),
+            Discovered::Skip(r, reason) => self.skip_as(r, reason, false),
         }
+    }
+
+    /// Queues a request taken back (resumed, judged again after robots.txt came): see
+    /// [`enqueue_as`](Self::enqueue_as).
+    fn enqueue(&mut self, r: Request) {
+        self.enqueue_as(r, false);
     }
 
     /// Queues an accepted request, unless the crawl, its page limit (reached, or sure to be
     /// reached before this request's turn), its host's robots.txt or its host's budget says
-    /// otherwise.
-    fn enqueue(&mut self, r: Request) {
+    /// otherwise. A `new` request (just found, in no store yet) goes into a durable store's
+    /// queue only if it is queued here (or kept for the next run by a stop); one skipped
+    /// here is only marked seen there.
+    fn enqueue_as(&mut self, r: Request, new: bool) {
         if self.stopping.is_some() {
+            if new && self.keeps_queue() {
+                self.journal.queued(&r);
+            }
             return self.leave(r);
         }
         if r.attempts == 0 && self.ledger.limit_reached() {
-            return self.skip(r, SkipReason::PageLimit);
+            return self.skip_as(r, SkipReason::PageLimit, !new);
         }
         let Some(key) = canon::host_key(&r.url) else {
-            return self.skip(r, SkipReason::Scheme);
+            return self.skip_as(r, SkipReason::Scheme, !new);
         };
         let host = self.frontier.host_id(&key);
         if let Some(r) = self.robots_gate(host, r) {
             if !self.host_budget.take(&key) {
-                return self.skip(r, SkipReason::HostPageLimit);
+                return self.skip_as(r, SkipReason::HostPageLimit, !new);
             }
             if r.attempts == 0 && self.doomed(host, r.priority) {
-                return self.skip(r, SkipReason::PageLimit);
+                return self.skip_as(r, SkipReason::PageLimit, !new);
+            }
+            if new {
+                self.journal.queued(&r);
             }
             self.throttle_host(host);
             self.frontier.push(host, r);
@@ -344,14 +355,24 @@ impl<S: Spider> Engine<S> {
     }
 
     fn skip(&mut self, r: Request, reason: SkipReason) {
+        self.skip_as(r, reason, true);
+    }
+
+    /// Records `r` as skipped; `stored`: it may be in a durable store's queue (false only
+    /// for a request just found and never queued).
+    fn skip_as(&mut self, r: Request, reason: SkipReason, stored: bool) {
         let mut o = Outcome::skipped(r.url, r.depth, r.referrer, reason);
         o.label = r.label;
         o.attempts = r.attempts;
-        self.record(o);
+        self.record_as(o, stored);
     }
 
     /// Records an outcome; a failure also goes to the spider's `on_failure`.
     fn record(&mut self, o: Outcome) {
+        self.record_as(o, true);
+    }
+
+    fn record_as(&mut self, o: Outcome, stored: bool) {
         if o.is_failed() {
             let spider = Arc::clone(&self.spider);
             if let Err(p) = catch_unwind(AssertUnwindSafe(|| spider.on_failure(&o))) {
@@ -359,7 +380,7 @@ impl<S: Spider> Engine<S> {
                 self.ledger.report.plugin_panics += 1;
             }
         }
-        self.journal.ended(&o.url);
+        self.journal.ended(&o.url, stored);
         self.ledger.record(o);
     }
 

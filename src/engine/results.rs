@@ -208,7 +208,9 @@ impl<S: Spider> Engine<S> {
             build,
             &mut signals,
         ) {
-            Some(Discovered::Accept(r)) if over => self.skip(r, SkipReason::RedirectLimit),
+            Some(Discovered::Accept(r)) if over => {
+                self.skip_as(r, SkipReason::RedirectLimit, false)
+            }
             Some(d) => self.discovered(d),
             None => self.ledger.report.duplicates += 1,
         }

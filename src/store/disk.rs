@@ -24,6 +24,7 @@
 mod seen;
 
 use super::{CommitBatch, CrawlStore, QueuedRequest, Recovery, SeenSet, StoreError};
+use fjall::config::PinningPolicy;
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
@@ -122,13 +123,26 @@ impl DiskStore {
             .cache_size(CACHE)
             .open()
             .map_err(|e| fjall_error(&db_path, e))?;
-        let open = |name| {
+        let open = |name, pin: bool| {
             db.keyspace(name, || {
-                KeyspaceCreateOptions::default().max_memtable_size(MEMTABLE)
+                let options = KeyspaceCreateOptions::default().max_memtable_size(MEMTABLE);
+                if !pin {
+                    return options;
+                }
+                // The seen-set is read by key for every URL new in memory, most of them
+                // absent: each level's bloom filter and index stay in memory (about 1.2
+                // bytes per URL), or a lookup would read and checksum a whole filter block.
+                options
+                    .filter_block_pinning_policy(PinningPolicy::all(true))
+                    .index_block_pinning_policy(PinningPolicy::all(true))
             })
             .map_err(|e| fjall_error(&db_path, e))
         };
-        let (seen_ks, queue, meta) = (open("seen")?, open("queue")?, open("meta")?);
+        let (seen_ks, queue, meta) = (
+            open("seen", true)?,
+            open("queue", false)?,
+            open("meta", false)?,
+        );
         match meta
             .get(META_FORMAT)
             .map_err(|e| fjall_error(&db_path, e))?
