@@ -317,10 +317,13 @@ impl<S: Spider> Engine<S> {
     /// here is only marked seen there.
     fn enqueue_as(&mut self, r: Request, new: bool) {
         if self.stopping.is_some() {
-            if new && self.keeps_queue() {
-                self.journal.queued(&r);
+            if !new {
+                return self.leave(r);
             }
-            return self.leave(r);
+            if self.keeps_queue() {
+                return self.journal.queued(&r);
+            }
+            return self.skip_as(r, SkipReason::Stopped, false);
         }
         if r.attempts == 0 && self.ledger.limit_reached() {
             return self.skip_as(r, SkipReason::PageLimit, !new);
@@ -329,7 +332,7 @@ impl<S: Spider> Engine<S> {
             return self.skip_as(r, SkipReason::Scheme, !new);
         };
         let host = self.frontier.host_id(&key);
-        if let Some(r) = self.robots_gate(host, r) {
+        if let Some(r) = self.robots_gate(host, r, new) {
             if !self.host_budget.take(&key) {
                 return self.skip_as(r, SkipReason::HostPageLimit, !new);
             }
@@ -360,7 +363,7 @@ impl<S: Spider> Engine<S> {
 
     /// Records `r` as skipped; `stored`: it may be in a durable store's queue (false only
     /// for a request just found and never queued).
-    fn skip_as(&mut self, r: Request, reason: SkipReason, stored: bool) {
+    pub(super) fn skip_as(&mut self, r: Request, reason: SkipReason, stored: bool) {
         let mut o = Outcome::skipped(r.url, r.depth, r.referrer, reason);
         o.label = r.label;
         o.attempts = r.attempts;
@@ -372,7 +375,8 @@ impl<S: Spider> Engine<S> {
         self.record_as(o, true);
     }
 
-    fn record_as(&mut self, o: Outcome, stored: bool) {
+    /// [`record`](Self::record); `stored` as in [`skip_as`](Self::skip_as).
+    pub(super) fn record_as(&mut self, o: Outcome, stored: bool) {
         if o.is_failed() {
             let spider = Arc::clone(&self.spider);
             if let Err(p) = catch_unwind(AssertUnwindSafe(|| spider.on_failure(&o))) {

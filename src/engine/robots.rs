@@ -36,7 +36,7 @@ enum Verdict {
 impl<S: Spider> Engine<S> {
     /// Judges `r` (for `host`) by robots.txt before it is queued: `None` if it ended here
     /// (skipped or failed). A host seen for the first time gets its robots.txt asked for.
-    pub(super) fn robots_gate(&mut self, host: HostId, r: Request) -> Option<Request> {
+    pub(super) fn robots_gate(&mut self, host: HostId, r: Request, new: bool) -> Option<Request> {
         if !self.cfg.robots {
             return Some(r);
         }
@@ -54,11 +54,11 @@ impl<S: Spider> Engine<S> {
                 Some(r)
             }
             Verdict::Skip => {
-                self.skip(r, SkipReason::Robots);
+                self.skip_as(r, SkipReason::Robots, !new);
                 None
             }
             Verdict::Fail(e) => {
-                self.record(Self::outcome(r, OutcomeKind::Failed(e), None));
+                self.record_as(Self::outcome(r, OutcomeKind::Failed(e), None), !new);
                 None
             }
         }

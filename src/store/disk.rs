@@ -276,9 +276,8 @@ impl CrawlStore for DiskStore {
             w.insert(&self.seen_ks, fp.to_be_bytes(), []);
         }
         for fp in &batch.done {
-            let key = fp.to_be_bytes();
-            w.insert(&self.seen_ks, key, []);
-            w.remove(&self.queue, key);
+            // Seen since it was queued (in an earlier batch or this one).
+            w.remove(&self.queue, fp.to_be_bytes());
         }
         if let Some(state) = &batch.state {
             w.insert(&self.meta, META_STATE, state.as_slice());

@@ -105,7 +105,9 @@ pub struct CommitBatch {
     pub queued: Vec<(u64, QueuedRequest)>,
     /// Fingerprints seen and recorded without being queued (skipped when found).
     pub seen_only: Vec<u64>,
-    /// Fingerprints whose request has its outcome now: no longer queued.
+    /// Fingerprints whose request has its outcome now: no longer queued. Each was queued
+    /// by this batch or an earlier one (a URL that ends without having been queued is
+    /// `seen_only`).
     pub done: Vec<u64>,
     /// Requests queued again (a retry: attempts and due time changed), by fingerprint.
     pub requeued: Vec<(u64, QueuedRequest)>,

@@ -21,7 +21,7 @@ use fjall::Keyspace;
 use std::collections::VecDeque;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Fingerprints kept in memory once the cache is trimmed (about 24 MB: 16 bytes in the
 /// set and 8 in the trim order for each).
@@ -54,6 +54,9 @@ pub(crate) struct DiskSeenSet {
     /// Fingerprints seen: those committed before the store was opened, and every fresh
     /// insert since.
     count: AtomicUsize,
+    /// Whether a fingerprint may be on disk and not in memory (some were there when the
+    /// store was opened, or a trim dropped some): until then, no lookup goes to disk.
+    maybe_on_disk: AtomicBool,
     capacity: usize,
 }
 
@@ -74,11 +77,15 @@ impl DiskSeenSet {
             durable: Mutex::new(VecDeque::new()),
             disk,
             count: AtomicUsize::new(on_disk),
+            maybe_on_disk: AtomicBool::new(on_disk > 0),
             capacity,
         }
     }
 
     fn on_disk(&self, fp: u64) -> bool {
+        if !self.maybe_on_disk.load(Ordering::SeqCst) {
+            return false;
+        }
         // A read that fails counts as seen: a URL may be left out, never fetched twice.
         self.disk
             .contains_key(fp.to_be_bytes())
@@ -97,6 +104,9 @@ impl DiskSeenSet {
         durable.extend(fingerprints);
         while self.memory.len() > self.capacity || durable.len() > 2 * self.capacity {
             let Some(fp) = durable.pop_front() else { break };
+            // Set before the first drop: a parser whose insert wins because of it looks on
+            // disk.
+            self.maybe_on_disk.store(true, Ordering::SeqCst);
             self.memory.remove(&fp);
         }
     }
