@@ -50,7 +50,9 @@ fn run_with(
     let store = match &state {
         None => None,
         Some((dir, argv)) => {
+            let opening = std::time::Instant::now();
             let store = DiskStore::open(&dir.path).map_err(|e| state_error(&dir.path, &e))?;
+            tracing::info!(elapsed = ?opening.elapsed(), "opened the crawl state");
             if !dir.resuming {
                 dir.save_command(argv)?;
             }

@@ -13,15 +13,18 @@
 //! it on disk, since the drop came after the commit.
 //!
 //! The cache is trimmed in the order fingerprints became durable (oldest first), as commits
-//! go; what a lookup found on disk joins it at the back.
+//! go; what a lookup found on disk joins it at the back. A fingerprint new in memory is
+//! looked up on disk only if it may have been evicted there ([`Evicted`]): for most new
+//! URLs, no disk read at all.
 
+use super::evicted::Evicted;
 use crate::store::SeenSet;
 use dashmap::DashSet;
 use fjall::Keyspace;
 use std::collections::VecDeque;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Fingerprints kept in memory once the cache is trimmed (about 24 MB: 16 bytes in the
 /// set and 8 in the trim order for each).
@@ -54,9 +57,8 @@ pub(crate) struct DiskSeenSet {
     /// Fingerprints seen: those committed before the store was opened, and every fresh
     /// insert since.
     count: AtomicUsize,
-    /// Whether a fingerprint may be on disk and not in memory (some were there when the
-    /// store was opened, or a trim dropped some): until then, no lookup goes to disk.
-    maybe_on_disk: AtomicBool,
+    /// Which fingerprints may be on disk and not in memory.
+    evicted: Arc<Evicted>,
     capacity: usize,
 }
 
@@ -70,20 +72,26 @@ impl std::fmt::Debug for DiskSeenSet {
 
 impl DiskSeenSet {
     /// The seen-set over the `disk` keyspace, which holds `on_disk` fingerprints now, with
-    /// at most `capacity` in memory after a trim.
-    pub(crate) fn new(disk: Keyspace, on_disk: usize, capacity: usize) -> Self {
+    /// at most `capacity` in memory after a trim; `evicted` must hold those on disk (or be
+    /// loading them).
+    pub(crate) fn new(
+        disk: Keyspace,
+        on_disk: usize,
+        capacity: usize,
+        evicted: Arc<Evicted>,
+    ) -> Self {
         DiskSeenSet {
             memory: DashSet::default(),
             durable: Mutex::new(VecDeque::new()),
             disk,
             count: AtomicUsize::new(on_disk),
-            maybe_on_disk: AtomicBool::new(on_disk > 0),
+            evicted,
             capacity,
         }
     }
 
     fn on_disk(&self, fp: u64) -> bool {
-        if !self.maybe_on_disk.load(Ordering::SeqCst) {
+        if !self.evicted.may_hold(fp) {
             return false;
         }
         // A read that fails counts as seen: a URL may be left out, never fetched twice.
@@ -104,9 +112,8 @@ impl DiskSeenSet {
         durable.extend(fingerprints);
         while self.memory.len() > self.capacity || durable.len() > 2 * self.capacity {
             let Some(fp) = durable.pop_front() else { break };
-            // Set before the first drop: a parser whose insert wins because of it looks on
-            // disk.
-            self.maybe_on_disk.store(true, Ordering::SeqCst);
+            // Noted before the drop: a parser whose insert wins because of it looks on disk.
+            self.evicted.insert(fp);
             self.memory.remove(&fp);
         }
     }

@@ -151,12 +151,23 @@ fn the_seen_set_stays_exact_with_a_bounded_memory() {
     assert_eq!(seen.len(), 5002);
     s.commit(batch(&[(5000, "http://a.test/y")], &[])).unwrap();
     drop((seen, s));
-    // Reopened: nothing loaded into memory, every committed fingerprint still seen, and
-    // the count goes on (5001 was never committed: a crash forgets it).
+    // Reopened: nothing loaded into memory, every committed fingerprint still seen (while
+    // the filters of what is on disk load, and once they are), and the count goes on (5001
+    // was never committed: a crash forgets it).
     let s = DiskStore::open_with(dir.path(), cap).unwrap();
     assert_eq!(s.seen.in_memory(), 0);
     assert_eq!(s.seen().len(), 5001);
     s.seen().insert_batch(&[0, 4999, 5000, 5001], &mut fresh);
+    assert_eq!(fresh, [false, false, false, true]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !s.evicted.is_complete() {
+        assert!(
+            Instant::now() < deadline,
+            "the seen-set's filters never loaded"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    s.seen().insert_batch(&[1, 2500, 4998, 5002], &mut fresh);
     assert_eq!(fresh, [false, false, false, true]);
 }
 
