@@ -148,31 +148,60 @@ impl QueryVariants {
 
 /// Pages queued per host, against an optional limit; owned by the engine. Kept by the
 /// host's key (a fingerprint), not its slot, so a host forgotten while idle keeps its count.
+/// A durable crawl takes the counts that changed at each commit, and gives them back on
+/// resume, so the limit holds across restarts.
 #[derive(Debug, Default)]
 pub(crate) struct HostBudget {
     max: Option<u64>,
     used: HashMap<u64, u64>,
+    /// Hosts whose count changed since the last [`take_changes`](Self::take_changes), when
+    /// changes are tracked.
+    changed: Option<Vec<u64>>,
 }
 
 impl HostBudget {
-    pub(crate) fn new(max: Option<u64>) -> Self {
+    /// A budget of `max` pages per host; `track`: note the counts that change.
+    pub(crate) fn new(max: Option<u64>, track: bool) -> Self {
         HostBudget {
             max,
             used: HashMap::new(),
+            changed: (track && max.is_some()).then(Vec::new),
         }
     }
 
     /// Takes one page of the budget of the host with this key; `false` if it is spent.
     pub(crate) fn take(&mut self, host_key: &str) -> bool {
         let Some(max) = self.max else { return true };
-        let used = (self.used)
-            .entry(xxhash_rust::xxh3::xxh3_64(host_key.as_bytes()))
-            .or_default();
+        let host = xxhash_rust::xxh3::xxh3_64(host_key.as_bytes());
+        let used = self.used.entry(host).or_default();
         if *used >= max {
             return false;
         }
         *used += 1;
+        if let Some(changed) = &mut self.changed {
+            changed.push(host);
+        }
         true
+    }
+
+    /// The counts changed since the last call, by host fingerprint.
+    pub(crate) fn take_changes(&mut self) -> Vec<(u64, u64)> {
+        let Some(changed) = &mut self.changed else {
+            return Vec::new();
+        };
+        changed.sort_unstable();
+        changed.dedup();
+        let out = changed
+            .iter()
+            .map(|h| (*h, self.used.get(h).copied().unwrap_or(0)));
+        let out = out.collect();
+        changed.clear();
+        out
+    }
+
+    /// Counts saved by an earlier run of the crawl.
+    pub(crate) fn restore(&mut self, counts: impl IntoIterator<Item = (u64, u64)>) {
+        self.used.extend(counts);
     }
 }
 
@@ -268,12 +297,38 @@ mod tests {
 
     #[test]
     fn host_budget() {
-        let mut b = HostBudget::new(Some(2));
+        let mut b = HostBudget::new(Some(2), false);
         assert!(b.take("http://a:80") && b.take("http://a:80"));
         assert!(!b.take("http://a:80"));
         assert!(b.take("http://b:80"));
-        let mut unlimited = HostBudget::new(None);
+        assert!(b.take_changes().is_empty(), "not tracked");
+        let mut unlimited = HostBudget::new(None, true);
         assert!((0..1000).all(|_| unlimited.take("http://a:80")));
+        assert!(
+            unlimited.take_changes().is_empty(),
+            "no limit, nothing to keep"
+        );
+    }
+
+    #[test]
+    fn a_host_budget_given_back_holds_across_a_restart() {
+        let mut b = HostBudget::new(Some(3), true);
+        assert!(b.take("http://a:80") && b.take("http://a:80") && b.take("http://b:80"));
+        let mut saved = b.take_changes();
+        saved.sort_unstable();
+        assert_eq!(saved.len(), 2, "one count per host changed");
+        assert!(b.take_changes().is_empty(), "taken once");
+        assert!(b.take("http://a:80"));
+        saved.extend(b.take_changes());
+        // A restart: the latest count of each host wins, as in the store's keyspace.
+        let mut again = HostBudget::new(Some(3), true);
+        again.restore(saved);
+        assert!(
+            !again.take("http://a:80"),
+            "a's three pages were already queued"
+        );
+        assert!(again.take("http://b:80") && again.take("http://b:80"));
+        assert!(!again.take("http://b:80"));
     }
 
     fn segments() -> impl Strategy<Value = Vec<String>> {

@@ -174,5 +174,6 @@ pub(crate) fn resume_from(
     Ok(Some(Resume {
         saved,
         queued: recovery.queued,
+        host_pages: recovery.host_pages,
     }))
 }

@@ -74,6 +74,8 @@ pub(crate) enum Phase {
 pub(crate) struct Resume {
     pub(crate) saved: Saved,
     pub(crate) queued: Vec<QueuedRequest>,
+    /// Pages queued per host (by host fingerprint), against `max_pages_per_host`.
+    pub(crate) host_pages: Vec<(u64, u64)>,
 }
 
 /// The crawl's state and rules.
@@ -138,9 +140,10 @@ impl<S: Spider> Engine<S> {
         let canon = canon::CanonOptions {
             sort_query: cfg.sort_query,
         };
+        let durable = store.is_durable();
         Engine {
             admission: Arc::new(Admission::new(canon, cfg.scope.clone(), store.seen())),
-            journal: Journal::new(store.is_durable()),
+            journal: Journal::new(durable),
             resume,
             store_error: None,
             store,
@@ -150,7 +153,7 @@ impl<S: Spider> Engine<S> {
             files: SiteFiles::default(),
             throttles: HashMap::new(),
             idle_hosts: std::collections::VecDeque::new(),
-            host_budget: HostBudget::new(cfg.max_pages_per_host),
+            host_budget: HostBudget::new(cfg.max_pages_per_host, durable),
             ledger: Ledger::new(workers, cfg.collect_outcomes, cfg.max_pages),
             items_pending: 0,
             pipelines_closed: false,
@@ -206,10 +209,15 @@ impl<S: Spider> Engine<S> {
     /// request not ended (those in flight then included) queued again in discovery order.
     /// The sitemaps are read again: what they list that was seen is dropped as such.
     fn resume(&mut self, resume: Resume) {
-        let Resume { saved, queued } = resume;
+        let Resume {
+            saved,
+            queued,
+            host_pages,
+        } = resume;
         tracing::info!(queued = queued.len(), "resuming the crawl from its state");
         self.ledger.report = saved.report;
         self.ledger.restore_dispatched(saved.dispatched);
+        self.host_budget.restore(host_pages);
         for q in queued {
             match q.to_request() {
                 Some(r) => self.enqueue(r),
@@ -239,7 +247,8 @@ impl<S: Spider> Engine<S> {
             log_position,
         };
         let state = serde_json::to_vec(&saved).unwrap_or_default();
-        let batch = self.journal.take(state);
+        let mut batch = self.journal.take(state);
+        batch.host_pages = self.host_budget.take_changes();
         if let Err(e) = self.store.commit(batch) {
             self.store_failed(e);
         }
@@ -333,7 +342,8 @@ impl<S: Spider> Engine<S> {
         };
         let host = self.frontier.host_id(&key);
         if let Some(r) = self.robots_gate(host, r, new) {
-            if !self.host_budget.take(&key) {
+            // A request taken back took its page of the budget when it was new.
+            if new && !self.host_budget.take(&key) {
                 return self.skip_as(r, SkipReason::HostPageLimit, !new);
             }
             if r.attempts == 0 && self.doomed(host, r.priority) {

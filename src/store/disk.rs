@@ -1,11 +1,12 @@
 //! The disk store: a crawl kept in a directory, so that a killed crawl resumes where its
 //! last commit left it (feature `durable`).
 //!
-//! It is an embedded LSM key-value store ([fjall], pure Rust) with three keyspaces:
+//! It is an embedded LSM key-value store ([fjall], pure Rust) with four keyspaces:
 //! `seen` (the fingerprint of every URL accepted, 8 bytes each), `queue` (each request
-//! not yet ended, by fingerprint: its queue number, then its [`QueuedRequest`] bytes) and
-//! `meta` (the crawl's own state, the next queue number, the format). A [`CommitBatch`] is
-//! one atomic write batch over the three: after a crash, all of it or none of it is there.
+//! not yet ended, by fingerprint: its queue number, then its [`QueuedRequest`] bytes),
+//! `hosts` (pages queued per host, under a per-host page limit) and `meta` (the crawl's own
+//! state, the next queue number, the format). A [`CommitBatch`] is one atomic write batch
+//! over them: after a crash, all of it or none of it is there.
 //!
 //! What survives what:
 //! - **A killed process** (`kill -9`, a panic, an out-of-memory kill): every commit that
@@ -59,6 +60,7 @@ pub struct DiskStore {
     db: Database,
     seen_ks: Keyspace,
     queue: Keyspace,
+    hosts: Keyspace,
     meta: Keyspace,
     seen: Arc<seen::DiskSeenSet>,
     evicted: Arc<evicted::Evicted>,
@@ -148,9 +150,10 @@ impl DiskStore {
             })
             .map_err(|e| fjall_error(&db_path, e))
         };
-        let (seen_ks, queue, meta) = (
+        let (seen_ks, queue, hosts, meta) = (
             open("seen", true)?,
             open("queue", false)?,
+            open("hosts", false)?,
             open("meta", false)?,
         );
         match meta
@@ -202,6 +205,7 @@ impl DiskStore {
             db,
             seen_ks,
             queue,
+            hosts,
             meta,
             seen,
             evicted,
@@ -247,9 +251,18 @@ impl CrawlStore for DiskStore {
         }
         queued.sort_unstable_by_key(|(seq, _)| *seq);
         let state = (self.meta.get(META_STATE).map_err(|e| self.err(e))?).map(|s| s.to_vec());
+        let mut host_pages = Vec::new();
+        for kv in self.hosts.iter() {
+            let (key, value) = kv.into_inner().map_err(|e| self.err(e))?;
+            match (seq_of(&key), seq_of(&value)) {
+                (Some(host), Some(pages)) => host_pages.push((host, pages)),
+                _ => return Err(invalid("per-host counts", "an entry is too short")),
+            }
+        }
         Ok(Recovery {
             queued: queued.into_iter().map(|(_, r)| r).collect(),
             state,
+            host_pages,
         })
     }
 
@@ -300,6 +313,9 @@ impl CrawlStore for DiskStore {
         for fp in &batch.done {
             // Seen since it was queued (in an earlier batch or this one).
             w.remove(&self.queue, fp.to_be_bytes());
+        }
+        for (host, pages) in &batch.host_pages {
+            w.insert(&self.hosts, host.to_be_bytes(), pages.to_be_bytes());
         }
         if let Some(state) = &batch.state {
             w.insert(&self.meta, META_STATE, state.as_slice());

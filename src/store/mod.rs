@@ -95,6 +95,8 @@ pub struct Recovery {
     /// The crawl's own state as last committed (counters, per-host state), opaque to
     /// the store.
     pub state: Option<Vec<u8>>,
+    /// Pages queued per host (by host fingerprint), as last committed.
+    pub host_pages: Vec<(u64, u64)>,
 }
 
 /// One atomic step of a durable crawl (see the module docs).
@@ -113,6 +115,8 @@ pub struct CommitBatch {
     pub requeued: Vec<(u64, QueuedRequest)>,
     /// The crawl's own state after this step, opaque to the store.
     pub state: Option<Vec<u8>>,
+    /// Pages queued per host (by host fingerprint) for the hosts whose count changed.
+    pub host_pages: Vec<(u64, u64)>,
 }
 
 impl CommitBatch {
@@ -123,6 +127,7 @@ impl CommitBatch {
             && self.done.is_empty()
             && self.requeued.is_empty()
             && self.state.is_none()
+            && self.host_pages.is_empty()
     }
 }
 

@@ -1,5 +1,6 @@
 //! `trawler crawl --state DIR` against the testbed, killed with SIGKILL again and again,
-//! stopped with SIGTERM and Ctrl-C, and given state directories it must refuse. What is
+//! stopped with SIGTERM and Ctrl-C, killed under page limits (which must hold across the
+//! kill), and given state directories it must refuse. What is
 //! checked comes from the testbed's own counters and the records file: every page served,
 //! pages served again at most what was in flight plus one commit window per kill, exactly
 //! one whole record per URL.
@@ -193,6 +194,46 @@ fn a_crawl_out_of_time_goes_on_at_each_run_until_it_is_done() {
     // Records went into the state directory.
     assert_whole(&site, &state.join("outcomes.jsonl"));
     assert_eq!(site.stats().duplicate_page_requests, 0);
+}
+
+#[test]
+fn page_limits_hold_across_kills() {
+    for (flag, limit) in [("--max-pages-per-host", 900usize), ("--max-pages", 700)] {
+        let site = site(3_000);
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        let out = dir.path().join("records.jsonl");
+        let (url, st, o) = (
+            site.url().to_string(),
+            state.to_str().unwrap().to_string(),
+            out.to_str().unwrap().to_string(),
+        );
+        let n = limit.to_string();
+        let mut args = crawl_args(&url, &st, &o, true);
+        args.extend([flag, n.as_str()]);
+        let mut running = Running::start(trawler(&args));
+        wait_served(&site, 0, 300);
+        running.child.kill().unwrap();
+        running.wait(Duration::from_secs(20));
+        let r =
+            Running::start(trawler(&["crawl", "--state", &st, "-q"])).wait(Duration::from_secs(60));
+        assert_eq!(r.status.code(), Some(0), "{flag}: {}", r.stderr);
+        let recs = by_url(&out);
+        assert!(
+            recs.values().all(|v| v.len() == 1),
+            "{flag}: a URL recorded twice"
+        );
+        let fetched = recs
+            .values()
+            .filter(|v| v[0]["outcome"] == "fetched")
+            .count();
+        let mut kinds: HashMap<String, usize> = HashMap::new();
+        for v in recs.values() {
+            let kind = format!("{} {}", v[0]["outcome"], v[0]["reason"]);
+            *kinds.entry(kind).or_default() += 1;
+        }
+        assert_eq!(fetched, limit, "{flag} {limit} across a kill: {kinds:?}");
+    }
 }
 
 /// One line on stderr, exit status 2, no panic.
