@@ -170,7 +170,7 @@ impl<S: Spider> CrawlSupervisor<S> {
             None => None,
             Some(Ok(p)) => Some(p),
             Some(Err(e)) => {
-                self.engine.store_failed(StoreError::Io(e));
+                self.engine.store_failed(StoreError::OutcomeLog(e));
                 return;
             }
         };

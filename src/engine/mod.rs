@@ -257,8 +257,11 @@ impl<S: Spider> Engine<S> {
     /// The store (or the outcome log a commit covers) failed: the crawl stops, its state
     /// as of the last commit.
     pub(crate) fn store_failed(&mut self, e: StoreError) {
+        if self.store_error.is_some() {
+            return;
+        }
         tracing::error!(error = %e, "keeping the crawl's state failed; stopping");
-        self.store_error.get_or_insert(e);
+        self.store_error = Some(e);
         self.stop(StopReason::Requested);
     }
 

@@ -72,6 +72,12 @@ pub enum StoreError {
     /// The store's medium failed (disk full, I/O error, connection lost).
     #[error("crawl state: {0}")]
     Io(#[from] std::io::Error),
+    /// The outcome log a durable crawl commits with could not be written (disk full, say):
+    /// the state holds the crawl up to its last commit.
+    #[error(
+        "writing the outcome records failed: {0}; the crawl's state holds it up to its last commit"
+    )]
+    OutcomeLog(std::io::Error),
     /// What the store holds cannot be read (corrupt, another version, another crawl).
     #[error("crawl state: {0}")]
     Invalid(String),

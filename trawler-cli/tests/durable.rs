@@ -236,6 +236,64 @@ fn page_limits_hold_across_kills() {
     }
 }
 
+#[test]
+fn a_full_disk_stops_the_crawl_cleanly_and_it_resumes_once_there_is_room() {
+    // A wide site: each page links ~190 pages never seen, so the records file grows by
+    // thousands of `page_limit` records per page. The file size limit (`ulimit -f`, with
+    // SIGXFSZ ignored so a write past it fails with EFBIG, as a full disk fails with ENOSPC)
+    // is just above the store's journal, which is made 64 MiB at once.
+    let site = Testbed::start(trawler_testbed::SiteSpec {
+        pages: 2_000_000,
+        links_per_page: 200,
+        ..trawler_testbed::SiteSpec::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let (url, st) = (site.url().to_string(), state.to_str().unwrap().to_string());
+    let limited = Command::new("bash")
+        .args(["-c", "trap '' XFSZ; ulimit -f 66000; exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_trawler"))
+        .args([
+            "crawl",
+            &url,
+            "--state",
+            &st,
+            "--no-robots",
+            "--max-pages",
+            "2500",
+            "-q",
+        ])
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&limited.stderr);
+    assert_eq!(limited.status.code(), Some(1), "{stderr}");
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("trawler: writing the outcome records failed: File too large"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("keeping the crawl's state failed").count(),
+        1,
+        "said once: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // With room again, the same command goes on and ends as one whole crawl.
+    let r =
+        Running::start(trawler(&["crawl", "--state", &st, "-q"])).wait(Duration::from_secs(120));
+    assert_eq!(r.status.code(), Some(0), "{}", r.stderr);
+    let recs = by_url(&state.join("outcomes.jsonl"));
+    assert!(recs.values().all(|v| v.len() == 1), "a URL recorded twice");
+    let fetched = recs
+        .values()
+        .filter(|v| v[0]["outcome"] == "fetched")
+        .count();
+    assert_eq!(fetched, 2_500);
+    assert!(recs.len() > 300_000, "{} records", recs.len());
+}
+
 /// One line on stderr, exit status 2, no panic.
 fn refused(args: &[&str], says: &str) {
     let r = Running::start(trawler(args)).wait(Duration::from_secs(30));
