@@ -58,6 +58,24 @@ pub trait Pipeline<I>: Send + 'static {
     fn close(&mut self) -> impl Future<Output = Result<(), BoxError>> {
         async { Ok(()) }
     }
+
+    /// The commit hook of a durable crawl (see [`DiskStore`](crate::store)): makes every
+    /// item handled so far reach the operating system (a flush) and says how far the
+    /// output goes, e.g. a file's length. Each commit of the crawl records it, with the
+    /// outcomes of the pages whose items came before. `None` (the default): nothing to
+    /// cut back on resume; the items of pages fetched again are passed again.
+    fn position(&mut self) -> impl Future<Output = Result<Option<u64>, BoxError>> {
+        async { Ok(None) }
+    }
+
+    /// Called once, before the first item, when a durable crawl starts or resumes: cuts the
+    /// output back to `position`, what the last commit recorded (0 when nothing was
+    /// committed). The items cut are those of pages that are fetched again, so each page's
+    /// items end up in the output once. By default, does nothing.
+    fn resume_at(&mut self, position: u64) -> impl Future<Output = Result<(), BoxError>> {
+        let _ = position;
+        async { Ok(()) }
+    }
 }
 
 type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
@@ -66,6 +84,8 @@ type LocalBoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 pub(crate) trait DynPipeline<I>: Send {
     fn process<'a>(&'a mut self, item: I) -> LocalBoxFuture<'a, Result<Option<I>, BoxError>>;
     fn close_boxed(&mut self) -> LocalBoxFuture<'_, Result<(), BoxError>>;
+    fn position_boxed(&mut self) -> LocalBoxFuture<'_, Result<Option<u64>, BoxError>>;
+    fn resume_at_boxed(&mut self, position: u64) -> LocalBoxFuture<'_, Result<(), BoxError>>;
 }
 
 impl<I: 'static, P: Pipeline<I>> DynPipeline<I> for P {
@@ -75,12 +95,35 @@ impl<I: 'static, P: Pipeline<I>> DynPipeline<I> for P {
     fn close_boxed(&mut self) -> LocalBoxFuture<'_, Result<(), BoxError>> {
         Box::pin(self.close())
     }
+
+    fn position_boxed(&mut self) -> LocalBoxFuture<'_, Result<Option<u64>, BoxError>> {
+        Box::pin(self.position())
+    }
+
+    fn resume_at_boxed(&mut self, position: u64) -> LocalBoxFuture<'_, Result<(), BoxError>> {
+        Box::pin(self.resume_at(position))
+    }
 }
 
 /// Writes each item as one line of JSON.
-#[derive(Debug)]
+///
+/// In a durable crawl, a file opened with [`append`](JsonLines::append) holds each page's
+/// items once however often the crawl is killed and resumed: its length is part of each
+/// commit, and it is cut back to the last commit's length on resume.
 pub struct JsonLines<W: Write + Send + 'static> {
     out: std::io::BufWriter<W>,
+    /// Bytes written (the file's length, for a file).
+    written: u64,
+    /// Cuts the output back to a length, when it can be (a file).
+    cut: Option<fn(&mut W, u64) -> std::io::Result<()>>,
+}
+
+impl<W: Write + Send + 'static> std::fmt::Debug for JsonLines<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonLines")
+            .field("written", &self.written)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<W: Write + Send + 'static> JsonLines<W> {
@@ -88,26 +131,70 @@ impl<W: Write + Send + 'static> JsonLines<W> {
     pub fn new(out: W) -> Self {
         JsonLines {
             out: std::io::BufWriter::new(out),
+            written: 0,
+            cut: None,
         }
     }
+}
+
+fn cut_file(f: &mut std::fs::File, len: u64) -> std::io::Result<()> {
+    if f.metadata()?.len() > len {
+        f.set_len(len)?;
+    }
+    Ok(())
 }
 
 impl JsonLines<std::fs::File> {
     /// Creates (or truncates) the file at `path`.
     pub fn create(path: impl AsRef<std::path::Path>) -> std::io::Result<Self> {
-        std::fs::File::create(path).map(JsonLines::new)
+        let mut j = std::fs::File::create(path).map(JsonLines::new)?;
+        j.cut = Some(cut_file);
+        Ok(j)
+    }
+
+    /// Opens the file at `path` to append to (created if missing): the form for a durable
+    /// crawl, whose resumed runs go on writing where the last commit left the file.
+    pub fn append(path: impl AsRef<std::path::Path>) -> std::io::Result<Self> {
+        let file = std::fs::File::options()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        let written = file.metadata()?.len();
+        let mut j = JsonLines::new(file);
+        j.written = written;
+        j.cut = Some(cut_file);
+        Ok(j)
     }
 }
 
 impl<I: Serialize + Send + 'static, W: Write + Send + 'static> Pipeline<I> for JsonLines<W> {
     async fn process_item(&mut self, item: I) -> Result<Option<I>, BoxError> {
-        serde_json::to_writer(&mut self.out, &item)?;
-        self.out.write_all(b"\n")?;
+        let mut line = serde_json::to_vec(&item)?;
+        line.push(b'\n');
+        self.out.write_all(&line)?;
+        self.written += line.len() as u64;
         Ok(Some(item))
     }
 
     async fn close(&mut self) -> Result<(), BoxError> {
         self.out.flush()?;
+        Ok(())
+    }
+
+    async fn position(&mut self) -> Result<Option<u64>, BoxError> {
+        if self.cut.is_none() {
+            return Ok(None);
+        }
+        self.out.flush()?;
+        Ok(Some(self.written))
+    }
+
+    async fn resume_at(&mut self, position: u64) -> Result<(), BoxError> {
+        self.out.flush()?;
+        if let Some(cut) = self.cut {
+            cut(self.out.get_mut(), position)?;
+            self.written = self.written.min(position);
+        }
         Ok(())
     }
 }

@@ -54,6 +54,14 @@ pub(crate) struct ItemsProcessed {
     pub(crate) errors: u64,
 }
 
+/// Pipeline task → supervisor: every item sent before a commit mark went through; each
+/// pipeline's position (see `Pipeline::position`).
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub(crate) struct PipelinesMarked {
+    pub(crate) positions: Vec<Option<u64>>,
+}
+
 /// Pipeline task → supervisor: every pipeline was closed (or the task died).
 #[derive(Debug, Message)]
 #[rtype(result = "()")]

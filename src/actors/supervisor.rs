@@ -16,11 +16,11 @@
 //! pair on its arbiter; the engine retries what it held.
 
 use crate::actors::fetcher::{FetchSettings, Fetcher, Routes};
-use crate::actors::items::{self, Pipelines};
+use crate::actors::items::{self, Pipelines, ToPipelines};
 use crate::actors::messages::*;
 use crate::actors::parser::Parser;
 use crate::config::CrawlConfig;
-use crate::engine::{Dispatch, Engine, Phase, Resume};
+use crate::engine::{Dispatch, Engine, PendingCommit, Phase, Resume};
 use crate::outcome::Outcome;
 use crate::progress::Progress;
 use crate::report::{CrawlReport, StopReason};
@@ -78,7 +78,11 @@ pub(crate) struct CrawlSupervisor<S: Spider> {
     arbiters: Vec<ArbiterHandle>,
     workers: Vec<Worker<S>>,
     pipelines: Option<Pipelines<S::Item>>,
-    items_tx: Option<mpsc::UnboundedSender<Vec<S::Item>>>,
+    items_tx: Option<mpsc::UnboundedSender<ToPipelines<S::Item>>>,
+    /// Whether the crawl has pipelines: a commit then waits for them to catch up.
+    has_pipelines: bool,
+    /// Commits taken, in order, waiting for the pipelines' positions.
+    pending: std::collections::VecDeque<PendingCommit>,
     on_outcome: Option<OutcomeFn>,
     outcome_log: Option<Box<dyn OutcomeLog>>,
     wake_at: Option<Instant>,
@@ -105,8 +109,10 @@ impl<S: Spider> CrawlSupervisor<S> {
             fetch: setup.fetch,
             arbiters: setup.arbiters,
             workers: Vec::new(),
+            has_pipelines: !setup.pipelines.is_empty(),
             pipelines: Some(setup.pipelines),
             items_tx: None,
+            pending: std::collections::VecDeque::new(),
             on_outcome: setup.on_outcome,
             outcome_log: setup.outcome_log,
             wake_at: None,
@@ -153,8 +159,15 @@ impl<S: Spider> CrawlSupervisor<S> {
         match self.engine.phase() {
             Phase::Running => {}
             // Dropping the sender ends the pipeline task, which closes the pipelines and
-            // reports back; the report goes out then.
-            Phase::Closing => self.items_tx = None,
+            // reports back; the report goes out then. A durable crawl's last commit goes
+            // before, so its mark is answered first.
+            Phase::Closing => {
+                if self.items_tx.is_some() {
+                    self.hand_out_outcomes();
+                    self.commit();
+                }
+                self.items_tx = None
+            }
             Phase::Done => {
                 self.hand_out_outcomes();
                 self.commit();
@@ -174,7 +187,40 @@ impl<S: Spider> CrawlSupervisor<S> {
                 return;
             }
         };
-        self.engine.commit(position);
+        let Some(pending) = self.engine.take_commit(position) else {
+            return;
+        };
+        // With pipelines, the commit waits until every item sent before it went through
+        // them (the items of a page are sent before its outcome is noted).
+        if self.has_pipelines
+            && let Some(tx) = &self.items_tx
+        {
+            self.pending.push_back(pending);
+            if tx.send(ToPipelines::Mark).is_ok() {
+                return;
+            }
+            // The pipeline task is gone: nothing more will go through them.
+            self.apply_pending(None);
+            return;
+        }
+        self.engine.apply_commit(pending, None);
+    }
+
+    /// Applies the oldest commit waiting for the pipelines (all of them when `positions`
+    /// is `None`: the pipelines are gone).
+    fn apply_pending(&mut self, positions: Option<Vec<Option<u64>>>) {
+        match positions {
+            Some(p) => {
+                if let Some(pending) = self.pending.pop_front() {
+                    self.engine.apply_commit(pending, Some(p));
+                }
+            }
+            None => {
+                while let Some(pending) = self.pending.pop_front() {
+                    self.engine.apply_commit(pending, None);
+                }
+            }
+        }
     }
 
     fn send(&mut self, d: Dispatch, ctx: &mut Context<Self>) {
@@ -268,7 +314,13 @@ impl<S: Spider> Actor for CrawlSupervisor<S> {
             .collect();
         let pipes = self.pipelines.take().unwrap_or_default();
         let me = ctx.address();
-        self.items_tx = Some(items::spawn(pipes, me.clone().recipient(), me.recipient()));
+        let reports = items::Reports {
+            processed: me.clone().recipient(),
+            marked: me.clone().recipient(),
+            closed: me.recipient(),
+        };
+        let cuts = self.engine.pipeline_cuts();
+        self.items_tx = Some(items::spawn(pipes, cuts, reports));
         self.engine.start();
         ctx.run_interval(HEARTBEAT, |act, ctx| act.heartbeat(ctx));
         self.pump(ctx);
@@ -295,7 +347,7 @@ impl<S: Spider> Handler<PageParsed<S::Item>> for CrawlSupervisor<S> {
             let sent = self
                 .items_tx
                 .as_ref()
-                .is_some_and(|tx| tx.send(msg.items).is_ok());
+                .is_some_and(|tx| tx.send(ToPipelines::Items(msg.items)).is_ok());
             if !sent {
                 // The pipeline task is gone (its close report is on the way): dropped.
                 self.engine.items_processed(0, n);
@@ -324,10 +376,21 @@ impl<S: Spider> Handler<ItemsProcessed> for CrawlSupervisor<S> {
     }
 }
 
+impl<S: Spider> Handler<PipelinesMarked> for CrawlSupervisor<S> {
+    type Result = ();
+
+    fn handle(&mut self, msg: PipelinesMarked, ctx: &mut Context<Self>) {
+        self.apply_pending(Some(msg.positions));
+        self.pump(ctx);
+    }
+}
+
 impl<S: Spider> Handler<PipelinesClosed> for CrawlSupervisor<S> {
     type Result = ();
 
     fn handle(&mut self, msg: PipelinesClosed, ctx: &mut Context<Self>) {
+        // Marks the task did not answer (it panicked) are applied as they are.
+        self.apply_pending(None);
         self.engine.pipelines_closed(msg.errors);
         self.pump(ctx);
     }

@@ -7,6 +7,8 @@
 //! [`Saved`] state. The shell commits when [`Journal::due`] says so: every
 //! [`COMMIT_OUTCOMES`] outcomes or [`COMMIT_EVERY`], whichever comes first, after it has
 //! handed the outcomes out, so an outcome is committed only once its record is written.
+//! With pipelines, a commit taken is applied once the pipelines have handled every item
+//! sent before it, with their positions (`Pipeline::position`), in the order taken.
 //! (Only outcomes of queued URLs count: URLs skipped when found, possibly thousands per
 //! page, would otherwise make commits many times more frequent.)
 //!
@@ -42,6 +44,9 @@ pub(crate) struct Saved {
     pub(crate) dispatched: u64,
     /// How far the outcome log's records are committed (see `OutcomeLog`).
     pub(crate) log_position: Option<u64>,
+    /// How far each pipeline's output is committed (see `Pipeline::position`).
+    #[serde(default)]
+    pub(crate) pipelines: Vec<Option<u64>>,
 }
 
 /// Changes noted since the last commit.
@@ -118,13 +123,12 @@ impl Journal {
                     .is_some_and(|t| now.saturating_duration_since(t) >= COMMIT_EVERY))
     }
 
-    /// The batch to commit, with `state`; the journal starts afresh.
-    pub(crate) fn take(&mut self, state: Vec<u8>) -> CommitBatch {
+    /// The batch to commit (its state is set when it is applied); the journal starts
+    /// afresh.
+    pub(crate) fn take(&mut self) -> CommitBatch {
         self.outcomes = 0;
         self.since = None;
-        let mut batch = std::mem::take(&mut self.batch);
-        batch.state = Some(state);
-        batch
+        std::mem::take(&mut self.batch)
     }
 }
 

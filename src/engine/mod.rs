@@ -78,6 +78,13 @@ pub(crate) struct Resume {
     pub(crate) host_pages: Vec<(u64, u64)>,
 }
 
+/// A commit taken from the journal, waiting for the pipelines to catch up with it.
+#[derive(Debug)]
+pub(crate) struct PendingCommit {
+    batch: crate::store::CommitBatch,
+    saved: Saved,
+}
+
 /// The crawl's state and rules.
 pub(crate) struct Engine<S: Spider> {
     cfg: Arc<CrawlConfig>,
@@ -104,6 +111,8 @@ pub(crate) struct Engine<S: Spider> {
     resume: Option<Resume>,
     /// Why the store failed, if it did (the crawl then stopped).
     store_error: Option<StoreError>,
+    /// The pipelines' positions as last committed (see `Pipeline::position`).
+    pipeline_positions: Vec<Option<u64>>,
     /// Item batches sent to the pipelines and not yet through (they count against the
     /// concurrency budget, so a slow pipeline slows fetching).
     items_pending: usize,
@@ -144,6 +153,9 @@ impl<S: Spider> Engine<S> {
         Engine {
             admission: Arc::new(Admission::new(canon, cfg.scope.clone(), store.seen())),
             journal: Journal::new(durable),
+            pipeline_positions: (resume.as_ref())
+                .map(|r| r.saved.pipelines.clone())
+                .unwrap_or_default(),
             resume,
             store_error: None,
             store,
@@ -234,24 +246,68 @@ impl<S: Spider> Engine<S> {
         self.journal.due(now)
     }
 
-    /// Commits what changed since the last commit, with `log_position` (how far the
-    /// outcome log is written). A store that fails stops the crawl.
-    pub(crate) fn commit(&mut self, log_position: Option<u64>) {
+    /// Takes what changed since the last commit, with `log_position` (how far the outcome
+    /// log is written), to commit with [`apply_commit`](Self::apply_commit) once the
+    /// pipelines have caught up with it. `None` when there is nothing to commit (a memory
+    /// store, or a store that failed).
+    pub(crate) fn take_commit(&mut self, log_position: Option<u64>) -> Option<PendingCommit> {
         if !self.journal.is_on() || self.store_error.is_some() {
-            return;
+            return None;
         }
         let saved = Saved {
             identity: journal::identity(&self.cfg),
             report: self.ledger.report.clone_counters(),
             dispatched: self.ledger.dispatched(),
             log_position,
+            pipelines: Vec::new(),
         };
-        let state = serde_json::to_vec(&saved).unwrap_or_default();
-        let mut batch = self.journal.take(state);
+        let mut batch = self.journal.take();
         batch.host_pages = self.host_budget.take_changes();
+        Some(PendingCommit { batch, saved })
+    }
+
+    /// Commits `pending` with the pipelines' positions once every item before it went
+    /// through (`None`: as last committed, when no item came since). Commits are applied in
+    /// the order they were taken. A store that fails stops the crawl.
+    pub(crate) fn apply_commit(
+        &mut self,
+        pending: PendingCommit,
+        pipelines: Option<Vec<Option<u64>>>,
+    ) {
+        if self.store_error.is_some() {
+            return;
+        }
+        if let Some(p) = pipelines {
+            self.pipeline_positions = p;
+        }
+        let PendingCommit {
+            mut batch,
+            mut saved,
+        } = pending;
+        saved.pipelines = self.pipeline_positions.clone();
+        batch.state = Some(serde_json::to_vec(&saved).unwrap_or_default());
         if let Err(e) = self.store.commit(batch) {
             self.store_failed(e);
         }
+    }
+
+    /// Takes and applies a commit at once (no pipeline to wait for).
+    #[cfg(test)]
+    pub(crate) fn commit(&mut self, log_position: Option<u64>) {
+        if let Some(pending) = self.take_commit(log_position) {
+            self.apply_commit(pending, None);
+        }
+    }
+
+    /// Where a durable crawl's pipelines are to cut their output back to before the first
+    /// item, one position per pipeline (0 when nothing was committed); `None` in memory.
+    pub(crate) fn pipeline_cuts(&self) -> Option<Vec<u64>> {
+        if !self.journal.is_on() {
+            return None;
+        }
+        let saved = self.resume.as_ref().map(|r| r.saved.pipelines.as_slice());
+        let saved = saved.unwrap_or_default();
+        Some(saved.iter().map(|p| p.unwrap_or(0)).collect())
     }
 
     /// The store (or the outcome log a commit covers) failed: the crawl stops, its state
