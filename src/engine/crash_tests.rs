@@ -40,8 +40,15 @@ fn links_of(i: usize) -> Vec<String> {
 }
 
 /// Runs one life of the crawl: resumes from `dir`, then handles up to `events` events,
-/// committing where `commit_at` says; returns whether the crawl finished.
-fn life(dir: &std::path::Path, log: &mut Log, events: usize, commit_every: usize) -> bool {
+/// committing every `commit_every` events, with at most `resident` requests queued in
+/// memory (the rest spilled to the store); returns whether the crawl finished.
+fn life(
+    dir: &std::path::Path,
+    log: &mut Log,
+    events: usize,
+    commit_every: usize,
+    resident: usize,
+) -> bool {
     let cfg = Arc::new(config(&page(0)).retries(1).build().unwrap());
     let mut store = DiskStore::open(dir).unwrap();
     let mut sink = &mut *log;
@@ -54,10 +61,16 @@ fn life(dir: &std::path::Path, log: &mut Log, events: usize, commit_every: usize
         2,
         Instant::now(),
     );
+    e.resident = resident;
     e.start();
     e.pipelines_closed(0);
     let mut now = Instant::now();
     for n in 0..events {
+        assert!(
+            e.frontier.len() <= resident + 3,
+            "{} queued in memory",
+            e.frontier.len()
+        );
         let d = e.pump(now);
         for (_, job) in d.pages {
             let i: usize = job.request.url.path()[1..].parse().unwrap();
@@ -91,20 +104,24 @@ fn life(dir: &std::path::Path, log: &mut Log, events: usize, commit_every: usize
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
+    #![proptest_config(ProptestConfig::with_cases(32))]
 
     #[test]
     fn killed_at_any_moment_the_crawl_ends_with_one_record_per_url(
         kills in proptest::collection::vec((1usize..40, 1usize..6), 0..6),
+        resident in prop_oneof![Just(1_000usize), 2usize..8],
     ) {
         let dir = tempfile::tempdir().unwrap();
         let mut log = Log::default();
         for &(events, commit_every) in &kills {
-            if life(dir.path(), &mut log, events, commit_every) {
+            if life(dir.path(), &mut log, events, commit_every, resident) {
                 break;
             }
         }
-        prop_assert!(life(dir.path(), &mut log, 100_000, 3), "the last life finishes");
+        prop_assert!(
+            life(dir.path(), &mut log, 100_000, 3, resident),
+            "the last life finishes"
+        );
         let mut count: HashMap<&str, usize> = HashMap::new();
         for r in &log.records {
             *count.entry(r.as_str()).or_default() += 1;
@@ -118,7 +135,7 @@ proptest! {
 fn a_state_of_another_crawl_is_refused_unless_asked_for() {
     let dir = tempfile::tempdir().unwrap();
     let mut log = Log::default();
-    life(dir.path(), &mut log, 3, 1);
+    life(dir.path(), &mut log, 3, 1, 1_000);
     let other = config("http://b.test/").build().unwrap();
     let mut store = DiskStore::open(dir.path()).unwrap();
     let err = journal::resume_from(&other, &mut store, None).unwrap_err();

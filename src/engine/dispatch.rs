@@ -44,6 +44,7 @@ impl<S: Spider> Engine<S> {
     /// Dispatches as much as the budget, the frontier and the rate limits allow at `now`.
     pub(crate) fn pump(&mut self, now: Instant) -> Dispatch {
         let mut out = Dispatch::default();
+        self.refill();
         if self.stopping.is_none() {
             while let Some((host, r)) = self.delayed.pop_due(now) {
                 self.frontier.retry_released(host);
@@ -54,7 +55,7 @@ impl<S: Spider> Engine<S> {
             }
             self.dispatch_files(now, &mut out);
             self.dispatch_pages(now, &mut out);
-        } else if !self.frontier.is_empty() {
+        } else if !self.frontier.is_empty() || self.spilled > 0 {
             self.drain_stopped(now, &mut out);
         }
         let idle = self.frontier.take_idle_hosts();
@@ -76,7 +77,7 @@ impl<S: Spider> Engine<S> {
         for r in self.frontier.drain_some(DRAIN_BATCH) {
             self.leave(r);
         }
-        if !self.frontier.is_empty() {
+        if !self.frontier.is_empty() || (self.spilled > 0 && !self.keeps_queue()) {
             out.wake_by(now);
         }
     }

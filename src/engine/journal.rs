@@ -89,6 +89,22 @@ impl Journal {
         }
     }
 
+    /// `r` was accepted and goes to the store's spill, not the frontier.
+    pub(crate) fn spilled(&mut self, r: &Request) {
+        if self.on {
+            self.touch();
+            let fp = canon::fingerprint(&r.url);
+            self.batch
+                .spilled
+                .push((fp, QueuedRequest::from_request(r)));
+        }
+    }
+
+    /// Spilled requests noted and not committed yet.
+    pub(crate) fn spilled_pending(&self) -> usize {
+        self.batch.spilled.len()
+    }
+
     /// The URL `url` ended (its outcome is recorded); `stored`: it may be in the store's
     /// queue (when not, it was found and skipped at once, and is only marked seen).
     pub(crate) fn ended(&mut self, url: &url::Url, stored: bool) {
@@ -179,5 +195,6 @@ pub(crate) fn resume_from(
         saved,
         queued: recovery.queued,
         host_pages: recovery.host_pages,
+        spilled: recovery.spilled,
     }))
 }

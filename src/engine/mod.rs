@@ -24,6 +24,7 @@ mod results;
 mod robots;
 pub(crate) mod site_files;
 mod sitemaps;
+mod spill;
 #[cfg(test)]
 mod tests;
 mod throttle;
@@ -76,6 +77,8 @@ pub(crate) struct Resume {
     pub(crate) queued: Vec<QueuedRequest>,
     /// Pages queued per host (by host fingerprint), against `max_pages_per_host`.
     pub(crate) host_pages: Vec<(u64, u64)>,
+    /// Requests in the store's spill, taken back as the frontier runs down.
+    pub(crate) spilled: u64,
 }
 
 /// A commit taken from the journal, waiting for the pipelines to catch up with it.
@@ -113,6 +116,10 @@ pub(crate) struct Engine<S: Spider> {
     store_error: Option<StoreError>,
     /// The pipelines' positions as last committed (see `Pipeline::position`).
     pipeline_positions: Vec<Option<u64>>,
+    /// Requests in the store's spill (see [`spill`]).
+    spilled: u64,
+    /// Queued requests held in memory before new ones spill.
+    resident: usize,
     /// Item batches sent to the pipelines and not yet through (they count against the
     /// concurrency budget, so a slow pipeline slows fetching).
     items_pending: usize,
@@ -156,7 +163,9 @@ impl<S: Spider> Engine<S> {
             pipeline_positions: (resume.as_ref())
                 .map(|r| r.saved.pipelines.clone())
                 .unwrap_or_default(),
+            spilled: resume.as_ref().map_or(0, |r| r.spilled),
             resume,
+            resident: spill::RESIDENT,
             store_error: None,
             store,
             frontier: Frontier::new(cfg.per_host_concurrency),
@@ -225,6 +234,7 @@ impl<S: Spider> Engine<S> {
             saved,
             queued,
             host_pages,
+            spilled: _,
         } = resume;
         tracing::info!(queued = queued.len(), "resuming the crawl from its state");
         self.ledger.report = saved.report;
@@ -408,6 +418,9 @@ impl<S: Spider> Engine<S> {
             if r.attempts == 0 && self.doomed(host, r.priority) {
                 return self.skip_as(r, SkipReason::PageLimit, !new);
             }
+            if new && self.spills() {
+                return self.spill(&r);
+            }
             if new {
                 self.journal.queued(&r);
             }
@@ -551,7 +564,9 @@ impl<S: Spider> Engine<S> {
         {
             return false;
         }
-        self.frontier.is_empty() && (self.stopping.is_some() || self.delayed.is_empty())
+        self.frontier.is_empty()
+            && (self.stopping.is_some() || self.delayed.is_empty())
+            && (self.spilled == 0 || self.keeps_queue())
     }
 
     /// The report of a finished crawl, and what ran out if it ran out of file descriptors.
@@ -573,7 +588,7 @@ impl<S: Spider> Engine<S> {
             fetched: r.fetched,
             failed: r.failed,
             skipped: r.skipped,
-            queued: (self.frontier.len() + self.delayed.len()) as u64,
+            queued: (self.frontier.len() + self.delayed.len()) as u64 + self.spilled,
             in_flight: (self.ledger.leased() + self.items_pending) as u64,
             requests: r.requests,
             retries: r.retries,

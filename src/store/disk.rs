@@ -1,11 +1,12 @@
 //! The disk store: a crawl kept in a directory, so that a killed crawl resumes where its
 //! last commit left it (feature `durable`).
 //!
-//! It is an embedded LSM key-value store ([fjall], pure Rust) with four keyspaces:
+//! It is an embedded LSM key-value store ([fjall], pure Rust) with five keyspaces:
 //! `seen` (the fingerprint of every URL accepted, 8 bytes each), `queue` (each request
 //! not yet ended, by fingerprint: its queue number, then its [`QueuedRequest`] bytes),
-//! `hosts` (pages queued per host, under a per-host page limit) and `meta` (the crawl's own
-//! state, the next queue number, the format). A [`CommitBatch`] is one atomic write batch
+//! `spill` (requests the engine did not keep in memory, by queue number: the fingerprint,
+//! then the request), `hosts` (pages queued per host, under a per-host page limit) and
+//! `meta` (the crawl's own state, the next queue number, the spill's size, the format). A [`CommitBatch`] is one atomic write batch
 //! over them: after a crash, all of it or none of it is there.
 //!
 //! What survives what:
@@ -43,6 +44,7 @@ const META_FORMAT: &[u8] = b"format";
 const META_STATE: &[u8] = b"state";
 const META_SEQ: &[u8] = b"seq";
 const META_SEEN: &[u8] = b"seen";
+const META_SPILLED: &[u8] = b"spilled";
 /// Bytes of a keyspace's write buffer before it goes to disk (fjall's default, 64 MiB,
 /// would take most of a crawl's memory budget with two keyspaces).
 const MEMTABLE: u64 = 4 * 1024 * 1024;
@@ -60,8 +62,11 @@ pub struct DiskStore {
     db: Database,
     seen_ks: Keyspace,
     queue: Keyspace,
+    spill: Keyspace,
     hosts: Keyspace,
     meta: Keyspace,
+    /// Requests in `spill`.
+    spilled: u64,
     seen: Arc<seen::DiskSeenSet>,
     evicted: Arc<evicted::Evicted>,
     /// The thread that loads `evicted` with what was on disk at opening.
@@ -150,9 +155,10 @@ impl DiskStore {
             })
             .map_err(|e| fjall_error(&db_path, e))
         };
-        let (seen_ks, queue, hosts, meta) = (
+        let (seen_ks, queue, spill, hosts, meta) = (
             open("seen", true)?,
             open("queue", false)?,
+            open("spill", false)?,
             open("hosts", false)?,
             open("meta", false)?,
         );
@@ -188,6 +194,13 @@ impl DiskStore {
             Some(v) => seq_of(&v).ok_or_else(|| invalid("seen count", "too short"))?,
             None => 0,
         };
+        let spilled = match meta
+            .get(META_SPILLED)
+            .map_err(|e| fjall_error(&db_path, e))?
+        {
+            Some(v) => seq_of(&v).ok_or_else(|| invalid("spill count", "too short"))?,
+            None => 0,
+        };
         let on_disk = usize::try_from(seen_count).unwrap_or(usize::MAX);
         let evicted = Arc::new(evicted::Evicted::new(in_memory.max(on_disk), on_disk == 0));
         let loader = match on_disk {
@@ -205,8 +218,10 @@ impl DiskStore {
             db,
             seen_ks,
             queue,
+            spill,
             hosts,
             meta,
+            spilled,
             seen,
             evicted,
             loader,
@@ -263,7 +278,36 @@ impl CrawlStore for DiskStore {
             queued: queued.into_iter().map(|(_, r)| r).collect(),
             state,
             host_pages,
+            spilled: self.spilled,
         })
+    }
+
+    fn refill(&mut self, max: usize) -> Result<Vec<QueuedRequest>, StoreError> {
+        if self.spilled == 0 || max == 0 {
+            return Ok(Vec::new());
+        }
+        let mut back = Vec::new();
+        let mut w = self.db.batch();
+        let mut value = Vec::new();
+        for kv in self.spill.iter().take(max) {
+            let (key, entry) = kv.into_inner().map_err(|e| self.err(e))?;
+            let fp = seq_of(&entry).ok_or_else(|| invalid("spill", "an entry is too short"))?;
+            let request = QueuedRequest::decode(&entry[8..]).map_err(|e| invalid("spill", e))?;
+            // Queued from now on, under its queue number (discovery order on recovery).
+            value.clear();
+            value.extend_from_slice(&key);
+            value.extend_from_slice(&entry[8..]);
+            w.insert(&self.queue, fp.to_be_bytes(), value.as_slice());
+            w.remove(&self.spill, key);
+            back.push(request);
+        }
+        self.spilled = self.spilled.saturating_sub(back.len() as u64);
+        if back.len() < max {
+            self.spilled = 0;
+        }
+        w.insert(&self.meta, META_SPILLED, self.spilled.to_be_bytes());
+        w.commit().map_err(|e| self.err(e))?;
+        Ok(back)
     }
 
     fn commit(&mut self, batch: CommitBatch) -> Result<(), StoreError> {
@@ -272,10 +316,20 @@ impl CrawlStore for DiskStore {
         }
         let done: HashSet<u64> = batch.done.iter().copied().collect();
         let mut w = self.db.batch();
+        let mut value = Vec::new();
         // Queue numbers given in this batch, for a retry of a request queued in it.
         let mut given: HashMap<u64, u64> = HashMap::new();
-        let mut value = Vec::new();
-        self.seen_count += batch.queued.len() as u64 + batch.seen_only.len() as u64;
+        self.seen_count +=
+            (batch.queued.len() + batch.seen_only.len() + batch.spilled.len()) as u64;
+        for (fp, q) in &batch.spilled {
+            w.insert(&self.seen_ks, fp.to_be_bytes(), []);
+            value.clear();
+            value.extend_from_slice(&fp.to_be_bytes());
+            q.encode(&mut value);
+            w.insert(&self.spill, self.next_seq.to_be_bytes(), value.as_slice());
+            self.next_seq += 1;
+            self.spilled += 1;
+        }
         for (fp, q) in &batch.queued {
             let key = fp.to_be_bytes();
             w.insert(&self.seen_ks, key, []);
@@ -322,9 +376,11 @@ impl CrawlStore for DiskStore {
         }
         w.insert(&self.meta, META_SEQ, self.next_seq.to_be_bytes());
         w.insert(&self.meta, META_SEEN, self.seen_count.to_be_bytes());
+        w.insert(&self.meta, META_SPILLED, self.spilled.to_be_bytes());
         w.commit().map_err(|e| self.err(e))?;
         // Visible to readers now: the seen-set's memory may let these go.
         let fps = batch.queued.iter().map(|(fp, _)| *fp);
+        let fps = fps.chain(batch.spilled.iter().map(|(fp, _)| *fp));
         let fps = fps.chain(batch.seen_only.iter().copied());
         self.seen.committed(fps.chain(batch.done.iter().copied()));
         if self.last_sync.elapsed() >= SYNC_EVERY {

@@ -14,9 +14,10 @@
 //!    dropped with no outcome (its first sighting has one). No probabilistic filter: a
 //!    URL is never dropped because another one hashed alike, short of a 64-bit collision.
 //! 2. **Queued.** A new URL in scope is queued for its host; one out of scope is recorded
-//!    as skipped at once. The engine's frontier holds each host's queue in memory; a store
-//!    that bounds memory keeps the tail of long queues instead ([`CrawlStore::refill`]
-//!    hands it back, in order: priority, then discovery order).
+//!    as skipped at once. The engine's frontier holds each host's queue in memory; past a
+//!    bound, a durable crawl spills new requests to the store instead
+//!    ([`CommitBatch::spilled`]), and takes them back in the order they were spilled as
+//!    the frontier runs down ([`CrawlStore::refill`]).
 //! 3. **Leased.** A queued request sent to a worker is leased under a ticket. A lease ends
 //!    once: acked by its outcome, or reclaimed (the worker died; after a crash, every
 //!    lease comes back as queued: [`Recovery`]).
@@ -103,6 +104,8 @@ pub struct Recovery {
     pub state: Option<Vec<u8>>,
     /// Pages queued per host (by host fingerprint), as last committed.
     pub host_pages: Vec<(u64, u64)>,
+    /// Requests in the spill ([`CrawlStore::refill`] hands them back), not in `queued`.
+    pub spilled: u64,
 }
 
 /// One atomic step of a durable crawl (see the module docs).
@@ -119,6 +122,9 @@ pub struct CommitBatch {
     pub done: Vec<u64>,
     /// Requests queued again (a retry: attempts and due time changed), by fingerprint.
     pub requeued: Vec<(u64, QueuedRequest)>,
+    /// New requests, each with its fingerprint (also to insert as seen), that go to the
+    /// spill: kept for [`CrawlStore::refill`], in the order given, not recovered as queued.
+    pub spilled: Vec<(u64, QueuedRequest)>,
     /// The crawl's own state after this step, opaque to the store.
     pub state: Option<Vec<u8>>,
     /// Pages queued per host (by host fingerprint) for the hosts whose count changed.
@@ -132,6 +138,7 @@ impl CommitBatch {
             && self.seen_only.is_empty()
             && self.done.is_empty()
             && self.requeued.is_empty()
+            && self.spilled.is_empty()
             && self.state.is_none()
             && self.host_pages.is_empty()
     }
@@ -175,11 +182,12 @@ pub trait CrawlStore: Send + 'static {
         Ok(())
     }
 
-    /// Up to `max` requests of `host` kept in the store beyond what the engine holds (a
-    /// long queue's tail), in queue order, removed from the store's spill. By default,
-    /// none: the engine holds every queue whole.
-    fn refill(&mut self, host: &str, max: usize) -> Result<Vec<QueuedRequest>, StoreError> {
-        let _ = (host, max);
+    /// Takes up to `max` of the oldest spilled requests (committed as
+    /// [`CommitBatch::spilled`]) back, in the order they were spilled: from then on they
+    /// are queued (recovered as such, ended by `done`). By default, none: a store that
+    /// never gets spilled requests has none to give.
+    fn refill(&mut self, max: usize) -> Result<Vec<QueuedRequest>, StoreError> {
+        let _ = max;
         Ok(Vec::new())
     }
 

@@ -221,3 +221,49 @@ fn parsers_racing_on_the_same_urls_while_commits_trim_find_each_new_once() {
     assert_eq!(sorted.len(), wins.len(), "a fingerprint was new twice");
     assert!(wins.len() as u64 <= total);
 }
+
+#[test]
+fn spilled_requests_come_back_in_spill_order_and_are_queued_from_then_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let spilled = |fps: &[(u64, &str)]| CommitBatch {
+        spilled: fps.iter().map(|&(fp, u)| (fp, q(u, 0))).collect(),
+        ..CommitBatch::default()
+    };
+    {
+        let mut s = DiskStore::open(dir.path()).unwrap();
+        s.commit(batch(&[(1, "http://a.test/q")], &[])).unwrap();
+        s.commit(spilled(&[
+            (30, "http://a.test/s0"),
+            (10, "http://a.test/s1"),
+        ]))
+        .unwrap();
+        s.commit(spilled(&[
+            (20, "http://a.test/s2"),
+            (40, "http://a.test/s3"),
+        ]))
+        .unwrap();
+        let back: Vec<String> = s.refill(3).unwrap().into_iter().map(|r| r.url).collect();
+        assert_eq!(
+            back,
+            ["http://a.test/s0", "http://a.test/s1", "http://a.test/s2"]
+        );
+    }
+    // After a crash: what was taken back is queued (in discovery order), the rest still
+    // spilled; one taken back and ended is gone.
+    let mut s = DiskStore::open(dir.path()).unwrap();
+    // Spilled URLs are seen.
+    let mut fresh = Vec::new();
+    s.seen().insert_batch(&[30, 40, 50], &mut fresh);
+    assert_eq!(fresh, [false, false, true]);
+    s.commit(batch(&[], &[10])).unwrap();
+    let r = s.recover().unwrap();
+    assert_eq!(
+        urls(&r),
+        ["http://a.test/q", "http://a.test/s0", "http://a.test/s2"]
+    );
+    assert_eq!(r.spilled, 1);
+    let rest: Vec<String> = s.refill(10).unwrap().into_iter().map(|r| r.url).collect();
+    assert_eq!(rest, ["http://a.test/s3"]);
+    assert!(s.refill(10).unwrap().is_empty());
+    assert_eq!(s.recover().unwrap().spilled, 0);
+}
