@@ -17,6 +17,7 @@
 #[cfg(all(test, feature = "durable"))]
 mod crash_tests;
 mod dispatch;
+mod durable;
 mod hosts;
 pub(crate) mod journal;
 pub(crate) mod ledger;
@@ -55,6 +56,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub(crate) use dispatch::Dispatch;
+pub(crate) use durable::PendingCommit;
 
 /// How often idle hosts' rate-limiter state is pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
@@ -79,13 +81,6 @@ pub(crate) struct Resume {
     pub(crate) host_pages: Vec<(u64, u64)>,
     /// Requests in the store's spill, taken back as the frontier runs down.
     pub(crate) spilled: u64,
-}
-
-/// A commit taken from the journal, waiting for the pipelines to catch up with it.
-#[derive(Debug)]
-pub(crate) struct PendingCommit {
-    batch: crate::store::CommitBatch,
-    saved: Saved,
 }
 
 /// The crawl's state and rules.
@@ -224,130 +219,6 @@ impl<S: Spider> Engine<S> {
             });
         }
         self.seed_sitemaps();
-    }
-
-    /// Takes a durable crawl up where its last commit left it: its counters, and every
-    /// request not ended (those in flight then included) queued again in discovery order.
-    /// The sitemaps are read again: what they list that was seen is dropped as such.
-    fn resume(&mut self, resume: Resume) {
-        let Resume {
-            saved,
-            queued,
-            host_pages,
-            spilled: _,
-        } = resume;
-        tracing::info!(queued = queued.len(), "resuming the crawl from its state");
-        self.ledger.report = saved.report;
-        self.ledger.restore_dispatched(saved.dispatched);
-        self.host_budget.restore(host_pages);
-        for q in queued {
-            match q.to_request() {
-                Some(r) => self.enqueue(r),
-                None => {
-                    tracing::warn!(url = %q.url, "a queued URL of the state is not a URL; dropped")
-                }
-            }
-        }
-        self.seed_sitemaps();
-    }
-
-    /// Whether a durable crawl's commit is due.
-    pub(crate) fn commit_due(&self, now: Instant) -> bool {
-        self.journal.due(now)
-    }
-
-    /// Takes what changed since the last commit, with `log_position` (how far the outcome
-    /// log is written), to commit with [`apply_commit`](Self::apply_commit) once the
-    /// pipelines have caught up with it. `None` when there is nothing to commit (a memory
-    /// store, or a store that failed).
-    pub(crate) fn take_commit(&mut self, log_position: Option<u64>) -> Option<PendingCommit> {
-        if !self.journal.is_on() || self.store_error.is_some() {
-            return None;
-        }
-        let saved = Saved {
-            identity: journal::identity(&self.cfg),
-            report: self.ledger.report.clone_counters(),
-            dispatched: self.ledger.dispatched(),
-            log_position,
-            pipelines: Vec::new(),
-        };
-        let mut batch = self.journal.take();
-        batch.host_pages = self.host_budget.take_changes();
-        Some(PendingCommit { batch, saved })
-    }
-
-    /// Commits `pending` with the pipelines' positions once every item before it went
-    /// through (`None`: as last committed, when no item came since). Commits are applied in
-    /// the order they were taken. A store that fails stops the crawl.
-    pub(crate) fn apply_commit(
-        &mut self,
-        pending: PendingCommit,
-        pipelines: Option<Vec<Option<u64>>>,
-    ) {
-        if self.store_error.is_some() {
-            return;
-        }
-        if let Some(p) = pipelines {
-            self.pipeline_positions = p;
-        }
-        let PendingCommit {
-            mut batch,
-            mut saved,
-        } = pending;
-        saved.pipelines = self.pipeline_positions.clone();
-        batch.state = Some(serde_json::to_vec(&saved).unwrap_or_default());
-        if let Err(e) = self.store.commit(batch) {
-            self.store_failed(e);
-        }
-    }
-
-    /// Takes and applies a commit at once (no pipeline to wait for).
-    #[cfg(test)]
-    pub(crate) fn commit(&mut self, log_position: Option<u64>) {
-        if let Some(pending) = self.take_commit(log_position) {
-            self.apply_commit(pending, None);
-        }
-    }
-
-    /// Where a durable crawl's pipelines are to cut their output back to before the first
-    /// item, one position per pipeline (0 when nothing was committed); `None` in memory.
-    pub(crate) fn pipeline_cuts(&self) -> Option<Vec<u64>> {
-        if !self.journal.is_on() {
-            return None;
-        }
-        let saved = self.resume.as_ref().map(|r| r.saved.pipelines.as_slice());
-        let saved = saved.unwrap_or_default();
-        Some(saved.iter().map(|p| p.unwrap_or(0)).collect())
-    }
-
-    /// The store (or the outcome log a commit covers) failed: the crawl stops, its state
-    /// as of the last commit.
-    pub(crate) fn store_failed(&mut self, e: StoreError) {
-        if self.store_error.is_some() {
-            return;
-        }
-        tracing::error!(error = %e, "keeping the crawl's state failed; stopping");
-        self.store_error = Some(e);
-        self.stop(StopReason::Requested);
-    }
-
-    /// The store's failure, if it failed.
-    pub(crate) fn take_store_error(&mut self) -> Option<StoreError> {
-        self.store_error.take()
-    }
-
-    /// Whether a stop leaves what is queued in the store for a resumed run, instead of
-    /// recording it as skipped: a durable crawl stopped for any reason but its page limit.
-    fn keeps_queue(&self) -> bool {
-        self.journal.is_on() && !matches!(self.stopping, Some(StopReason::PageLimit) | None)
-    }
-
-    /// A request the stopping crawl does not fetch: kept queued in a durable store for the
-    /// next run, or recorded as skipped (`Stopped`).
-    fn leave(&mut self, r: Request) {
-        if !self.keeps_queue() {
-            self.skip(r, SkipReason::Stopped);
-        }
     }
 
     /// Admission and `should_follow` (the one path for seeds, redirect targets and sitemap
