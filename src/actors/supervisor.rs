@@ -20,7 +20,7 @@ use crate::actors::items::{self, Pipelines, ToPipelines};
 use crate::actors::messages::*;
 use crate::actors::parser::Parser;
 use crate::config::CrawlConfig;
-use crate::engine::{Dispatch, Engine, PendingCommit, Phase, Resume};
+use crate::engine::{Dispatch, Engine, Phase, Resume};
 use crate::outcome::Outcome;
 use crate::progress::Progress;
 use crate::report::{CrawlReport, StopReason};
@@ -81,8 +81,6 @@ pub(crate) struct CrawlSupervisor<S: Spider> {
     items_tx: Option<mpsc::UnboundedSender<ToPipelines<S::Item>>>,
     /// Whether the crawl has pipelines: a commit then waits for them to catch up.
     has_pipelines: bool,
-    /// Commits taken, in order, waiting for the pipelines' positions.
-    pending: std::collections::VecDeque<PendingCommit>,
     on_outcome: Option<OutcomeFn>,
     outcome_log: Option<Box<dyn OutcomeLog>>,
     wake_at: Option<Instant>,
@@ -112,7 +110,6 @@ impl<S: Spider> CrawlSupervisor<S> {
             has_pipelines: !setup.pipelines.is_empty(),
             pipelines: Some(setup.pipelines),
             items_tx: None,
-            pending: std::collections::VecDeque::new(),
             on_outcome: setup.on_outcome,
             outcome_log: setup.outcome_log,
             wake_at: None,
@@ -187,38 +184,15 @@ impl<S: Spider> CrawlSupervisor<S> {
                 return;
             }
         };
-        let Some(pending) = self.engine.take_commit(position) else {
-            return;
-        };
         // With pipelines, the commit waits until every item sent before it went through
         // them (the items of a page are sent before its outcome is noted).
-        if self.has_pipelines
-            && let Some(tx) = &self.items_tx
-        {
-            self.pending.push_back(pending);
-            if tx.send(ToPipelines::Mark).is_ok() {
-                return;
-            }
-            // The pipeline task is gone: nothing more will go through them.
-            self.apply_pending(None);
-            return;
-        }
-        self.engine.apply_commit(pending, None);
-    }
-
-    /// Applies the oldest commit waiting for the pipelines (all of them when `positions`
-    /// is `None`: the pipelines are gone).
-    fn apply_pending(&mut self, positions: Option<Vec<Option<u64>>>) {
-        match positions {
-            Some(p) => {
-                if let Some(pending) = self.pending.pop_front() {
-                    self.engine.apply_commit(pending, Some(p));
-                }
-            }
-            None => {
-                while let Some(pending) = self.pending.pop_front() {
-                    self.engine.apply_commit(pending, None);
-                }
+        let wait = self.has_pipelines && self.items_tx.is_some();
+        if self.engine.commit(position, wait) {
+            let sent =
+                (self.items_tx.as_ref()).is_some_and(|tx| tx.send(ToPipelines::Mark).is_ok());
+            if !sent {
+                // The pipeline task is gone: nothing more will go through them.
+                self.engine.pipelines_marked(None);
             }
         }
     }
@@ -380,7 +354,7 @@ impl<S: Spider> Handler<PipelinesMarked> for CrawlSupervisor<S> {
     type Result = ();
 
     fn handle(&mut self, msg: PipelinesMarked, ctx: &mut Context<Self>) {
-        self.apply_pending(Some(msg.positions));
+        self.engine.pipelines_marked(Some(msg.positions));
         self.pump(ctx);
     }
 }
@@ -390,7 +364,7 @@ impl<S: Spider> Handler<PipelinesClosed> for CrawlSupervisor<S> {
 
     fn handle(&mut self, msg: PipelinesClosed, ctx: &mut Context<Self>) {
         // Marks the task did not answer (it panicked) are applied as they are.
-        self.apply_pending(None);
+        self.engine.pipelines_marked(None);
         self.engine.pipelines_closed(msg.errors);
         self.pump(ctx);
     }

@@ -103,10 +103,10 @@ fn life(
         }
         if n % commit_every == commit_every - 1 {
             let pos = log.records.len() as u64;
-            e.commit(Some(pos));
+            e.commit(Some(pos), false);
         }
         if e.phase() == Phase::Done {
-            e.commit(Some(log.records.len() as u64));
+            e.commit(Some(log.records.len() as u64), false);
             return true;
         }
         now = d.wake.map_or(now, |t| t.max(now)) + Duration::from_millis(1);

@@ -16,7 +16,7 @@ use std::time::Instant;
 
 /// A commit taken from the journal, waiting for the pipelines to catch up with it.
 #[derive(Debug)]
-pub(crate) struct PendingCommit {
+pub(super) struct PendingCommit {
     batch: CommitBatch,
     saved: Saved,
 }
@@ -52,13 +52,15 @@ impl<S: Spider> Engine<S> {
         self.journal.due(now)
     }
 
-    /// Takes what changed since the last commit, with `log_position` (how far the outcome
-    /// log is written), to commit with [`apply_commit`](Self::apply_commit) once the
-    /// pipelines have caught up with it. `None` when there is nothing to commit (a memory
-    /// store, or a store that failed).
-    pub(crate) fn take_commit(&mut self, log_position: Option<u64>) -> Option<PendingCommit> {
+    /// Commits what changed since the last commit, with `log_position` (how far the
+    /// outcome log is written). With `wait` (the crawl has pipelines), the commit is held
+    /// until [`pipelines_marked`](Self::pipelines_marked) brings the pipelines' positions,
+    /// once every item sent before now went through them; the caller sends the mark.
+    /// Returns whether a commit was held (nothing is taken for a memory store, or a store
+    /// that failed).
+    pub(crate) fn commit(&mut self, log_position: Option<u64>, wait: bool) -> bool {
         if !self.journal.is_on() || self.store_error.is_some() {
-            return None;
+            return false;
         }
         let saved = Saved {
             identity: journal::identity(&self.cfg),
@@ -69,17 +71,37 @@ impl<S: Spider> Engine<S> {
         };
         let mut batch = self.journal.take();
         batch.host_pages = self.host_budget.take_changes();
-        Some(PendingCommit { batch, saved })
+        let pending = PendingCommit { batch, saved };
+        if wait {
+            self.held_commits.push_back(pending);
+        } else {
+            self.apply_commit(pending, None);
+        }
+        wait
     }
 
-    /// Commits `pending` with the pipelines' positions once every item before it went
-    /// through (`None`: as last committed, when no item came since). Commits are applied in
-    /// the order they were taken. A store that fails stops the crawl.
-    pub(crate) fn apply_commit(
-        &mut self,
-        pending: PendingCommit,
-        pipelines: Option<Vec<Option<u64>>>,
-    ) {
+    /// The pipelines' positions at the oldest held commit's mark: it is applied. `None`:
+    /// the pipelines are gone (no mark will be answered); every held commit is applied
+    /// with the positions last committed.
+    pub(crate) fn pipelines_marked(&mut self, positions: Option<Vec<Option<u64>>>) {
+        match positions {
+            Some(p) => {
+                if let Some(pending) = self.held_commits.pop_front() {
+                    self.apply_commit(pending, Some(p));
+                }
+            }
+            None => {
+                while let Some(pending) = self.held_commits.pop_front() {
+                    self.apply_commit(pending, None);
+                }
+            }
+        }
+    }
+
+    /// Commits `pending` with the pipelines' positions (`None`: as last committed).
+    /// Commits are applied in the order they were taken. A store that fails stops the
+    /// crawl.
+    fn apply_commit(&mut self, pending: PendingCommit, pipelines: Option<Vec<Option<u64>>>) {
         if self.store_error.is_some() {
             return;
         }
@@ -94,14 +116,6 @@ impl<S: Spider> Engine<S> {
         batch.state = Some(serde_json::to_vec(&saved).unwrap_or_default());
         if let Err(e) = self.store.commit(batch) {
             self.store_failed(e);
-        }
-    }
-
-    /// Takes and applies a commit at once (no pipeline to wait for).
-    #[cfg(test)]
-    pub(crate) fn commit(&mut self, log_position: Option<u64>) {
-        if let Some(pending) = self.take_commit(log_position) {
-            self.apply_commit(pending, None);
         }
     }
 

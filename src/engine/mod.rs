@@ -56,7 +56,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub(crate) use dispatch::Dispatch;
-pub(crate) use durable::PendingCommit;
 
 /// How often idle hosts' rate-limiter state is pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
@@ -111,6 +110,8 @@ pub(crate) struct Engine<S: Spider> {
     store_error: Option<StoreError>,
     /// The pipelines' positions as last committed (see `Pipeline::position`).
     pipeline_positions: Vec<Option<u64>>,
+    /// Commits taken, in order, waiting for the pipelines' positions.
+    held_commits: std::collections::VecDeque<durable::PendingCommit>,
     /// Requests in the store's spill (see [`spill`]).
     spilled: u64,
     /// Queued requests held in memory before new ones spill.
@@ -158,6 +159,7 @@ impl<S: Spider> Engine<S> {
             pipeline_positions: (resume.as_ref())
                 .map(|r| r.saved.pipelines.clone())
                 .unwrap_or_default(),
+            held_commits: std::collections::VecDeque::new(),
             spilled: resume.as_ref().map_or(0, |r| r.spilled),
             resume,
             resident: spill::RESIDENT,

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 /// The key is already a uniform hash: hashing it again would be wasted work.
 #[derive(Debug, Default, Clone, Copy)]
-struct IdentityHasher(u64);
+pub(super) struct IdentityHasher(u64);
 
 impl Hasher for IdentityHasher {
     fn finish(&self) -> u64 {
@@ -30,10 +30,14 @@ impl Hasher for IdentityHasher {
     }
 }
 
+/// A concurrent set of fingerprints, not hashed again (the disk store's seen-set keeps its
+/// part in memory in one too).
+pub(super) type FingerprintSet = DashSet<u64, BuildHasherDefault<IdentityHasher>>;
+
 /// The in-memory seen-set.
 #[derive(Debug, Default)]
 pub struct MemorySeenSet {
-    set: DashSet<u64, BuildHasherDefault<IdentityHasher>>,
+    set: FingerprintSet,
 }
 
 impl SeenSet for MemorySeenSet {

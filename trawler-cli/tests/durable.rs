@@ -43,6 +43,11 @@ fn crawl_args<'a>(site: &'a str, dir: &'a str, out: &'a str, first: bool) -> Vec
     a
 }
 
+/// A path as an argument.
+fn text(p: &Path) -> String {
+    p.to_str().unwrap().to_string()
+}
+
 /// Waits until the site has served `n` more pages than `from`, within a bound.
 fn wait_served(site: &Testbed, from: u64, n: u64) {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -83,13 +88,8 @@ fn assert_whole(site: &Testbed, out: &Path) {
 fn killed_again_and_again_the_crawl_ends_with_one_record_per_url() {
     let site = site(8_000);
     let dir = tempfile::tempdir().unwrap();
-    let state = dir.path().join("state");
-    let out = dir.path().join("records.jsonl");
-    let (url, st, o) = (
-        site.url().to_string(),
-        state.to_str().unwrap().to_string(),
-        out.to_str().unwrap().to_string(),
-    );
+    let (state, out) = (dir.path().join("state"), dir.path().join("records.jsonl"));
+    let (url, st, o) = (site.url().to_string(), text(&state), text(&out));
     let kills = 5u64;
     for life in 0..kills {
         let from = site.stats().pages_served;
@@ -118,13 +118,8 @@ fn sigterm_and_ctrl_c_stop_cleanly_and_the_crawl_goes_on_without_refetching() {
     for (signal, code) in [("TERM", 143), ("INT", 130)] {
         let site = site(3_000);
         let dir = tempfile::tempdir().unwrap();
-        let state = dir.path().join("state");
-        let out = dir.path().join("records.jsonl");
-        let (url, st, o) = (
-            site.url().to_string(),
-            state.to_str().unwrap().to_string(),
-            out.to_str().unwrap().to_string(),
-        );
+        let (state, out) = (dir.path().join("state"), dir.path().join("records.jsonl"));
+        let (url, st, o) = (site.url().to_string(), text(&state), text(&out));
         let running = Running::start(trawler(&crawl_args(&url, &st, &o, true)));
         wait_served(&site, 0, 300);
         let pid = running.child.id().to_string();
@@ -201,13 +196,8 @@ fn page_limits_hold_across_kills() {
     for (flag, limit) in [("--max-pages-per-host", 900usize), ("--max-pages", 700)] {
         let site = site(3_000);
         let dir = tempfile::tempdir().unwrap();
-        let state = dir.path().join("state");
-        let out = dir.path().join("records.jsonl");
-        let (url, st, o) = (
-            site.url().to_string(),
-            state.to_str().unwrap().to_string(),
-            out.to_str().unwrap().to_string(),
-        );
+        let (state, out) = (dir.path().join("state"), dir.path().join("records.jsonl"));
+        let (url, st, o) = (site.url().to_string(), text(&state), text(&out));
         let n = limit.to_string();
         let mut args = crawl_args(&url, &st, &o, true);
         args.extend([flag, n.as_str()]);

@@ -19,10 +19,9 @@
 
 use super::evicted::Evicted;
 use crate::store::SeenSet;
-use dashmap::DashSet;
+use crate::store::memory::FingerprintSet;
 use fjall::Keyspace;
 use std::collections::VecDeque;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -30,27 +29,9 @@ use std::sync::{Arc, Mutex};
 /// set and 8 in the trim order for each).
 pub(crate) const IN_MEMORY: usize = 1 << 20;
 
-/// The key is already a uniform hash.
-#[derive(Debug, Default, Clone, Copy)]
-struct Identity(u64);
-
-impl Hasher for Identity {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
 /// The seen-set of a disk store (see the module docs).
 pub(crate) struct DiskSeenSet {
-    memory: DashSet<u64, BuildHasherDefault<Identity>>,
+    memory: FingerprintSet,
     /// Fingerprints in memory that are durable too, oldest first: the ones a trim may drop.
     durable: Mutex<VecDeque<u64>>,
     disk: Keyspace,
@@ -81,7 +62,7 @@ impl DiskSeenSet {
         evicted: Arc<Evicted>,
     ) -> Self {
         DiskSeenSet {
-            memory: DashSet::default(),
+            memory: FingerprintSet::default(),
             durable: Mutex::new(VecDeque::new()),
             disk,
             count: AtomicUsize::new(on_disk),
