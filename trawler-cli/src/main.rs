@@ -131,9 +131,15 @@ fn usage_error(e: &clap::Error) -> ExitCode {
         _ => {}
     }
     let text = e.render().to_string();
-    let first = text.lines().next().unwrap_or("invalid arguments");
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or("invalid arguments");
     let first = first.strip_prefix("error: ").unwrap_or(first);
-    eprintln!("trawler: {first} (see trawler --help)");
+    // "the following required arguments were not provided:" lists them on the next line.
+    let what = match first.ends_with(':') {
+        true => format!("{first} {}", lines.next().unwrap_or_default()),
+        false => first.to_string(),
+    };
+    eprintln!("trawler: {what} (see trawler --help)");
     ExitCode::from(EXIT_USAGE)
 }
 

@@ -26,6 +26,22 @@ fn a_user_agent_with_a_line_break_is_a_usage_error_and_nothing_is_sent() {
 }
 
 #[test]
+fn durable_crawl_flags_refuse_bad_values_in_one_line() {
+    let url = "http://127.0.0.1:1/";
+    for (flags, says) in [
+        (&["--max-time", "abc"][..], "is not a number of seconds"),
+        (&["--max-time", "0"], "must be more than 0 seconds"),
+        (&["--max-time", "-1"], "'-1'"),
+        (&["--continue-other"], "--state <DIR>"),
+    ] {
+        let mut args = vec!["crawl", url];
+        args.extend_from_slice(flags);
+        let err = usage_error(&args);
+        assert!(err.contains(says), "{flags:?}: {err}");
+    }
+}
+
+#[test]
 fn errors_name_the_flags_not_the_settings() {
     let url = "http://127.0.0.1:1/";
     for (flags, start) in [
