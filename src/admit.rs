@@ -79,6 +79,17 @@ impl Admission {
             .collect()
     }
 
+    /// The path fingerprint `url` (canonical, new) was counted under as a query variant,
+    /// if it was: what a durable crawl commits of the trap counters.
+    pub(crate) fn variant_key(&self, url: &Url) -> Option<u64> {
+        self.variants.key(url)
+    }
+
+    /// Takes up the query-variant counts a durable crawl committed in an earlier run.
+    pub(crate) fn restore_variants(&self, counts: &[(u64, u64)]) {
+        self.variants.restore(counts);
+    }
+
     /// URLs seen so far.
     pub(crate) fn seen(&self) -> usize {
         self.seen.len()

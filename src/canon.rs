@@ -144,6 +144,12 @@ pub fn host_key(url: &Url) -> Option<String> {
     Some(key)
 }
 
+/// A 64-bit fingerprint of a [`host_key`]: how a durable crawl's store keys what it keeps
+/// per host (page counts, robots.txt).
+pub(crate) fn host_fingerprint(key: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(key.as_bytes())
+}
+
 /// Whether [`host_key`] of `url` is `key`, without building it.
 pub(crate) fn has_host_key(url: &Url, key: &str) -> bool {
     let Some(rest) = key

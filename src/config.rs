@@ -43,6 +43,9 @@ pub const DEFAULT_ROBOTS: bool = true;
 /// Longest robots.txt `Crawl-delay` honoured (Nutch and StormCrawler also stop at 30 s):
 /// a larger value is cut to this, so one file cannot stall a crawl for hours.
 pub const DEFAULT_CRAWL_DELAY_CAP: Duration = Duration::from_secs(30);
+/// How long a host's robots.txt rules are used before the file is read again: 24 hours,
+/// the longest RFC 9309 (§2.4) allows.
+pub const DEFAULT_ROBOTS_MAX_AGE: Duration = Duration::from_secs(24 * 60 * 60);
 /// Whether sitemaps are read for URLs: off, since links alone reach what a site shows.
 pub const DEFAULT_SITEMAPS: bool = false;
 
@@ -79,6 +82,7 @@ pub struct CrawlConfig {
     pub(crate) max_pages_per_host: Option<u64>,
     pub(crate) robots: bool,
     pub(crate) crawl_delay_cap: Duration,
+    pub(crate) robots_max_age: Duration,
     pub(crate) sitemaps: bool,
     pub(crate) throttle: Option<ThrottleConfig>,
     pub(crate) extra_roots: Vec<Vec<u8>>,
@@ -135,6 +139,7 @@ pub struct CrawlConfigBuilder {
     extra_roots: Vec<Vec<u8>>,
     robots: bool,
     crawl_delay_cap: Duration,
+    robots_max_age: Duration,
     sitemaps: bool,
     throttle: Option<ThrottleConfig>,
     continue_other_crawl: bool,
@@ -172,6 +177,7 @@ impl Default for CrawlConfigBuilder {
             extra_roots: Vec::new(),
             robots: DEFAULT_ROBOTS,
             crawl_delay_cap: DEFAULT_CRAWL_DELAY_CAP,
+            robots_max_age: DEFAULT_ROBOTS_MAX_AGE,
             sitemaps: DEFAULT_SITEMAPS,
             throttle: None,
             continue_other_crawl: false,
@@ -454,6 +460,16 @@ impl CrawlConfigBuilder {
     #[must_use]
     pub fn crawl_delay_cap(mut self, cap: Duration) -> Self {
         self.crawl_delay_cap = cap;
+        self
+    }
+
+    /// How long a host's robots.txt rules are used: older ones are read again before the
+    /// host's next request goes out (checked once a minute). A durable crawl keeps each
+    /// file with the time it was read, so the age holds across restarts. Not zero; at
+    /// most [`MAX_DURATION`]. By default, [`DEFAULT_ROBOTS_MAX_AGE`].
+    #[must_use]
+    pub fn robots_max_age(mut self, age: Duration) -> Self {
+        self.robots_max_age = age;
         self
     }
 

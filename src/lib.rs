@@ -113,7 +113,9 @@ pub use crate::config::{
     DEFAULT_REQUEST_TIMEOUT, DEFAULT_USER_AGENT, FollowMode,
 };
 #[doc(inline)]
-pub use crate::config::{DEFAULT_CRAWL_DELAY_CAP, DEFAULT_ROBOTS, DEFAULT_SITEMAPS};
+pub use crate::config::{
+    DEFAULT_CRAWL_DELAY_CAP, DEFAULT_ROBOTS, DEFAULT_ROBOTS_MAX_AGE, DEFAULT_SITEMAPS,
+};
 #[doc(inline)]
 pub use crate::config::{
     DEFAULT_FOLLOW_REL_NOFOLLOW, DEFAULT_OBEY_NOFOLLOW, DEFAULT_REPORT_NOINDEX,

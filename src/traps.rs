@@ -110,7 +110,7 @@ pub(crate) fn repeated_segments(path: &str, n: usize) -> bool {
 /// Paths whose query variants are counted at most; past it the counts start over, so a
 /// crawl over millions of paths holds a bounded table (a trap that outlives a reset gets
 /// at most one more allowance).
-const MAX_COUNTED_PATHS: usize = 1 << 20;
+const MAX_COUNTED_PATHS: usize = crate::store::MAX_RECOVERED_VARIANTS;
 
 /// Distinct queries admitted per path, shared by every parser.
 #[derive(Debug)]
@@ -130,10 +130,9 @@ impl QueryVariants {
     /// Counts `url` (canonical, first seen, otherwise in scope) as one more variant of its path;
     /// `false` if its path already has the most allowed.
     pub(crate) fn admit(&self, url: &Url) -> bool {
-        if url.query().is_none() || self.max == u64::MAX {
+        let Some(key) = self.key(url) else {
             return true;
-        }
-        let key = xxhash_rust::xxh3::xxh3_64(url[..Position::AfterPath].as_bytes());
+        };
         if self.seen.len() >= MAX_COUNTED_PATHS && !self.seen.contains_key(&key) {
             self.seen.clear();
         }
@@ -143,6 +142,28 @@ impl QueryVariants {
         }
         *count += 1;
         true
+    }
+}
+
+impl QueryVariants {
+    /// The fingerprint of `url`'s path (scheme, host, port, path) when `url` counts as a
+    /// variant: it has a query and variants are limited.
+    pub(crate) fn key(&self, url: &Url) -> Option<u64> {
+        if url.query().is_none() || self.max == u64::MAX {
+            return None;
+        }
+        Some(xxhash_rust::xxh3::xxh3_64(
+            url[..Position::AfterPath].as_bytes(),
+        ))
+    }
+
+    /// Takes up the counts of an earlier run of a durable crawl (path fingerprint, variants
+    /// admitted): they add to what is counted now.
+    pub(crate) fn restore(&self, counts: &[(u64, u64)]) {
+        for &(path, n) in counts {
+            let mut count = self.seen.entry(path).or_insert(0);
+            *count = count.saturating_add(n);
+        }
     }
 }
 
@@ -172,7 +193,7 @@ impl HostBudget {
     /// Takes one page of the budget of the host with this key; `false` if it is spent.
     pub(crate) fn take(&mut self, host_key: &str) -> bool {
         let Some(max) = self.max else { return true };
-        let host = xxhash_rust::xxh3::xxh3_64(host_key.as_bytes());
+        let host = crate::canon::host_fingerprint(host_key);
         let used = self.used.entry(host).or_default();
         if *used >= max {
             return false;

@@ -37,6 +37,7 @@ impl CrawlConfigBuilder {
             ("request_timeout", self.request_timeout, true),
             ("connect_timeout", self.connect_timeout, true),
             ("crawl_delay_cap", self.crawl_delay_cap, false),
+            ("robots_max_age", self.robots_max_age, true),
             (
                 "max_duration",
                 self.max_duration.unwrap_or(Duration::from_secs(1)),
@@ -117,6 +118,7 @@ impl CrawlConfigBuilder {
             extra_roots: self.extra_roots,
             robots: self.robots,
             crawl_delay_cap: self.crawl_delay_cap,
+            robots_max_age: self.robots_max_age,
             sitemaps: self.sitemaps,
             throttle: self.throttle,
             credentials,

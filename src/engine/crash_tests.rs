@@ -1,11 +1,13 @@
 //! A durable crawl killed at any moment, over and over, ends as an uninterrupted one
 //! would: the engine on a real [`DiskStore`], "killed" by being dropped between any two
 //! events (what it noted since its last commit is lost, as in a `kill -9`), then resumed
-//! from the directory with its outcome log cut back to the last commit.
+//! from the directory with its outcome log cut back to the last commit. robots.txt is on
+//! (it disallows some pages): once its rules are committed, no later life asks again.
 
 use super::tests::{Quiet, config, parsed};
 use super::types::FetchResult;
 use super::*;
+use crate::outcome::OutcomeKind;
 use crate::store::{DiskStore, OutcomeLog};
 use proptest::prelude::*;
 use std::collections::HashMap;
@@ -14,7 +16,10 @@ use std::time::Duration;
 /// The outcome records as a file would hold them: written, then cut back on resume.
 #[derive(Default)]
 struct Log {
-    records: Vec<String>,
+    /// Each record's URL, and whether it is a robots.txt skip.
+    records: Vec<(String, bool)>,
+    /// Whether the rules read from robots.txt were committed in some life.
+    robots_kept: bool,
 }
 
 impl OutcomeLog for &mut Log {
@@ -53,6 +58,7 @@ fn life(
 ) -> bool {
     let cfg = Arc::new(
         config(&page(0))
+            .robots(true)
             .retries(1)
             .concurrency(CONCURRENCY)
             .build()
@@ -73,6 +79,7 @@ fn life(
     e.start();
     e.pipelines_closed(0);
     let mut now = Instant::now();
+    let mut robots_read = false;
     for n in 0..events {
         // New requests spill past `resident`; what comes back on resume (requests in
         // flight or waiting for a retry at the kill) and a page's own links may go above.
@@ -83,6 +90,20 @@ fn life(
             e.frontier.len()
         );
         let d = e.pump(now);
+        for (_, job) in d.files {
+            assert!(
+                !log.robots_kept,
+                "robots.txt asked again after its rules were kept"
+            );
+            let body = "User-agent: *\nDisallow: /1\n";
+            let rules = crate::politeness::robots::RobotsRules::parse("trawler", body.as_bytes());
+            let answer = crate::politeness::robots::RobotsAnswer::Rules(
+                Arc::new(rules),
+                Some(body.as_bytes().into()),
+            );
+            e.file_fetched(job.ticket, super::types::FileAnswer::Robots(answer), now);
+            robots_read = true;
+        }
         for (_, job) in d.pages {
             let i: usize = job.request.url.path()[1..].parse().unwrap();
             if i % 7 == 3 && job.request.attempts == 1 {
@@ -99,14 +120,15 @@ fn life(
             }
         }
         for o in e.take_outcomes() {
-            log.records.push(o.url.to_string());
+            let robots = matches!(o.kind, OutcomeKind::Skipped(SkipReason::Robots));
+            log.records.push((o.url.to_string(), robots));
         }
-        if n % commit_every == commit_every - 1 {
+        if n % commit_every == commit_every - 1 || e.phase() == Phase::Done {
             let pos = log.records.len() as u64;
             e.commit(Some(pos), false);
+            log.robots_kept |= robots_read;
         }
         if e.phase() == Phase::Done {
-            e.commit(Some(log.records.len() as u64), false);
             return true;
         }
         now = d.wake.map_or(now, |t| t.max(now)) + Duration::from_millis(1);
@@ -134,8 +156,10 @@ proptest! {
             "the last life finishes"
         );
         let mut count: HashMap<&str, usize> = HashMap::new();
-        for r in &log.records {
-            *count.entry(r.as_str()).or_default() += 1;
+        for (url, robots) in &log.records {
+            *count.entry(url.as_str()).or_default() += 1;
+            let disallowed = url.starts_with(&page(1));
+            prop_assert_eq!(*robots, disallowed, "{} judged by robots.txt", url);
         }
         prop_assert_eq!(count.len(), PAGES, "every URL has a record");
         prop_assert!(count.values().all(|&n| n == 1), "{:?}", count);

@@ -44,6 +44,7 @@ impl<S: Spider> Engine<S> {
     /// Dispatches as much as the budget, the frontier and the rate limits allow at `now`.
     pub(crate) fn pump(&mut self, now: Instant) -> Dispatch {
         let mut out = Dispatch::default();
+        self.clock = self.clock.max(now);
         self.refill();
         if self.stopping.is_none() {
             while let Some((host, r)) = self.delayed.pop_due(now) {

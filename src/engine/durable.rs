@@ -7,12 +7,13 @@
 
 use super::journal::{self, Saved};
 use super::{Engine, Resume};
+use crate::canon;
 use crate::outcome::SkipReason;
 use crate::report::StopReason;
 use crate::request::Request;
 use crate::spider::Spider;
 use crate::store::{CommitBatch, StoreError};
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 /// A commit taken from the journal, waiting for the pipelines to catch up with it.
 #[derive(Debug)]
@@ -22,29 +23,50 @@ pub(super) struct PendingCommit {
 }
 
 impl<S: Spider> Engine<S> {
-    /// Takes a durable crawl up where its last commit left it: its counters, and every
-    /// request not ended (those in flight then included) queued again in discovery order.
-    /// The sitemaps are read again: what they list that was seen is dropped as such.
+    /// Takes a durable crawl up where its last commit left it: its counters, the trap
+    /// counters and the sitemaps taken on (see [`kept`](super::kept)), and every request
+    /// not ended (those in flight then included) queued again in discovery order, a retry
+    /// at its due time. robots.txt rules come back host by host as the hosts are met.
     pub(super) fn resume(&mut self, resume: Resume) {
         let Resume {
             saved,
             queued,
             host_pages,
             spilled: _,
+            sitemaps,
+            variants,
         } = resume;
         tracing::info!(queued = queued.len(), "resuming the crawl from its state");
         self.ledger.report = saved.report;
         self.ledger.restore_dispatched(saved.dispatched);
         self.host_budget.restore(host_pages);
+        self.admission.restore_variants(&variants);
+        self.restore_sitemaps(&sitemaps);
+        let now_ms = journal::unix_ms(SystemTime::now());
         for q in queued {
-            match q.to_request() {
-                Some(r) => self.enqueue(r),
-                None => {
-                    tracing::warn!(url = %q.url, "a queued URL of the state is not a URL; dropped")
-                }
+            let Some(r) = q.to_request() else {
+                tracing::warn!(url = %q.url, "a queued URL of the state is not a URL; dropped");
+                continue;
+            };
+            match q.due_ms.filter(|&due| due > now_ms) {
+                Some(due) => self.enqueue_later(r, Duration::from_millis(due - now_ms)),
+                None => self.enqueue(r),
             }
         }
         self.seed_sitemaps();
+    }
+
+    /// Queues a request taken back that waits for a retry, `wait` from now: judged by
+    /// robots.txt like any request taken back, then held until it is due.
+    fn enqueue_later(&mut self, r: Request, wait: Duration) {
+        let Some(key) = canon::host_key(&r.url) else {
+            return self.skip(r, SkipReason::Scheme);
+        };
+        let host = self.frontier.host_id(&key);
+        if let Some(r) = self.robots_gate(host, r, false) {
+            self.frontier.retry_waiting(host);
+            self.delayed.push(self.clock + wait, (host, r));
+        }
     }
 
     /// Whether a durable crawl's commit is due.

@@ -1,8 +1,10 @@
 //! The journal: what a durable crawl commits, gathered as the engine goes.
 //!
 //! With a durable store, every change to the set of URLs not yet ended is noted here: a
-//! URL accepted (queued), a URL ended (its outcome recorded), a URL sent back for a retry,
-//! a URL found and skipped at once (only marked seen: it was never queued).
+//! URL accepted (queued), a URL ended (its outcome recorded), a URL sent back for a retry
+//! (with its due time), a URL found and skipped at once (only marked seen: it was never
+//! queued); and what the crawl learnt of its sites: a robots.txt read or given up on, a
+//! sitemap taken on or read, a query variant counted.
 //! [`Journal::take`] turns the notes into one [`CommitBatch`] with the engine's
 //! [`Saved`] state. The shell commits when [`Journal::due`] says so: every
 //! [`COMMIT_OUTCOMES`] outcomes or [`COMMIT_EVERY`], whichever comes first, after it has
@@ -26,7 +28,7 @@ use crate::config::CrawlConfig;
 use crate::report::CrawlReport;
 use crate::request::Request;
 use crate::store::{CommitBatch, CrawlStore, OutcomeLog, QueuedRequest, StoreError};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Outcomes that make a commit due.
 pub(crate) const COMMIT_OUTCOMES: usize = 1024;
@@ -119,14 +121,38 @@ impl Journal {
         }
     }
 
-    /// `r` waits for a retry, with the attempts it made so far.
-    pub(crate) fn requeued(&mut self, r: &Request) {
+    /// `r` waits for a retry, with the attempts it made so far, for `wait` from now.
+    pub(crate) fn requeued(&mut self, r: &Request, wait: Duration) {
         if self.on {
             self.touch();
             let fp = canon::fingerprint(&r.url);
-            self.batch
-                .requeued
-                .push((fp, QueuedRequest::from_request(r)));
+            let mut q = QueuedRequest::from_request(r);
+            q.due_ms = Some(unix_ms(SystemTime::now() + wait));
+            self.batch.requeued.push((fp, q));
+        }
+    }
+
+    /// The host with this fingerprint has its robots.txt `record` now.
+    pub(crate) fn robots(&mut self, host: u64, record: Vec<u8>) {
+        if self.on {
+            self.touch();
+            self.batch.robots.push((host, record));
+        }
+    }
+
+    /// The sitemap with this URL fingerprint has its `record` now.
+    pub(crate) fn sitemap(&mut self, url: u64, record: Vec<u8>) {
+        if self.on {
+            self.touch();
+            self.batch.sitemaps.push((url, record));
+        }
+    }
+
+    /// One more query variant of the path with this fingerprint was admitted.
+    pub(crate) fn variant(&mut self, path: u64) {
+        if self.on {
+            self.touch();
+            self.batch.variants.push((path, 1));
         }
     }
 
@@ -146,6 +172,12 @@ impl Journal {
         self.since = None;
         std::mem::take(&mut self.batch)
     }
+}
+
+/// Milliseconds from the Unix epoch to `t` (0 before it).
+pub(crate) fn unix_ms(t: SystemTime) -> u64 {
+    let since = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+    u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// The identity of a crawl: its seeds and its scope, as a fingerprint.
@@ -196,5 +228,7 @@ pub(crate) fn resume_from(
         queued: recovery.queued,
         host_pages: recovery.host_pages,
         spilled: recovery.spilled,
+        sitemaps: recovery.sitemaps,
+        variants: recovery.variants,
     }))
 }

@@ -20,8 +20,11 @@ mod dispatch;
 mod durable;
 mod hosts;
 pub(crate) mod journal;
+mod kept;
 pub(crate) mod ledger;
 mod results;
+#[cfg(all(test, feature = "durable"))]
+mod resume_tests;
 mod robots;
 pub(crate) mod site_files;
 mod sitemaps;
@@ -80,6 +83,10 @@ pub(crate) struct Resume {
     pub(crate) host_pages: Vec<(u64, u64)>,
     /// Requests in the store's spill, taken back as the frontier runs down.
     pub(crate) spilled: u64,
+    /// Sitemap records (see [`kept`]).
+    pub(crate) sitemaps: Vec<Vec<u8>>,
+    /// Query variants counted per path fingerprint.
+    pub(crate) variants: Vec<(u64, u64)>,
 }
 
 /// The crawl's state and rules.
@@ -126,6 +133,8 @@ pub(crate) struct Engine<S: Spider> {
     out_of_files: Option<String>,
     started: Instant,
     last_prune: Instant,
+    /// The latest time the engine was pumped or kept up at.
+    clock: Instant,
 }
 
 impl<S: Spider> std::fmt::Debug for Engine<S> {
@@ -180,6 +189,7 @@ impl<S: Spider> Engine<S> {
             out_of_files: None,
             started: now,
             last_prune: now,
+            clock: now,
             spider,
             cfg,
         }
@@ -250,8 +260,27 @@ impl<S: Spider> Engine<S> {
 
     fn discovered(&mut self, d: Discovered) {
         match d {
-            Discovered::Accept(r) => self.enqueue_as(r, true),
-            Discovered::Skip(r, reason) => self.skip_as(r, reason, false),
+            Discovered::Accept(r) => {
+                self.note_variant(&r.url);
+                self.enqueue_as(r, true);
+            }
+            Discovered::Skip(r, reason) => {
+                if matches!(reason, SkipReason::Spider | SkipReason::Stopped) {
+                    // Admitted (and counted) before `should_follow` said no.
+                    self.note_variant(&r.url);
+                }
+                self.skip_as(r, reason, false);
+            }
+        }
+    }
+
+    /// Notes for a durable crawl that admission counted `url` as a query variant of its
+    /// path, if it did: the counts then hold across restarts.
+    fn note_variant(&mut self, url: &url::Url) {
+        if self.journal.is_on()
+            && let Some(path) = self.admission.variant_key(url)
+        {
+            self.journal.variant(path);
         }
     }
 
@@ -470,8 +499,9 @@ impl<S: Spider> Engine<S> {
     }
 
     /// Periodic upkeep: stops a crawl past its time limit, prunes idle hosts' rate-limiter
-    /// state.
+    /// state, and has hosts whose robots.txt grew old read it again.
     pub(crate) fn upkeep(&mut self, now: Instant) {
+        self.clock = self.clock.max(now);
         if let Some(limit) = self.cfg.max_duration
             && now.saturating_duration_since(self.started) >= limit
         {
@@ -480,6 +510,7 @@ impl<S: Spider> Engine<S> {
         if now.saturating_duration_since(self.last_prune) >= PRUNE_EVERY {
             self.last_prune = now;
             self.rate.prune();
+            self.expire_robots();
         }
     }
 }

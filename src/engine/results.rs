@@ -63,7 +63,7 @@ impl<S: Spider> Engine<S> {
                 }
                 tracing::debug!(url = %lease.request.url, %error, ?wait, "retrying");
                 self.frontier.retry_waiting(lease.host);
-                self.journal.requeued(&lease.request);
+                self.journal.requeued(&lease.request, wait);
                 self.delayed.push(now + wait, (lease.host, lease.request));
             }
             None => {

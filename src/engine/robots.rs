@@ -13,6 +13,7 @@
 //! answer is in [`crate::politeness::robots`]; this is only what it changes.
 
 use super::Engine;
+use super::kept::RobotsKept;
 use super::site_files::{Job, What};
 use crate::canon;
 use crate::error::FetchError;
@@ -22,7 +23,7 @@ use crate::politeness::robots::{self, Access, Failure, RobotsAnswer, RobotsRules
 use crate::request::Request;
 use crate::spider::Spider;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 use url::Url;
 
 /// What robots.txt says about one request about to be queued.
@@ -40,13 +41,11 @@ impl<S: Spider> Engine<S> {
         if !self.cfg.robots {
             return Some(r);
         }
-        let verdict = match self.files.robots.access(host) {
-            Access::Known(rules) if rules.allows(&r.url) => Verdict::Queue,
-            Access::Known(_) => Verdict::Skip,
-            Access::Pending => Verdict::Queue,
-            Access::Unknown => Verdict::Start,
-            Access::Unavailable(e) => Verdict::Fail(e.clone()),
-        };
+        let mut verdict = self.verdict(host, &r.url);
+        // A durable crawl may have kept this host's file from an earlier run.
+        if matches!(verdict, Verdict::Start) && self.restore_robots(host, &r.url) {
+            verdict = self.verdict(host, &r.url);
+        }
         match verdict {
             Verdict::Queue => Some(r),
             Verdict::Start => {
@@ -61,6 +60,16 @@ impl<S: Spider> Engine<S> {
                 self.record_as(Self::outcome(r, OutcomeKind::Failed(e), None), !new);
                 None
             }
+        }
+    }
+
+    fn verdict(&self, host: HostId, url: &Url) -> Verdict {
+        match self.files.robots.access(host) {
+            Access::Known(rules) if rules.allows(url) => Verdict::Queue,
+            Access::Known(_) => Verdict::Skip,
+            Access::Pending => Verdict::Queue,
+            Access::Unknown => Verdict::Start,
+            Access::Unavailable(e) => Verdict::Fail(e.clone()),
         }
     }
 
@@ -87,9 +96,13 @@ impl<S: Spider> Engine<S> {
         let What::Robots { owner, hops, first } = job.what.clone() else {
             return;
         };
-        let allow_all = || Arc::new(RobotsRules::AllowAll);
+        let read_at = SystemTime::now();
         match answer {
-            RobotsAnswer::Rules(rules) => self.robots_known(owner, rules, &job.url, now),
+            RobotsAnswer::Rules(rules, body) => {
+                let kept = body.map_or(RobotsKept::AllowAll, |b| RobotsKept::Body(b.to_vec()));
+                self.keep_robots(&first, kept);
+                self.robots_known(owner, rules, &job.url, read_at, now);
+            }
             RobotsAnswer::Redirect(location) => {
                 let next = (job.url.join(&location).ok())
                     .filter(|u| matches!(u.scheme(), "http" | "https"))
@@ -111,7 +124,11 @@ impl<S: Spider> Engine<S> {
                         });
                     }
                     // A redirect to nowhere usable: the file is unavailable, so all is allowed.
-                    None => self.robots_known(owner, allow_all(), &job.url, now),
+                    None => {
+                        self.keep_robots(&first, RobotsKept::AllowAll);
+                        let rules = Arc::new(RobotsRules::AllowAll);
+                        self.robots_known(owner, rules, &job.url, read_at, now);
+                    }
                 }
             }
             RobotsAnswer::Unreachable { error, retry_after } => {
@@ -147,11 +164,28 @@ impl<S: Spider> Engine<S> {
                 };
                 self.files.push_later(now + wait, retry);
             }
-            Failure::GaveUp => self.robots_gave_up(owner),
+            Failure::GaveUp => {
+                if let Access::Unavailable(FetchError::RobotsUnavailable { cause, attempts }) =
+                    self.files.robots.access(owner).clone()
+                {
+                    self.keep_robots(&first, RobotsKept::Unavailable { cause, attempts });
+                }
+                self.robots_gave_up(owner);
+            }
         }
     }
 
-    fn robots_known(&mut self, host: HostId, rules: Arc<RobotsRules>, from: &Url, now: Instant) {
+    /// `host`'s rules are known, read at `read_at` (now, or by an earlier run of a
+    /// durable crawl); `from`: the file's URL. Its `Crawl-delay` spaces the host's
+    /// requests from `now` on.
+    pub(super) fn robots_known(
+        &mut self,
+        host: HostId,
+        rules: Arc<RobotsRules>,
+        from: &Url,
+        read_at: SystemTime,
+        now: Instant,
+    ) {
         if let Some(delay) = rules.crawl_delay(self.cfg.crawl_delay_cap) {
             self.rate.set_spacing(host, delay, now);
         }
@@ -160,7 +194,7 @@ impl<S: Spider> Engine<S> {
                 self.offer_sitemap(url, 1);
             }
         }
-        self.files.robots.resolve(host, rules.clone());
+        self.files.robots.resolve(host, rules.clone(), read_at);
         for r in self.frontier.take_host(host) {
             if rules.allows(&r.url) {
                 self.frontier.push(host, r);
@@ -170,6 +204,24 @@ impl<S: Spider> Engine<S> {
         }
         self.frontier.release(host);
         self.files.robots_settled(host);
+    }
+
+    /// Hosts whose rules are older than the crawl's `robots_max_age` ask for their file
+    /// again: at once when requests are queued for them (held until it comes), else when
+    /// their next request is.
+    pub(super) fn expire_robots(&mut self) {
+        if !self.cfg.robots {
+            return;
+        }
+        for host in (self.files.robots).stale(SystemTime::now(), self.cfg.robots_max_age) {
+            let page = (self.frontier.queued_for(host) > 0)
+                .then(|| self.frontier.key(host))
+                .and_then(|key| Url::parse(&format!("{key}/")).ok());
+            match page {
+                Some(page) => self.start_robots(host, &page),
+                None => self.files.robots.forget(host),
+            }
+        }
     }
 
     fn robots_gave_up(&mut self, host: HostId) {

@@ -46,6 +46,7 @@ impl<S: Spider> Engine<S> {
         let Some(key) = canon::host_key(&url) else {
             return;
         };
+        self.keep_sitemap(&url, level, false);
         let host = self.frontier.host_id(&key);
         self.files.ready.push_back(Job {
             host,
@@ -61,6 +62,10 @@ impl<S: Spider> Engine<S> {
         };
         if self.stopping.is_some() {
             return;
+        }
+        if !matches!(answer, SitemapAnswer::Retry { .. }) {
+            // Read: its URLs (or the sitemaps it names) are noted with it.
+            self.keep_sitemap(&job.url, level, true);
         }
         match answer {
             SitemapAnswer::Doc(doc) => {
@@ -124,7 +129,13 @@ impl<S: Spider> Engine<S> {
         };
         match wait {
             Some(wait) => self.files.push_later(now + wait, job),
-            None => tracing::warn!(url = %job.url, %error, "sitemap not read"),
+            None if self.stopping.is_some() => {}
+            None => {
+                tracing::warn!(url = %job.url, %error, "sitemap not read");
+                if let What::Sitemap { level } = job.what {
+                    self.keep_sitemap(&job.url, level, true);
+                }
+            }
         }
     }
 }

@@ -23,7 +23,7 @@ impl Spider for Quiet {
     }
 }
 
-fn engine(cfg: CrawlConfig) -> Engine<Quiet> {
+pub(super) fn engine(cfg: CrawlConfig) -> Engine<Quiet> {
     let store = Box::new(crate::store::MemoryStore::new());
     Engine::new(
         Arc::new(cfg),

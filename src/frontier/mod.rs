@@ -142,6 +142,16 @@ impl Frontier {
         self.hosts.len() - self.free.len()
     }
 
+    /// The key of `host` (its origin, `scheme://host:port`).
+    pub(crate) fn key(&self, host: HostId) -> &str {
+        &self.keys[host as usize]
+    }
+
+    /// Requests queued for `host`.
+    pub(crate) fn queued_for(&self, host: HostId) -> usize {
+        self.hosts[host as usize].queue.len()
+    }
+
     /// A request of `host` went to wait for a retry outside the frontier.
     pub(crate) fn retry_waiting(&mut self, host: HostId) {
         self.hosts[host as usize].retries_waiting += 1;

@@ -15,6 +15,12 @@ use std::io::Write;
 /// An item that does not fit a row (a nested struct or a list in a field, a field count
 /// that differs from the first item's) is dropped and counted as an item error.
 ///
+/// In a durable crawl, a file opened with [`append`](Csv::append) holds each page's rows
+/// once however often the crawl is killed and resumed, as
+/// [`JsonLines::append`](super::JsonLines::append) does: its length is part of each commit,
+/// and it is cut back to the last commit's length on resume (the header row stays, or is
+/// written again when nothing was committed).
+///
 /// ```no_run
 /// use trawler::prelude::*;
 ///
@@ -36,11 +42,25 @@ use std::io::Write;
 /// Crawler::new(config, spider).pipeline(Csv::create("headings.csv")?).run()?;
 /// # Ok::<(), BoxError>(())
 /// ```
-#[derive(Debug)]
 pub struct Csv<W: Write + Send + 'static> {
     out: std::io::BufWriter<W>,
     /// Fields per row, set by the first item.
     fields: Option<usize>,
+    /// Whether the output has its header row (a file appended to has it already).
+    has_header: bool,
+    /// Bytes written (the file's length, for a file).
+    written: u64,
+    /// Cuts the output back to a length, when it can be (a file).
+    cut: Option<fn(&mut W, u64) -> std::io::Result<()>>,
+}
+
+impl<W: Write + Send + 'static> std::fmt::Debug for Csv<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Csv")
+            .field("fields", &self.fields)
+            .field("written", &self.written)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<W: Write + Send + 'static> Csv<W> {
@@ -49,14 +69,41 @@ impl<W: Write + Send + 'static> Csv<W> {
         Csv {
             out: std::io::BufWriter::new(out),
             fields: None,
+            has_header: false,
+            written: 0,
+            cut: None,
         }
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.out.write_all(bytes)?;
+        self.written += bytes.len() as u64;
+        Ok(())
     }
 }
 
 impl Csv<std::fs::File> {
     /// Creates (or truncates) the file at `path`.
     pub fn create(path: impl AsRef<std::path::Path>) -> std::io::Result<Self> {
-        std::fs::File::create(path).map(Csv::new)
+        let mut c = std::fs::File::create(path).map(Csv::new)?;
+        c.cut = Some(super::cut_file);
+        Ok(c)
+    }
+
+    /// Opens the file at `path` to append to (created if missing): the form for a durable
+    /// crawl, whose resumed runs go on writing where the last commit left the file. A file
+    /// that is not empty has its header row already.
+    pub fn append(path: impl AsRef<std::path::Path>) -> std::io::Result<Self> {
+        let file = std::fs::File::options()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        let written = file.metadata()?.len();
+        let mut c = Csv::new(file);
+        c.written = written;
+        c.has_header = written > 0;
+        c.cut = Some(super::cut_file);
+        Ok(c)
     }
 }
 
@@ -65,10 +112,12 @@ impl<I: Serialize + Send + 'static, W: Write + Send + 'static> Pipeline<I> for C
         let row = Row::of(&item)?;
         match self.fields {
             None => {
-                self.out.write_all(&row.bytes)?;
+                let from = if self.has_header { row.start } else { 0 };
+                self.write(&row.bytes[from..])?;
                 self.fields = Some(row.fields);
+                self.has_header = true;
             }
-            Some(n) if n == row.fields => self.out.write_all(&row.bytes[row.start..])?,
+            Some(n) if n == row.fields => self.write(&row.bytes[row.start..])?,
             Some(n) => {
                 return Err(
                     format!("an item with {} fields in CSV rows of {n}", row.fields).into(),
@@ -80,6 +129,24 @@ impl<I: Serialize + Send + 'static, W: Write + Send + 'static> Pipeline<I> for C
 
     async fn close(&mut self) -> Result<(), BoxError> {
         self.out.flush()?;
+        Ok(())
+    }
+
+    async fn position(&mut self) -> Result<Option<u64>, BoxError> {
+        if self.cut.is_none() {
+            return Ok(None);
+        }
+        self.out.flush()?;
+        Ok(Some(self.written))
+    }
+
+    async fn resume_at(&mut self, position: u64) -> Result<(), BoxError> {
+        self.out.flush()?;
+        if let Some(cut) = self.cut {
+            cut(self.out.get_mut(), position)?;
+            self.written = self.written.min(position);
+            self.has_header = self.written > 0;
+        }
         Ok(())
     }
 }
@@ -164,6 +231,50 @@ mod tests {
         assert_eq!(
             text,
             "url,words\nhttp://a.test/,3\n\"http://a.test/x,y\",0\n"
+        );
+    }
+
+    fn page(url: &'static str) -> Page {
+        Page { url, words: 1 }
+    }
+
+    /// Runs `f` on `sink`, which never blocks.
+    fn now<T>(f: impl std::future::Future<Output = T>) -> T {
+        futures_util::future::FutureExt::now_or_never(f).expect("no await point blocks")
+    }
+
+    #[test]
+    fn an_appended_file_is_cut_back_to_a_position_and_keeps_one_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("items.csv");
+        let mut c = Csv::append(&path).unwrap();
+        now(c.process_item(page("http://a.test/1"))).unwrap();
+        let committed = now(<Csv<_> as Pipeline<Page>>::position(&mut c)).unwrap();
+        now(c.process_item(page("http://a.test/2"))).unwrap();
+        now(<Csv<_> as Pipeline<Page>>::close(&mut c)).unwrap();
+        drop(c); // killed after the second row, before a commit
+        let mut c = Csv::append(&path).unwrap();
+        now(<Csv<_> as Pipeline<Page>>::resume_at(
+            &mut c,
+            committed.unwrap(),
+        ))
+        .unwrap();
+        now(c.process_item(page("http://a.test/2"))).unwrap();
+        now(<Csv<_> as Pipeline<Page>>::close(&mut c)).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text, "url,words\nhttp://a.test/1,1\nhttp://a.test/2,1\n");
+        // Nothing committed: cut to nothing, the header comes again.
+        let mut c = Csv::append(&path).unwrap();
+        now(<Csv<_> as Pipeline<Page>>::resume_at(&mut c, 0)).unwrap();
+        now(c.process_item(page("http://a.test/3"))).unwrap();
+        now(<Csv<_> as Pipeline<Page>>::close(&mut c)).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text, "url,words\nhttp://a.test/3,1\n");
+        let mut memory = Csv::new(Vec::new());
+        assert_eq!(
+            now(<Csv<_> as Pipeline<Page>>::position(&mut memory)).unwrap(),
+            None,
+            "no position where nothing can be cut back"
         );
     }
 

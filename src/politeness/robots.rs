@@ -22,12 +22,16 @@
 //!   what the last attempt met (the status, or the transport error). A failure rather
 //!   than a skip, because the pages were never judged, and a link checker must report a
 //!   dead host as broken.
+//!
+//! Rules are kept for at most the crawl's `robots_max_age` (24 hours by default, as RFC
+//! 9309 §2.4 asks), then asked for again; each known host notes when its file was read
+//! (wall-clock time, so a durable crawl can keep the age across restarts).
 
 use crate::error::FetchError;
 use crate::frontier::HostId;
 use crate::retry::RetryPolicy;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use texting_robots::Robot;
 use url::Url;
 
@@ -172,8 +176,8 @@ impl RobotsRules {
 /// What one answer to a robots.txt request means.
 #[derive(Debug)]
 pub(crate) enum RobotsAnswer {
-    /// The rules are known.
-    Rules(Arc<RobotsRules>),
+    /// The rules are known, read from this body (`None`: unavailable, all allowed).
+    Rules(Arc<RobotsRules>, Option<Arc<[u8]>>),
     /// Ask again at this `Location` (raw, to resolve against the request URL).
     Redirect(String),
     /// No usable answer for now: hold the host and ask again later.
@@ -193,16 +197,19 @@ pub(crate) fn interpret(
     retry_after: Option<Duration>,
 ) -> RobotsAnswer {
     match status {
-        200..=299 => RobotsAnswer::Rules(Arc::new(RobotsRules::parse(agent, body))),
+        200..=299 => {
+            let body = &body[..body.len().min(ROBOTS_MAX_BYTES)];
+            RobotsAnswer::Rules(Arc::new(RobotsRules::parse(agent, body)), Some(body.into()))
+        }
         300..=399 => match location.map(str::trim).filter(|l| !l.is_empty()) {
             Some(l) if hops < ROBOTS_MAX_REDIRECTS => RobotsAnswer::Redirect(l.to_string()),
-            _ => RobotsAnswer::Rules(Arc::new(RobotsRules::AllowAll)),
+            _ => RobotsAnswer::Rules(Arc::new(RobotsRules::AllowAll), None),
         },
         429 | 500..=599 => RobotsAnswer::Unreachable {
             error: FetchError::Status(status),
             retry_after,
         },
-        _ => RobotsAnswer::Rules(Arc::new(RobotsRules::AllowAll)),
+        _ => RobotsAnswer::Rules(Arc::new(RobotsRules::AllowAll), None),
     }
 }
 
@@ -233,6 +240,16 @@ struct Entry {
     access: Access,
     /// Failed attempts so far (redirect hops are not failures).
     failures: u32,
+    /// When the known rules were read.
+    read_at: Option<SystemTime>,
+}
+
+impl Entry {
+    const UNKNOWN: Entry = Entry {
+        access: Access::Unknown,
+        failures: 0,
+        read_at: None,
+    };
 }
 
 /// The robots.txt state of every host of a crawl, indexed by frontier host id.
@@ -245,10 +262,7 @@ impl RobotsCache {
     fn entry(&mut self, host: HostId) -> &mut Entry {
         let i = host as usize;
         if self.hosts.len() <= i {
-            self.hosts.resize_with(i + 1, || Entry {
-                access: Access::Unknown,
-                failures: 0,
-            });
+            self.hosts.resize_with(i + 1, || Entry::UNKNOWN);
         }
         &mut self.hosts[i]
     }
@@ -257,10 +271,7 @@ impl RobotsCache {
     /// Forgets `host` (its slot is reused): a host that comes back asks again.
     pub(crate) fn forget(&mut self, host: HostId) {
         if let Some(e) = self.hosts.get_mut(host as usize) {
-            *e = Entry {
-                access: Access::Unknown,
-                failures: 0,
-            };
+            *e = Entry::UNKNOWN;
         }
     }
 
@@ -276,9 +287,29 @@ impl RobotsCache {
         self.entry(host).access = Access::Pending;
     }
 
-    /// `host`'s rules are known.
-    pub(crate) fn resolve(&mut self, host: HostId, rules: Arc<RobotsRules>) {
-        self.entry(host).access = Access::Known(rules);
+    /// `host`'s rules are known, as read at `read_at`.
+    pub(crate) fn resolve(&mut self, host: HostId, rules: Arc<RobotsRules>, read_at: SystemTime) {
+        let e = self.entry(host);
+        e.access = Access::Known(rules);
+        e.read_at = Some(read_at);
+    }
+
+    /// `host` was given up on (as an earlier run of the crawl found): its URLs fail.
+    pub(crate) fn give_up(&mut self, host: HostId, error: FetchError) {
+        self.entry(host).access = Access::Unavailable(error);
+    }
+
+    /// Hosts whose known rules were read longer than `max_age` before `now`.
+    pub(crate) fn stale(&self, now: SystemTime, max_age: Duration) -> Vec<HostId> {
+        let old = |e: &Entry| {
+            matches!(e.access, Access::Known(_))
+                && e.read_at
+                    .is_some_and(|t| now.duration_since(t).is_ok_and(|age| age >= max_age))
+        };
+        (self.hosts.iter().enumerate())
+            .filter(|(_, e)| old(e))
+            .filter_map(|(i, _)| HostId::try_from(i).ok())
+            .collect()
     }
 
     /// An attempt for `host` failed with `error`: retry per `policy`, or give up.

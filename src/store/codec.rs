@@ -1,17 +1,20 @@
 //! A queued request as bytes: what a disk or a server keeps of it.
 //!
 //! Everything the crawl needs to send the request again and to record its outcome: the
-//! URL, depth, priority, label, referrer, attempts made and redirects followed. The
-//! encoding is a version byte, then varints and length-prefixed strings; decoding checks
-//! every length and refuses anything malformed with a [`DecodeError`] (a store's bytes
-//! are never trusted to be intact).
+//! URL, depth, priority, label, referrer, attempts made, redirects followed and, for a
+//! request waiting for a retry, when it is due. The encoding is a version byte, then
+//! varints and length-prefixed strings; decoding checks every length and refuses anything
+//! malformed with a [`DecodeError`] (a store's bytes are never trusted to be intact).
+//! Version 1 (no due time) is still read.
 
 use crate::request::Request;
 use std::sync::Arc;
 use url::Url;
 
 /// The encoding's version byte.
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
+/// The version before due times, still read.
+const VERSION_1: u8 = 1;
 
 /// A request, queued, in a form that can be written out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +33,9 @@ pub struct QueuedRequest {
     pub label: Option<String>,
     /// The page it was found on, if any.
     pub referrer: Option<String>,
+    /// When a request waiting for a retry is due, in milliseconds since the Unix epoch
+    /// (wall-clock time, so that it holds across restarts); `None`: at once.
+    pub due_ms: Option<u64>,
 }
 
 /// Bytes that are not a queued request.
@@ -48,6 +54,7 @@ impl QueuedRequest {
             redirects: r.redirects,
             label: r.label.as_deref().map(str::to_string),
             referrer: r.referrer.as_ref().map(|u| u.to_string()),
+            due_ms: None,
         }
     }
 
@@ -74,6 +81,7 @@ impl QueuedRequest {
         put(out, zigzag(self.priority));
         put(out, u64::from(self.attempts));
         out.push(self.redirects);
+        put(out, self.due_ms.map_or(0, |ms| ms.saturating_add(1)));
         put_str(out, Some(&self.url));
         put_str(out, self.label.as_deref());
         put_str(out, self.referrer.as_deref());
@@ -89,13 +97,18 @@ impl QueuedRequest {
     /// Decodes one request from `bytes` (all of them).
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader { bytes, at: 0 };
-        if r.byte()? != VERSION {
+        let version = r.byte()?;
+        if version != VERSION && version != VERSION_1 {
             return Err(DecodeError("unknown version"));
         }
         let depth = u32::try_from(r.varint()?).map_err(|_| DecodeError("depth"))?;
         let priority = unzigzag(r.varint()?).ok_or(DecodeError("priority"))?;
         let attempts = u32::try_from(r.varint()?).map_err(|_| DecodeError("attempts"))?;
         let redirects = r.byte()?;
+        let due_ms = match version {
+            VERSION_1 => None,
+            _ => r.varint()?.checked_sub(1),
+        };
         let url = r.string()?.ok_or(DecodeError("no URL"))?;
         let label = r.string()?;
         let referrer = r.string()?;
@@ -110,6 +123,7 @@ impl QueuedRequest {
             redirects,
             label,
             referrer,
+            due_ms,
         })
     }
 }
@@ -197,6 +211,7 @@ mod tests {
             redirects: 1,
             label: Some("product".into()),
             referrer: Some("http://a.test/".into()),
+            due_ms: None,
         }
     }
 
@@ -210,6 +225,25 @@ mod tests {
             (3, -7, 2, 1)
         );
         assert_eq!(QueuedRequest::from_request(&r), q);
+    }
+
+    #[test]
+    fn a_due_time_survives_and_version_1_is_still_read() {
+        let mut q = sample();
+        q.due_ms = Some(1_700_000_000_123);
+        assert_eq!(QueuedRequest::decode(&q.to_bytes()), Ok(q.clone()));
+        q.due_ms = Some(0);
+        assert_eq!(QueuedRequest::decode(&q.to_bytes()), Ok(q.clone()));
+        // Version 1: no due-time varint after the redirects byte.
+        let mut v1 = vec![VERSION_1];
+        put(&mut v1, 3);
+        put(&mut v1, zigzag(-7));
+        put(&mut v1, 2);
+        v1.push(1);
+        put_str(&mut v1, Some("http://a.test/p?q=%C3%A9"));
+        put_str(&mut v1, Some("product"));
+        put_str(&mut v1, Some("http://a.test/"));
+        assert_eq!(QueuedRequest::decode(&v1), Ok(sample()));
     }
 
     #[test]
@@ -243,8 +277,9 @@ mod tests {
             url in "[a-z/?=&%0-9]{0,40}", depth in any::<u32>(), priority in any::<i32>(),
             attempts in any::<u32>(), redirects in any::<u8>(),
             label in proptest::option::of("[a-z]{0,8}"), referrer in proptest::option::of("[a-z:/.]{0,20}"),
+            due_ms in proptest::option::of(0..u64::MAX - 1),
         ) {
-            let q = QueuedRequest { url, depth, priority, attempts, redirects, label, referrer };
+            let q = QueuedRequest { url, depth, priority, attempts, redirects, label, referrer, due_ms };
             prop_assert_eq!(QueuedRequest::decode(&q.to_bytes()), Ok(q));
         }
     }

@@ -1,13 +1,16 @@
 //! The disk store: a crawl kept in a directory, so that a killed crawl resumes where its
 //! last commit left it (feature `durable`).
 //!
-//! It is an embedded LSM key-value store ([fjall], pure Rust) with five keyspaces:
+//! It is an embedded LSM key-value store ([fjall], pure Rust) with six keyspaces:
 //! `seen` (the fingerprint of every URL accepted, 8 bytes each), `queue` (each request
 //! not yet ended, by fingerprint: its queue number, then its [`QueuedRequest`] bytes),
 //! `spill` (requests the engine did not keep in memory, by queue number: the fingerprint,
-//! then the request), `hosts` (pages queued per host, under a per-host page limit) and
-//! `meta` (the crawl's own state, the next queue number, the spill's size, the format). A [`CommitBatch`] is one atomic write batch
-//! over them: after a crash, all of it or none of it is there.
+//! then the request), `hosts` (pages queued per host, under a per-host page limit),
+//! `sites` (what the crawl knows of its sites: robots.txt records by host, sitemap
+//! records by URL, query variants counted by path; keyed by a kind byte and a
+//! fingerprint) and `meta` (the crawl's own state, the next queue number, the spill's
+//! size, the format). A [`CommitBatch`] is one atomic write batch over them: after a
+//! crash, all of it or none of it is there.
 //!
 //! What survives what:
 //! - **A killed process** (`kill -9`, a panic, an out-of-memory kill): every commit that
@@ -26,7 +29,9 @@
 mod evicted;
 mod seen;
 
-use super::{CommitBatch, CrawlStore, QueuedRequest, Recovery, SeenSet, StoreError};
+use super::{
+    CommitBatch, CrawlStore, MAX_RECOVERED_VARIANTS, QueuedRequest, Recovery, SeenSet, StoreError,
+};
 use fjall::config::PinningPolicy;
 use fjall::{Database, Keyspace, KeyspaceCreateOptions, PersistMode};
 use std::collections::{HashMap, HashSet};
@@ -45,6 +50,10 @@ const META_STATE: &[u8] = b"state";
 const META_SEQ: &[u8] = b"seq";
 const META_SEEN: &[u8] = b"seen";
 const META_SPILLED: &[u8] = b"spilled";
+/// Kind bytes of the `sites` keyspace's keys.
+const SITE_ROBOTS: u8 = b'r';
+const SITE_SITEMAP: u8 = b's';
+const SITE_VARIANTS: u8 = b'v';
 /// Bytes of a keyspace's write buffer before it goes to disk (fjall's default, 64 MiB,
 /// would take most of a crawl's memory budget with two keyspaces).
 const MEMTABLE: u64 = 4 * 1024 * 1024;
@@ -64,6 +73,7 @@ pub struct DiskStore {
     queue: Keyspace,
     spill: Keyspace,
     hosts: Keyspace,
+    sites: Keyspace,
     meta: Keyspace,
     /// Requests in `spill`.
     spilled: u64,
@@ -105,6 +115,13 @@ fn fjall_error(path: &Path, e: fjall::Error) -> StoreError {
 
 fn seq_of(value: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(value.get(..8)?.try_into().ok()?))
+}
+
+/// A key of the `sites` keyspace.
+fn site_key(kind: u8, fp: u64) -> [u8; 9] {
+    let mut key = [kind; 9];
+    key[1..].copy_from_slice(&fp.to_be_bytes());
+    key
 }
 
 impl DiskStore {
@@ -155,11 +172,12 @@ impl DiskStore {
             })
             .map_err(|e| fjall_error(&db_path, e))
         };
-        let (seen_ks, queue, spill, hosts, meta) = (
+        let (seen_ks, queue, spill, hosts, sites, meta) = (
             open("seen", true)?,
             open("queue", false)?,
             open("spill", false)?,
             open("hosts", false)?,
+            open("sites", false)?,
             open("meta", false)?,
         );
         match meta
@@ -220,6 +238,7 @@ impl DiskStore {
             queue,
             spill,
             hosts,
+            sites,
             meta,
             spilled,
             seen,
@@ -274,12 +293,32 @@ impl CrawlStore for DiskStore {
                 _ => return Err(invalid("per-host counts", "an entry is too short")),
             }
         }
+        let mut sitemaps = Vec::new();
+        for kv in self.sites.prefix([SITE_SITEMAP]) {
+            let (_, value) = kv.into_inner().map_err(|e| self.err(e))?;
+            sitemaps.push(value.to_vec());
+        }
+        let mut variants = Vec::new();
+        for kv in (self.sites.prefix([SITE_VARIANTS])).take(MAX_RECOVERED_VARIANTS) {
+            let (key, value) = kv.into_inner().map_err(|e| self.err(e))?;
+            match (seq_of(&key[1..]), seq_of(&value)) {
+                (Some(path), Some(n)) => variants.push((path, n)),
+                _ => return Err(invalid("query variants", "an entry is too short")),
+            }
+        }
         Ok(Recovery {
             queued: queued.into_iter().map(|(_, r)| r).collect(),
             state,
             host_pages,
             spilled: self.spilled,
+            sitemaps,
+            variants,
         })
+    }
+
+    fn robots(&mut self, host: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let record = self.sites.get(site_key(SITE_ROBOTS, host));
+        Ok(record.map_err(|e| self.err(e))?.map(|v| v.to_vec()))
     }
 
     fn refill(&mut self, max: usize) -> Result<Vec<QueuedRequest>, StoreError> {
@@ -370,6 +409,22 @@ impl CrawlStore for DiskStore {
         }
         for (host, pages) in &batch.host_pages {
             w.insert(&self.hosts, host.to_be_bytes(), pages.to_be_bytes());
+        }
+        for (host, record) in &batch.robots {
+            w.insert(&self.sites, site_key(SITE_ROBOTS, *host), record.as_slice());
+        }
+        for (url, record) in &batch.sitemaps {
+            w.insert(&self.sites, site_key(SITE_SITEMAP, *url), record.as_slice());
+        }
+        let mut variants: HashMap<u64, u64> = HashMap::new();
+        for &(path, n) in &batch.variants {
+            *variants.entry(path).or_default() += n;
+        }
+        for (path, n) in variants {
+            let key = site_key(SITE_VARIANTS, path);
+            let old = self.sites.get(key).map_err(|e| self.err(e))?;
+            let old = old.as_deref().and_then(seq_of).unwrap_or(0);
+            w.insert(&self.sites, key, old.saturating_add(n).to_be_bytes());
         }
         if let Some(state) = &batch.state {
             w.insert(&self.meta, META_STATE, state.as_slice());

@@ -106,7 +106,16 @@ pub struct Recovery {
     pub host_pages: Vec<(u64, u64)>,
     /// Requests in the spill ([`CrawlStore::refill`] hands them back), not in `queued`.
     pub spilled: u64,
+    /// Every sitemap record, as last committed ([`CommitBatch::sitemaps`]).
+    pub sitemaps: Vec<Vec<u8>>,
+    /// Query variants counted per path (by path fingerprint), summed over every commit
+    /// ([`CommitBatch::variants`]); at most [`MAX_RECOVERED_VARIANTS`] paths.
+    pub variants: Vec<(u64, u64)>,
 }
+
+/// Paths whose query variants [`CrawlStore::recover`] gives back, at most (the crawl
+/// counts no more than this many paths in memory either).
+pub const MAX_RECOVERED_VARIANTS: usize = 1 << 20;
 
 /// One atomic step of a durable crawl (see the module docs).
 #[derive(Debug, Default)]
@@ -129,6 +138,15 @@ pub struct CommitBatch {
     pub state: Option<Vec<u8>>,
     /// Pages queued per host (by host fingerprint) for the hosts whose count changed.
     pub host_pages: Vec<(u64, u64)>,
+    /// robots.txt records by host fingerprint, opaque to the store: each replaces the
+    /// host's last one ([`CrawlStore::robots`] reads it back).
+    pub robots: Vec<(u64, Vec<u8>)>,
+    /// Sitemap records by URL fingerprint, opaque to the store: each replaces that
+    /// sitemap's last one ([`Recovery::sitemaps`] gives them all back).
+    pub sitemaps: Vec<(u64, Vec<u8>)>,
+    /// Query variants newly counted per path (by path fingerprint): added to the path's
+    /// count ([`Recovery::variants`]).
+    pub variants: Vec<(u64, u64)>,
 }
 
 impl CommitBatch {
@@ -141,6 +159,9 @@ impl CommitBatch {
             && self.spilled.is_empty()
             && self.state.is_none()
             && self.host_pages.is_empty()
+            && self.robots.is_empty()
+            && self.sitemaps.is_empty()
+            && self.variants.is_empty()
     }
 }
 
@@ -189,6 +210,14 @@ pub trait CrawlStore: Send + 'static {
     fn refill(&mut self, max: usize) -> Result<Vec<QueuedRequest>, StoreError> {
         let _ = max;
         Ok(Vec::new())
+    }
+
+    /// The robots.txt record last committed for the host with this fingerprint
+    /// ([`CommitBatch::robots`]), if any. Asked once per host the crawl meets (a disk
+    /// lookup, not a scan). By default, none.
+    fn robots(&mut self, host: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let _ = host;
+        Ok(None)
     }
 
     /// Whether this process may schedule `host` (`scheme://host:port`). By default, every

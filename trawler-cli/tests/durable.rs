@@ -1,5 +1,5 @@
 //! `trawler crawl --state DIR` against the testbed, killed with SIGKILL again and again,
-//! stopped with SIGTERM and Ctrl-C, killed under page limits (which must hold across the
+//! stopped with SIGTERM and Ctrl-C (robots.txt and sitemaps not read again), killed under page limits (which must hold across the
 //! kill), and given state directories it must refuse. What is
 //! checked comes from the testbed's own counters and the records file: every page served,
 //! pages served again at most what was in flight plus one commit window per kill, exactly
@@ -113,14 +113,36 @@ fn killed_again_and_again_the_crawl_ends_with_one_record_per_url() {
     );
 }
 
+/// The arguments of a crawl that also reads robots.txt and the sitemaps.
+fn with_site_files<'a>(site: &'a str, dir: &'a str, out: &'a str, first: bool) -> Vec<&'a str> {
+    let mut a = crawl_args(site, dir, out, first);
+    a.retain(|&x| x != "--no-robots");
+    a.push("--sitemaps");
+    a
+}
+
 #[test]
 fn sigterm_and_ctrl_c_stop_cleanly_and_the_crawl_goes_on_without_refetching() {
+    // What an uninterrupted crawl asks for: robots.txt once, each sitemap once.
+    let whole = site(3_000);
+    let dir = tempfile::tempdir().unwrap();
+    let (st, o) = (text(&dir.path().join("s")), text(&dir.path().join("o")));
+    let r = Running::start(trawler(&with_site_files(
+        whole.url().as_str(),
+        &st,
+        &o,
+        true,
+    )))
+    .wait(Duration::from_secs(60));
+    assert_eq!(r.status.code(), Some(0), "{}", r.stderr);
+    let uninterrupted = whole.stats();
+    assert_eq!(uninterrupted.robots_hits, 1);
     for (signal, code) in [("TERM", 143), ("INT", 130)] {
         let site = site(3_000);
         let dir = tempfile::tempdir().unwrap();
         let (state, out) = (dir.path().join("state"), dir.path().join("records.jsonl"));
         let (url, st, o) = (site.url().to_string(), text(&state), text(&out));
-        let running = Running::start(trawler(&crawl_args(&url, &st, &o, true)));
+        let running = Running::start(trawler(&with_site_files(&url, &st, &o, true)));
         wait_served(&site, 0, 300);
         let pid = running.child.id().to_string();
         let kill = Command::new("kill")
@@ -142,10 +164,15 @@ fn sigterm_and_ctrl_c_stop_cleanly_and_the_crawl_goes_on_without_refetching() {
             Running::start(trawler(&["crawl", "--state", &st, "-q"])).wait(Duration::from_secs(60));
         assert_eq!(r.status.code(), Some(0), "{signal}: {}", r.stderr);
         assert_whole(&site, &out);
+        let stats = site.stats();
         assert_eq!(
-            site.stats().duplicate_page_requests,
-            0,
+            stats.duplicate_page_requests, 0,
             "{signal}: a clean stop commits what was in flight"
+        );
+        assert_eq!(
+            (stats.robots_hits, stats.sitemap_hits),
+            (uninterrupted.robots_hits, uninterrupted.sitemap_hits),
+            "{signal}: robots.txt and the sitemaps are not read again"
         );
     }
 }

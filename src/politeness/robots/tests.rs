@@ -123,14 +123,17 @@ fn the_body_is_parsed_up_to_the_cap_only() {
 }
 
 fn is_allow_all(a: &RobotsAnswer) -> bool {
-    matches!(a, RobotsAnswer::Rules(r) if matches!(**r, RobotsRules::AllowAll))
+    matches!(a, RobotsAnswer::Rules(r, None) if matches!(**r, RobotsRules::AllowAll))
 }
 
 #[test]
 fn statuses_mean_what_rfc_9309_says() {
     let body = b"User-agent: *\nDisallow: /";
     match interpret("trawler", 200, None, 0, body, None) {
-        RobotsAnswer::Rules(r) => assert!(!r.allows(&u("http://a.test/x"))),
+        RobotsAnswer::Rules(r, Some(kept)) => {
+            assert!(!r.allows(&u("http://a.test/x")));
+            assert_eq!(&kept[..], body, "the body is kept to be read again");
+        }
         other => panic!("{other:?}"),
     }
     for s in [400, 401, 403, 404, 410] {
@@ -212,6 +215,13 @@ fn failures_retry_by_the_policy_then_give_up() {
         Access::Unavailable(FetchError::RobotsUnavailable { cause, attempts: 1 })
             if *cause == connect.to_string()
     ));
-    c.resolve(3, Arc::new(RobotsRules::AllowAll));
+    let read = std::time::SystemTime::now();
+    c.resolve(3, Arc::new(RobotsRules::AllowAll), read);
     assert!(matches!(c.access(3), Access::Known(_)));
+    // Known rules grow old; unknown and unavailable hosts do not.
+    let day = Duration::from_secs(86_400);
+    assert!(c.stale(read + day / 2, day).is_empty());
+    assert_eq!(c.stale(read + day, day), vec![3]);
+    c.forget(3);
+    assert!(c.stale(read + day, day).is_empty());
 }
