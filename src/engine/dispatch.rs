@@ -56,7 +56,7 @@ impl<S: Spider> Engine<S> {
             }
             self.dispatch_files(now, &mut out);
             self.dispatch_pages(now, &mut out);
-        } else if !self.frontier.is_empty() || self.spilled > 0 {
+        } else if !self.frontier.is_empty() || self.spill.total > 0 {
             self.drain_stopped(now, &mut out);
         }
         let idle = self.frontier.take_idle_hosts();
@@ -78,7 +78,7 @@ impl<S: Spider> Engine<S> {
         for r in self.frontier.drain_some(DRAIN_BATCH) {
             self.leave(r);
         }
-        if !self.frontier.is_empty() || (self.spilled > 0 && !self.keeps_queue()) {
+        if !self.frontier.is_empty() || (self.spill.total > 0 && !self.keeps_queue()) {
             out.wake_by(now);
         }
     }
@@ -102,6 +102,7 @@ impl<S: Spider> Engine<S> {
             };
             match self.frontier.pop(now, gate) {
                 Pop::Ready(mut r, host) => {
+                    self.window_used(host);
                     if r.attempts == 0 {
                         if !self.ledger.admit_first_attempt() {
                             self.frontier.done(host);

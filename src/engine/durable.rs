@@ -136,8 +136,9 @@ impl<S: Spider> Engine<S> {
         } = pending;
         saved.pipelines = self.pipeline_positions.clone();
         batch.state = Some(serde_json::to_vec(&saved).unwrap_or_default());
-        if let Err(e) = self.store.commit(batch) {
-            self.store_failed(e);
+        match self.store.commit(batch) {
+            Ok(()) => self.spill.committed(),
+            Err(e) => self.store_failed(e),
         }
     }
 

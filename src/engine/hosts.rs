@@ -34,6 +34,7 @@ impl<S: Spider> Engine<S> {
                 continue;
             }
             if self.frontier.evict(host) {
+                self.spill.forget(host);
                 self.files.robots.forget(host);
                 self.rate.forget(host);
                 self.throttles.remove(&host);

@@ -91,14 +91,14 @@ impl Journal {
         }
     }
 
-    /// `r` was accepted and goes to the store's spill, not the frontier.
-    pub(crate) fn spilled(&mut self, r: &Request) {
+    /// `r` (of the host with this fingerprint) was accepted and goes to the store's
+    /// spill, not the frontier.
+    pub(crate) fn spilled(&mut self, r: &Request, host: u64) {
         if self.on {
             self.touch();
             let fp = canon::fingerprint(&r.url);
-            self.batch
-                .spilled
-                .push((fp, QueuedRequest::from_request(r)));
+            let q = QueuedRequest::from_request(r);
+            self.batch.spilled.push((fp, host, q));
         }
     }
 

@@ -119,10 +119,8 @@ pub(crate) struct Engine<S: Spider> {
     pipeline_positions: Vec<Option<u64>>,
     /// Commits taken, in order, waiting for the pipelines' positions.
     held_commits: std::collections::VecDeque<durable::PendingCommit>,
-    /// Requests in the store's spill (see [`spill`]).
-    spilled: u64,
-    /// Queued requests held in memory before new ones spill.
-    resident: usize,
+    /// The store's spilled requests (see [`spill`]).
+    spill: spill::Spill,
     /// Item batches sent to the pipelines and not yet through (they count against the
     /// concurrency budget, so a slow pipeline slows fetching).
     items_pending: usize,
@@ -169,9 +167,8 @@ impl<S: Spider> Engine<S> {
                 .map(|r| r.saved.pipelines.clone())
                 .unwrap_or_default(),
             held_commits: std::collections::VecDeque::new(),
-            spilled: resume.as_ref().map_or(0, |r| r.spilled),
+            spill: spill::Spill::new(resume.as_ref().map_or(0, |r| r.spilled)),
             resume,
-            resident: spill::RESIDENT,
             store_error: None,
             store,
             frontier: Frontier::new(cfg.per_host_concurrency),
@@ -320,8 +317,8 @@ impl<S: Spider> Engine<S> {
             if r.attempts == 0 && self.doomed(host, r.priority) {
                 return self.skip_as(r, SkipReason::PageLimit, !new);
             }
-            if new && self.spills() {
-                return self.spill(&r);
+            if new && self.spills(host, r.priority) {
+                return self.spill(host, &key, &r);
             }
             if new {
                 self.journal.queued(&r);
@@ -468,7 +465,7 @@ impl<S: Spider> Engine<S> {
         }
         self.frontier.is_empty()
             && (self.stopping.is_some() || self.delayed.is_empty())
-            && (self.spilled == 0 || self.keeps_queue())
+            && (self.spill.total == 0 || self.keeps_queue())
     }
 
     /// The report of a finished crawl, and what ran out if it ran out of file descriptors.
@@ -490,7 +487,7 @@ impl<S: Spider> Engine<S> {
             fetched: r.fetched,
             failed: r.failed,
             skipped: r.skipped,
-            queued: (self.frontier.len() + self.delayed.len()) as u64 + self.spilled,
+            queued: (self.frontier.len() + self.delayed.len()) as u64 + self.spill.total,
             in_flight: (self.ledger.leased() + self.items_pending) as u64,
             requests: r.requests,
             retries: r.retries,

@@ -10,6 +10,7 @@ use crate::outcome::OutcomeKind;
 use crate::politeness::robots::{RobotsAnswer, RobotsRules};
 use crate::sitemap::{SitemapAnswer, SitemapDoc, SitemapKind};
 use crate::store::DiskStore;
+use std::collections::HashSet;
 use std::path::Path;
 
 const SEED: &str = "http://a.test/";
@@ -271,4 +272,70 @@ fn query_variant_counts_hold_across_a_restart() {
         [format!("{SEED}cal?m=3")],
         "two variants were admitted before the restart"
     );
+}
+
+#[test]
+fn a_host_that_finds_many_urls_holds_a_window_and_the_others_keep_room() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(SEED)
+        .allow_host("a.test")
+        .allow_host("b.test")
+        .concurrency(1);
+    let mut e = life(dir.path(), cfg);
+    (e.spill.resident, e.spill.window) = (20, 4);
+    let now = Instant::now();
+    let (_, job) = e.pump(now).pages.into_iter().next().unwrap();
+    // The seed finds 40 URLs of its own host, then 3 of another (within its window).
+    let mut links: Vec<String> = (0..40).map(|i| format!("{SEED}{i}")).collect();
+    links.extend((0..3).map(|i| format!("http://b.test/{i}")));
+    let p = parsed(&e, &job.request, &links);
+    e.parsed(job.ticket, p);
+    assert!(e.frontier.len() <= 20, "{} in memory", e.frontier.len());
+    assert_eq!(
+        e.frontier
+            .queued_for(e.frontier.existing_id("http://b.test:80").unwrap()),
+        3,
+        "the other host's requests are not spilled behind the first one's"
+    );
+    e.commit(None, false);
+    // Everything is fetched, each URL once, the spilled ones taken back as room comes;
+    // each page of the first host finds one more, found after all the others.
+    let mut fetched = HashSet::new();
+    let mut order = Vec::new();
+    let mut now = now;
+    for _ in 0..10_000 {
+        let d = e.pump(now);
+        for (_, job) in d.pages {
+            let url = job.request.url.to_string();
+            assert!(fetched.insert(url.clone()), "{url}");
+            let more = match url.strip_prefix(SEED) {
+                Some(i) if !i.starts_with('n') => vec![format!("{SEED}n{i}")],
+                _ => Vec::new(),
+            };
+            if let Some(i) = url.strip_prefix(SEED) {
+                order.push(i.to_string());
+            }
+            let p = parsed(&e, &job.request, &more);
+            e.parsed(job.ticket, p);
+        }
+        e.commit(None, false);
+        if e.phase() == Phase::Done {
+            break;
+        }
+        assert!(e.frontier.len() <= 20 + 4, "{} in memory", e.frontier.len());
+        now += Duration::from_millis(1);
+    }
+    assert_eq!(e.phase(), Phase::Done);
+    assert_eq!(fetched.len(), 2 * 40 + 3, "and the seed");
+    // The first host's pages went out in the order they were found, spilled or not.
+    let first_found = order.iter().position(|i| i.starts_with('n')).unwrap();
+    assert!(
+        order[first_found..].iter().all(|i| i.starts_with('n')),
+        "{order:?}"
+    );
+    let numbers: Vec<usize> = order[..first_found]
+        .iter()
+        .map(|i| i.parse().unwrap())
+        .collect();
+    assert!(numbers.is_sorted(), "{numbers:?}");
 }

@@ -142,6 +142,11 @@ impl Frontier {
         self.hosts.len() - self.free.len()
     }
 
+    /// The id of the host with this key, if it has one now.
+    pub(crate) fn existing_id(&self, key: &str) -> Option<HostId> {
+        self.ids.get(key).copied()
+    }
+
     /// The key of `host` (its origin, `scheme://host:port`).
     pub(crate) fn key(&self, host: HostId) -> &str {
         &self.keys[host as usize]

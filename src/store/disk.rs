@@ -4,8 +4,8 @@
 //! It is an embedded LSM key-value store ([fjall], pure Rust) with six keyspaces:
 //! `seen` (the fingerprint of every URL accepted, 8 bytes each), `queue` (each request
 //! not yet ended, by fingerprint: its queue number, then its [`QueuedRequest`] bytes),
-//! `spill` (requests the engine did not keep in memory, by queue number: the fingerprint,
-//! then the request), `hosts` (pages queued per host, under a per-host page limit),
+//! `spill` (requests the engine did not keep in memory, by host, priority and queue number:
+//! the fingerprint, then the request; see [`spill`]), `hosts` (pages queued per host, under a per-host page limit),
 //! `sites` (what the crawl knows of its sites: robots.txt records by host, sitemap
 //! records by URL, query variants counted by path; keyed by a kind byte and a
 //! fingerprint) and `meta` (the crawl's own state, the next queue number, the spill's
@@ -28,6 +28,7 @@
 
 mod evicted;
 mod seen;
+mod spill;
 
 use super::{
     CommitBatch, CrawlStore, MAX_RECOVERED_VARIANTS, QueuedRequest, Recovery, SeenSet, StoreError,
@@ -41,7 +42,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The format written in `meta`; a directory of another format is refused.
-const FORMAT: &[u8] = b"trawler-state-1";
+const FORMAT: &[u8] = b"trawler-state-2";
 /// The longest time between two `fsync`s of the journal.
 pub const SYNC_EVERY: Duration = Duration::from_secs(1);
 
@@ -77,6 +78,8 @@ pub struct DiskStore {
     meta: Keyspace,
     /// Requests in `spill`.
     spilled: u64,
+    /// The host fingerprint the next round-robin refill starts from.
+    spill_cursor: u64,
     seen: Arc<seen::DiskSeenSet>,
     evicted: Arc<evicted::Evicted>,
     /// The thread that loads `evicted` with what was on disk at opening.
@@ -241,6 +244,7 @@ impl DiskStore {
             sites,
             meta,
             spilled,
+            spill_cursor: 0,
             seen,
             evicted,
             loader,
@@ -321,32 +325,16 @@ impl CrawlStore for DiskStore {
         Ok(record.map_err(|e| self.err(e))?.map(|v| v.to_vec()))
     }
 
-    fn refill(&mut self, max: usize) -> Result<Vec<QueuedRequest>, StoreError> {
-        if self.spilled == 0 || max == 0 {
-            return Ok(Vec::new());
-        }
-        let mut back = Vec::new();
-        let mut w = self.db.batch();
-        let mut value = Vec::new();
-        for kv in self.spill.iter().take(max) {
-            let (key, entry) = kv.into_inner().map_err(|e| self.err(e))?;
-            let fp = seq_of(&entry).ok_or_else(|| invalid("spill", "an entry is too short"))?;
-            let request = QueuedRequest::decode(&entry[8..]).map_err(|e| invalid("spill", e))?;
-            // Queued from now on, under its queue number (discovery order on recovery).
-            value.clear();
-            value.extend_from_slice(&key);
-            value.extend_from_slice(&entry[8..]);
-            w.insert(&self.queue, fp.to_be_bytes(), value.as_slice());
-            w.remove(&self.spill, key);
-            back.push(request);
-        }
-        self.spilled = self.spilled.saturating_sub(back.len() as u64);
-        if back.len() < max {
-            self.spilled = 0;
-        }
-        w.insert(&self.meta, META_SPILLED, self.spilled.to_be_bytes());
-        w.commit().map_err(|e| self.err(e))?;
-        Ok(back)
+    fn spilled(&self) -> u64 {
+        self.spilled
+    }
+
+    fn refill(&mut self, max: usize, per_host: usize) -> Result<Vec<QueuedRequest>, StoreError> {
+        self.take_spilled(max, per_host)
+    }
+
+    fn refill_host(&mut self, host: u64, max: usize) -> Result<Vec<QueuedRequest>, StoreError> {
+        self.take_host(host, max)
     }
 
     fn commit(&mut self, batch: CommitBatch) -> Result<(), StoreError> {
@@ -360,12 +348,13 @@ impl CrawlStore for DiskStore {
         let mut given: HashMap<u64, u64> = HashMap::new();
         self.seen_count +=
             (batch.queued.len() + batch.seen_only.len() + batch.spilled.len()) as u64;
-        for (fp, q) in &batch.spilled {
+        for (fp, host, q) in &batch.spilled {
             w.insert(&self.seen_ks, fp.to_be_bytes(), []);
             value.clear();
             value.extend_from_slice(&fp.to_be_bytes());
             q.encode(&mut value);
-            w.insert(&self.spill, self.next_seq.to_be_bytes(), value.as_slice());
+            let key = spill::spill_key(*host, q.priority, self.next_seq);
+            w.insert(&self.spill, key, value.as_slice());
             self.next_seq += 1;
             self.spilled += 1;
         }
@@ -435,7 +424,7 @@ impl CrawlStore for DiskStore {
         w.commit().map_err(|e| self.err(e))?;
         // Visible to readers now: the seen-set's memory may let these go.
         let fps = batch.queued.iter().map(|(fp, _)| *fp);
-        let fps = fps.chain(batch.spilled.iter().map(|(fp, _)| *fp));
+        let fps = fps.chain(batch.spilled.iter().map(|(fp, _, _)| *fp));
         let fps = fps.chain(batch.seen_only.iter().copied());
         self.seen.committed(fps.chain(batch.done.iter().copied()));
         if self.last_sync.elapsed() >= SYNC_EVERY {

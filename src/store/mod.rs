@@ -15,9 +15,10 @@
 //!    URL is never dropped because another one hashed alike, short of a 64-bit collision.
 //! 2. **Queued.** A new URL in scope is queued for its host; one out of scope is recorded
 //!    as skipped at once. The engine's frontier holds each host's queue in memory; past a
-//!    bound, a durable crawl spills new requests to the store instead
-//!    ([`CommitBatch::spilled`]), and takes them back in the order they were spilled as
-//!    the frontier runs down ([`CrawlStore::refill`]).
+//!    bound (for the whole frontier, or for one host's window once the frontier is half
+//!    full), a durable crawl spills new requests to the store instead
+//!    ([`CommitBatch::spilled`]), and takes them back host by host as the frontier or a
+//!    host's window runs down ([`CrawlStore::refill`], [`CrawlStore::refill_host`]).
 //! 3. **Leased.** A queued request sent to a worker is leased under a ticket. A lease ends
 //!    once: acked by its outcome, or reclaimed (the worker died; after a crash, every
 //!    lease comes back as queued: [`Recovery`]).
@@ -131,9 +132,11 @@ pub struct CommitBatch {
     pub done: Vec<u64>,
     /// Requests queued again (a retry: attempts and due time changed), by fingerprint.
     pub requeued: Vec<(u64, QueuedRequest)>,
-    /// New requests, each with its fingerprint (also to insert as seen), that go to the
-    /// spill: kept for [`CrawlStore::refill`], in the order given, not recovered as queued.
-    pub spilled: Vec<(u64, QueuedRequest)>,
+    /// New requests, each with its fingerprint (also to insert as seen) and its host's
+    /// fingerprint, that go to the spill: kept for [`CrawlStore::refill`] and
+    /// [`CrawlStore::refill_host`] (per host: by priority, then in the order given), not
+    /// recovered as queued.
+    pub spilled: Vec<(u64, u64, QueuedRequest)>,
     /// The crawl's own state after this step, opaque to the store.
     pub state: Option<Vec<u8>>,
     /// Pages queued per host (by host fingerprint) for the hosts whose count changed.
@@ -203,12 +206,26 @@ pub trait CrawlStore: Send + 'static {
         Ok(())
     }
 
-    /// Takes up to `max` of the oldest spilled requests (committed as
-    /// [`CommitBatch::spilled`]) back, in the order they were spilled: from then on they
-    /// are queued (recovered as such, ended by `done`). By default, none: a store that
-    /// never gets spilled requests has none to give.
-    fn refill(&mut self, max: usize) -> Result<Vec<QueuedRequest>, StoreError> {
-        let _ = max;
+    /// Requests in the spill, as committed ([`CommitBatch::spilled`] adds to it, a refill
+    /// takes from it). By default, none.
+    fn spilled(&self) -> u64 {
+        0
+    }
+
+    /// Takes up to `max` spilled requests back, at most `per_host` of each host, visiting
+    /// the hosts in turn from where the last call stopped (so that many hosts come back
+    /// into memory, not one), each host's by priority, then in the order they were
+    /// spilled. From then on they are queued (recovered as such, ended by `done`). By
+    /// default, none: a store that never gets spilled requests has none to give.
+    fn refill(&mut self, max: usize, per_host: usize) -> Result<Vec<QueuedRequest>, StoreError> {
+        let _ = (max, per_host);
+        Ok(Vec::new())
+    }
+
+    /// Takes up to `max` spilled requests of the host with this fingerprint back, as
+    /// [`refill`](Self::refill) does. By default, none.
+    fn refill_host(&mut self, host: u64, max: usize) -> Result<Vec<QueuedRequest>, StoreError> {
+        let _ = (host, max);
         Ok(Vec::new())
     }
 

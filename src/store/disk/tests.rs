@@ -223,31 +223,47 @@ fn parsers_racing_on_the_same_urls_while_commits_trim_find_each_new_once() {
     assert!(wins.len() as u64 <= total);
 }
 
-#[test]
-fn spilled_requests_come_back_in_spill_order_and_are_queued_from_then_on() {
-    let dir = tempfile::tempdir().unwrap();
-    let spilled = |fps: &[(u64, &str)]| CommitBatch {
-        spilled: fps.iter().map(|&(fp, u)| (fp, q(u, 0))).collect(),
+/// A spilled request: its fingerprint, its host, its URL and priority.
+fn spilled(entries: &[(u64, u64, &str, i32)]) -> CommitBatch {
+    let spilled = entries.iter().map(|&(fp, host, u, priority)| {
+        let mut r = q(u, 0);
+        r.priority = priority;
+        (fp, host, r)
+    });
+    CommitBatch {
+        spilled: spilled.collect(),
         ..CommitBatch::default()
-    };
+    }
+}
+
+fn urls_of(back: Vec<QueuedRequest>) -> Vec<String> {
+    back.into_iter().map(|r| r.url).collect()
+}
+
+#[test]
+fn spilled_requests_come_back_by_priority_then_spill_order_and_are_queued_from_then_on() {
+    let dir = tempfile::tempdir().unwrap();
     {
         let mut s = DiskStore::open(dir.path()).unwrap();
         s.commit(batch(&[(1, "http://a.test/q")], &[])).unwrap();
         s.commit(spilled(&[
-            (30, "http://a.test/s0"),
-            (10, "http://a.test/s1"),
+            (30, 7, "http://a.test/s0", 0),
+            (10, 7, "http://a.test/s1", 0),
         ]))
         .unwrap();
         s.commit(spilled(&[
-            (20, "http://a.test/s2"),
-            (40, "http://a.test/s3"),
+            (20, 7, "http://a.test/s2", 5),
+            (40, 7, "http://a.test/s3", 0),
         ]))
         .unwrap();
-        let back: Vec<String> = s.refill(3).unwrap().into_iter().map(|r| r.url).collect();
+        assert_eq!(s.spilled(), 4);
+        let back = urls_of(s.refill_host(7, 3).unwrap());
         assert_eq!(
             back,
-            ["http://a.test/s0", "http://a.test/s1", "http://a.test/s2"]
+            ["http://a.test/s2", "http://a.test/s0", "http://a.test/s1"],
+            "the highest priority first, then the order spilled"
         );
+        assert!(s.refill_host(8, 3).unwrap().is_empty(), "another host");
     }
     // After a crash: what was taken back is queued (in discovery order), the rest still
     // spilled; one taken back and ended is gone.
@@ -263,8 +279,62 @@ fn spilled_requests_come_back_in_spill_order_and_are_queued_from_then_on() {
         ["http://a.test/q", "http://a.test/s0", "http://a.test/s2"]
     );
     assert_eq!(r.spilled, 1);
-    let rest: Vec<String> = s.refill(10).unwrap().into_iter().map(|r| r.url).collect();
+    let rest = urls_of(s.refill(10, 10).unwrap());
     assert_eq!(rest, ["http://a.test/s3"]);
-    assert!(s.refill(10).unwrap().is_empty());
+    assert!(s.refill(10, 10).unwrap().is_empty());
     assert_eq!(s.recover().unwrap().spilled, 0);
+}
+
+#[test]
+fn a_round_takes_a_few_of_each_host_in_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = DiskStore::open(dir.path()).unwrap();
+    // Host 1 spills many, hosts 2 and 3 a few, all at one priority.
+    let mut entries = Vec::new();
+    let names: Vec<String> = (0..30).map(|i| format!("http://h.test/{i}")).collect();
+    for (i, name) in names.iter().enumerate() {
+        let host = match i % 10 {
+            0 => 2,
+            1 => 3,
+            _ => 1,
+        };
+        entries.push((100 + i as u64, host, name.as_str(), 0));
+    }
+    s.commit(spilled(&entries)).unwrap();
+    let host_of = |url: &str| {
+        let i: usize = url.rsplit('/').next().unwrap().parse().unwrap();
+        match i % 10 {
+            0 => 2,
+            1 => 3,
+            _ => 1,
+        }
+    };
+    let back = urls_of(s.refill(6, 2).unwrap());
+    let hosts: Vec<u64> = back.iter().map(|u| host_of(u)).collect();
+    assert_eq!(hosts, [1, 1, 2, 2, 3, 3], "two of each, hosts in turn");
+    assert_eq!(
+        back[..2],
+        ["http://h.test/2", "http://h.test/3"],
+        "in spill order"
+    );
+    // The next round goes on after the last host visited, and round the key space.
+    let hosts: Vec<u64> = urls_of(s.refill(4, 2).unwrap())
+        .iter()
+        .map(|u| host_of(u))
+        .collect();
+    assert_eq!(
+        hosts,
+        [1, 1, 2, 3],
+        "round the key space: host 1 again, then the rest"
+    );
+    let mut left = 0;
+    loop {
+        let n = s.refill(100, 100).unwrap().len();
+        if n == 0 {
+            break;
+        }
+        left += n;
+    }
+    assert_eq!(left, 30 - 6 - 4);
+    assert_eq!(s.spilled(), 0);
 }
