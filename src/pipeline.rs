@@ -7,8 +7,10 @@
 //! Built in: [`JsonLines`] and [`Csv`] (files), [`Collect`] (memory).
 
 mod csv_file;
+mod output;
 
 pub use csv_file::Csv;
+use output::Output;
 
 use crate::error::BoxError;
 use serde::Serialize;
@@ -111,17 +113,13 @@ impl<I: 'static, P: Pipeline<I>> DynPipeline<I> for P {
 /// items once however often the crawl is killed and resumed: its length is part of each
 /// commit, and it is cut back to the last commit's length on resume.
 pub struct JsonLines<W: Write + Send + 'static> {
-    out: std::io::BufWriter<W>,
-    /// Bytes written (the file's length, for a file).
-    written: u64,
-    /// Cuts the output back to a length, when it can be (a file).
-    cut: Option<fn(&mut W, u64) -> std::io::Result<()>>,
+    out: Output<W>,
 }
 
 impl<W: Write + Send + 'static> std::fmt::Debug for JsonLines<W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JsonLines")
-            .field("written", &self.written)
+            .field("written", &self.out.written())
             .finish_non_exhaustive()
     }
 }
@@ -130,40 +128,21 @@ impl<W: Write + Send + 'static> JsonLines<W> {
     /// Writes to `out` (buffered; flushed on close).
     pub fn new(out: W) -> Self {
         JsonLines {
-            out: std::io::BufWriter::new(out),
-            written: 0,
-            cut: None,
+            out: Output::new(out),
         }
     }
-}
-
-fn cut_file(f: &mut std::fs::File, len: u64) -> std::io::Result<()> {
-    if f.metadata()?.len() > len {
-        f.set_len(len)?;
-    }
-    Ok(())
 }
 
 impl JsonLines<std::fs::File> {
     /// Creates (or truncates) the file at `path`.
     pub fn create(path: impl AsRef<std::path::Path>) -> std::io::Result<Self> {
-        let mut j = std::fs::File::create(path).map(JsonLines::new)?;
-        j.cut = Some(cut_file);
-        Ok(j)
+        Output::create(path).map(|out| JsonLines { out })
     }
 
     /// Opens the file at `path` to append to (created if missing): the form for a durable
     /// crawl, whose resumed runs go on writing where the last commit left the file.
     pub fn append(path: impl AsRef<std::path::Path>) -> std::io::Result<Self> {
-        let file = std::fs::File::options()
-            .create(true)
-            .append(true)
-            .open(path)?;
-        let written = file.metadata()?.len();
-        let mut j = JsonLines::new(file);
-        j.written = written;
-        j.cut = Some(cut_file);
-        Ok(j)
+        Output::append(path).map(|out| JsonLines { out })
     }
 }
 
@@ -171,8 +150,7 @@ impl<I: Serialize + Send + 'static, W: Write + Send + 'static> Pipeline<I> for J
     async fn process_item(&mut self, item: I) -> Result<Option<I>, BoxError> {
         let mut line = serde_json::to_vec(&item)?;
         line.push(b'\n');
-        self.out.write_all(&line)?;
-        self.written += line.len() as u64;
+        self.out.write(&line)?;
         Ok(Some(item))
     }
 
@@ -182,20 +160,11 @@ impl<I: Serialize + Send + 'static, W: Write + Send + 'static> Pipeline<I> for J
     }
 
     async fn position(&mut self) -> Result<Option<u64>, BoxError> {
-        if self.cut.is_none() {
-            return Ok(None);
-        }
-        self.out.flush()?;
-        Ok(Some(self.written))
+        Ok(self.out.position()?)
     }
 
     async fn resume_at(&mut self, position: u64) -> Result<(), BoxError> {
-        self.out.flush()?;
-        if let Some(cut) = self.cut {
-            cut(self.out.get_mut(), position)?;
-            self.written = self.written.min(position);
-        }
-        Ok(())
+        Ok(self.out.resume_at(position)?)
     }
 }
 

@@ -13,7 +13,6 @@
 //! them up front. Sitemap records (at most a thousand per crawl) are all read on resume.
 
 use super::Engine;
-use super::site_files::{Job, What};
 use crate::canon;
 use crate::error::FetchError;
 use crate::frontier::HostId;
@@ -168,17 +167,8 @@ impl<S: Spider> Engine<S> {
                 tracing::warn!("a kept sitemap record cannot be read; ignored");
                 continue;
             };
-            if !self.files.book.offer(&url, level) || read || self.ledger.limit_reached() {
-                continue;
-            }
-            if let Some(key) = canon::host_key(&url) {
-                let host = self.frontier.host_id(&key);
-                self.files.ready.push_back(Job {
-                    host,
-                    url,
-                    what: What::Sitemap { level },
-                    failures: 0,
-                });
+            if self.files.book.offer(&url, level) && !read && !self.ledger.limit_reached() {
+                self.queue_sitemap(url, level);
             }
         }
     }

@@ -43,10 +43,15 @@ impl<S: Spider> Engine<S> {
         {
             return;
         }
+        self.keep_sitemap(&url, level, false);
+        self.queue_sitemap(url, level);
+    }
+
+    /// Queues the job of reading the sitemap at `url` (nesting `level`), taken on.
+    pub(super) fn queue_sitemap(&mut self, url: Url, level: u8) {
         let Some(key) = canon::host_key(&url) else {
             return;
         };
-        self.keep_sitemap(&url, level, false);
         let host = self.frontier.host_id(&key);
         self.files.ready.push_back(Job {
             host,

@@ -4,7 +4,7 @@
 //! strings and numbers), which spreadsheets and `csv`-reading tools take as they are. The
 //! `csv` crate writes the rows (it is also what the `trawler` command's `--format csv` uses).
 
-use super::Pipeline;
+use super::{Output, Pipeline};
 use crate::error::BoxError;
 use serde::Serialize;
 use std::io::Write;
@@ -43,22 +43,18 @@ use std::io::Write;
 /// # Ok::<(), BoxError>(())
 /// ```
 pub struct Csv<W: Write + Send + 'static> {
-    out: std::io::BufWriter<W>,
+    out: Output<W>,
     /// Fields per row, set by the first item.
     fields: Option<usize>,
     /// Whether the output has its header row (a file appended to has it already).
     has_header: bool,
-    /// Bytes written (the file's length, for a file).
-    written: u64,
-    /// Cuts the output back to a length, when it can be (a file).
-    cut: Option<fn(&mut W, u64) -> std::io::Result<()>>,
 }
 
 impl<W: Write + Send + 'static> std::fmt::Debug for Csv<W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Csv")
             .field("fields", &self.fields)
-            .field("written", &self.written)
+            .field("written", &self.out.written())
             .finish_non_exhaustive()
     }
 }
@@ -66,44 +62,29 @@ impl<W: Write + Send + 'static> std::fmt::Debug for Csv<W> {
 impl<W: Write + Send + 'static> Csv<W> {
     /// Writes to `out` (buffered; flushed on close).
     pub fn new(out: W) -> Self {
-        Csv {
-            out: std::io::BufWriter::new(out),
-            fields: None,
-            has_header: false,
-            written: 0,
-            cut: None,
-        }
+        Csv::over(Output::new(out))
     }
 
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.out.write_all(bytes)?;
-        self.written += bytes.len() as u64;
-        Ok(())
+    fn over(out: Output<W>) -> Self {
+        Csv {
+            has_header: out.written() > 0,
+            out,
+            fields: None,
+        }
     }
 }
 
 impl Csv<std::fs::File> {
     /// Creates (or truncates) the file at `path`.
     pub fn create(path: impl AsRef<std::path::Path>) -> std::io::Result<Self> {
-        let mut c = std::fs::File::create(path).map(Csv::new)?;
-        c.cut = Some(super::cut_file);
-        Ok(c)
+        Output::create(path).map(Csv::over)
     }
 
     /// Opens the file at `path` to append to (created if missing): the form for a durable
     /// crawl, whose resumed runs go on writing where the last commit left the file. A file
     /// that is not empty has its header row already.
     pub fn append(path: impl AsRef<std::path::Path>) -> std::io::Result<Self> {
-        let file = std::fs::File::options()
-            .create(true)
-            .append(true)
-            .open(path)?;
-        let written = file.metadata()?.len();
-        let mut c = Csv::new(file);
-        c.written = written;
-        c.has_header = written > 0;
-        c.cut = Some(super::cut_file);
-        Ok(c)
+        Output::append(path).map(Csv::over)
     }
 }
 
@@ -113,11 +94,11 @@ impl<I: Serialize + Send + 'static, W: Write + Send + 'static> Pipeline<I> for C
         match self.fields {
             None => {
                 let from = if self.has_header { row.start } else { 0 };
-                self.write(&row.bytes[from..])?;
+                self.out.write(&row.bytes[from..])?;
                 self.fields = Some(row.fields);
                 self.has_header = true;
             }
-            Some(n) if n == row.fields => self.write(&row.bytes[row.start..])?,
+            Some(n) if n == row.fields => self.out.write(&row.bytes[row.start..])?,
             Some(n) => {
                 return Err(
                     format!("an item with {} fields in CSV rows of {n}", row.fields).into(),
@@ -133,20 +114,12 @@ impl<I: Serialize + Send + 'static, W: Write + Send + 'static> Pipeline<I> for C
     }
 
     async fn position(&mut self) -> Result<Option<u64>, BoxError> {
-        if self.cut.is_none() {
-            return Ok(None);
-        }
-        self.out.flush()?;
-        Ok(Some(self.written))
+        Ok(self.out.position()?)
     }
 
     async fn resume_at(&mut self, position: u64) -> Result<(), BoxError> {
-        self.out.flush()?;
-        if let Some(cut) = self.cut {
-            cut(self.out.get_mut(), position)?;
-            self.written = self.written.min(position);
-            self.has_header = self.written > 0;
-        }
+        self.out.resume_at(position)?;
+        self.has_header = self.out.written() > 0;
         Ok(())
     }
 }
@@ -211,7 +184,7 @@ mod tests {
                 .unwrap();
         })
         .expect("no await point blocks");
-        let bytes = sink.out.into_inner().unwrap();
+        let bytes = sink.out.into_inner();
         (String::from_utf8(bytes).unwrap(), errors)
     }
 
