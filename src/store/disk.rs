@@ -175,8 +175,8 @@ impl DiskStore {
                 // of the table it writes until its filter is built (8 bytes a key), and
                 // 8-byte keys make a 64 MiB table of some 5M keys (measured: 67 MB of a
                 // 174 MB heap at the peak of a wide crawl).
-                let compaction = fjall::compaction::Leveled::default()
-                    .with_table_target_size(SEEN_TABLE);
+                let compaction =
+                    fjall::compaction::Leveled::default().with_table_target_size(SEEN_TABLE);
                 options
                     .filter_block_pinning_policy(PinningPolicy::all(true))
                     .index_block_pinning_policy(PinningPolicy::all(true))
