@@ -51,7 +51,7 @@ fn run_with(
         None => None,
         Some((dir, argv)) => {
             let opening = std::time::Instant::now();
-            let store = DiskStore::open(&dir.path).map_err(|e| state_error(&dir.path, &e))?;
+            let store = DiskStore::open(&dir.path).map_err(|e| state_error(&dir.path, path, &e))?;
             tracing::info!(elapsed = ?opening.elapsed(), "opened the crawl state");
             if !dir.resuming {
                 dir.save_command(argv)?;
@@ -93,12 +93,20 @@ fn run_with(
 }
 
 /// A state directory that cannot be used, said in one line.
-fn state_error(dir: &std::path::Path, e: &StoreError) -> CliError {
+fn state_error(dir: &std::path::Path, records: &str, e: &StoreError) -> CliError {
     match e {
         StoreError::Locked(_) => CliError::State(format!(
             "{} is in use by another trawler process",
             dir.display()
         )),
+        // What can be saved: the records file is written apart from the store.
+        StoreError::Invalid(_) if records != "-" && std::path::Path::new(records).exists() => {
+            CliError::State(format!(
+                "--state {}: {e}; the records written so far are in {records} (whole up to \
+                 the last commit); crawl again with a new --state directory",
+                dir.display()
+            ))
+        }
         other => CliError::State(format!("--state {}: {other}", dir.display())),
     }
 }

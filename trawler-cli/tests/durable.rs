@@ -363,6 +363,11 @@ fn state_directories_that_cannot_be_used_are_refused_in_one_line() {
         std::fs::write(&entry, b"not a database").unwrap();
     }
     refused(&["crawl", "--state", st], "--state");
+    // ... and what can be saved is said: the records file is apart from the store.
+    refused(
+        &["crawl", "--state", st],
+        &format!("the records written so far are in {st}/outcomes.jsonl"),
+    );
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
