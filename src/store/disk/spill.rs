@@ -94,6 +94,15 @@ impl DiskStore {
                 None => break,
             }
         }
+        if back.is_empty() {
+            // A whole round found nothing: the spill is empty, whatever its count said (a
+            // count that never reaches 0 would keep the crawl from ending).
+            self.spilled = 0;
+            self.meta
+                .insert(super::META_SPILLED, 0u64.to_be_bytes())
+                .map_err(|e| self.err(e))?;
+            return Ok(back);
+        }
         self.commit_taken(w, back.len())?;
         Ok(back)
     }

@@ -338,3 +338,25 @@ fn a_round_takes_a_few_of_each_host_in_turn() {
     assert_eq!(left, 30 - 6 - 4);
     assert_eq!(s.spilled(), 0);
 }
+
+#[test]
+fn a_spill_count_with_nothing_behind_it_is_set_right_by_a_round() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = DiskStore::open(dir.path()).unwrap();
+    s.commit(spilled(&[(1, 7, "http://a.test/1", 0)])).unwrap();
+    s.spilled = 3; // a count that says more than there is
+    assert_eq!(s.refill(10, 10).unwrap().len(), 1);
+    assert_eq!(s.spilled(), 2);
+    assert!(s.refill(10, 10).unwrap().is_empty());
+    assert_eq!(
+        s.spilled(),
+        0,
+        "a round that finds nothing empties the count"
+    );
+    drop(s);
+    assert_eq!(
+        DiskStore::open(dir.path()).unwrap().spilled(),
+        0,
+        "and keeps it so"
+    );
+}
