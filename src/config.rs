@@ -10,6 +10,9 @@
 mod build;
 mod checks;
 mod directives;
+mod request_headers;
+
+pub(crate) use request_headers::RequestHeaders;
 
 pub use checks::{MAX_CONCURRENCY, MAX_DURATION, MAX_WORKERS, MIN_RATE};
 pub use directives::{DEFAULT_FOLLOW_REL_NOFOLLOW, DEFAULT_OBEY_NOFOLLOW, DEFAULT_REPORT_NOINDEX};
@@ -86,9 +89,9 @@ pub struct CrawlConfig {
     pub(crate) sitemaps: bool,
     pub(crate) throttle: Option<ThrottleConfig>,
     pub(crate) extra_roots: Vec<Vec<u8>>,
-    /// `(origin, user, password)` from seeds written `scheme://user:password@host/`: sent
-    /// as basic auth to that origin only (its scheme, host and port), never elsewhere.
-    pub(crate) credentials: Vec<(String, String, String)>,
+    /// The crawl's own request headers, credentials for the start origins included (those
+    /// of seeds written `scheme://user:password@host/` too).
+    pub(crate) request_headers: RequestHeaders,
     pub(crate) continue_other_crawl: bool,
     pub(crate) max_duration: Option<Duration>,
 }
@@ -143,6 +146,7 @@ pub struct CrawlConfigBuilder {
     sitemaps: bool,
     throttle: Option<ThrottleConfig>,
     continue_other_crawl: bool,
+    request_headers: request_headers::Given,
     max_duration: Option<Duration>,
     /// Set in `directives`; its agent comes from `user_agent` at `build()`.
     directives: DirectiveRules,
@@ -181,6 +185,7 @@ impl Default for CrawlConfigBuilder {
             sitemaps: DEFAULT_SITEMAPS,
             throttle: None,
             continue_other_crawl: false,
+            request_headers: request_headers::Given::default(),
             max_duration: None,
             directives: DirectiveRules {
                 agent: String::new(),
@@ -298,6 +303,37 @@ impl CrawlConfigBuilder {
     #[must_use]
     pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
         self.user_agent = ua.into();
+        self
+    }
+
+    /// Sends a header with every request: pages, robots.txt and sitemaps, to every host;
+    /// repeatable (a later value for a name replaces an earlier one). `Authorization`,
+    /// `Proxy-Authorization` and `Cookie` are credentials: they go to the start URLs'
+    /// origins (scheme, host and port) only, never to another host, not even after a
+    /// redirect. A request hook's header of the same name wins. A name or value that
+    /// cannot be sent is refused by [`build`](Self::build) with
+    /// [`ConfigError::BadHeader`](crate::error::ConfigError::BadHeader). By default, none.
+    #[must_use]
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        (self.request_headers.headers).push((name.into(), value.into()));
+        self
+    }
+
+    /// Basic auth (`Authorization: Basic ...`) for the start URLs' origins only, as
+    /// [`header`](Self::header) sends credentials; a start URL's own `user:password@` wins
+    /// for its origin. By default, none.
+    #[must_use]
+    pub fn basic_auth(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
+        self.request_headers.basic_auth = Some((user.into(), password.into()));
+        self
+    }
+
+    /// A cookie, `name=value`, sent to the start URLs' origins only (repeatable: all go in
+    /// one `Cookie` header, which replaces one given with [`header`](Self::header)). By
+    /// default, none.
+    #[must_use]
+    pub fn cookie(mut self, pair: impl Into<String>) -> Self {
+        self.request_headers.cookies.push(pair.into());
         self
     }
 

@@ -5,7 +5,7 @@
 //! actix `System`) plus one arbiter thread per worker. So it works the same from a plain
 //! `main`, a test, or inside another async runtime, without nesting runtimes.
 
-use crate::actors::fetcher::{Credential, FetchSettings};
+use crate::actors::fetcher::FetchSettings;
 use crate::actors::items::Pipelines;
 use crate::actors::supervisor::{CrawlSupervisor, Finished, OutcomeFn, Setup};
 use crate::config::CrawlConfig;
@@ -244,7 +244,7 @@ impl<S: Spider> Crawler<S> {
             user_agent: config.user_agent.clone(),
             retry: config.retry.clone(),
             middleware,
-            credentials: credentials(&config),
+            request_headers: Arc::new(config.request_headers.clone()),
             transports,
         });
         let thread = std::thread::Builder::new()
@@ -306,23 +306,6 @@ impl<S: Spider> Crawler<S> {
             .map_err(Error::Runtime)?;
         thread.join().unwrap_or(Err(Error::SupervisorDied))
     }
-}
-
-/// The `Authorization` header for each seed origin that came with `user:password@`.
-fn credentials(config: &CrawlConfig) -> Vec<Credential> {
-    let mut out: Vec<Credential> = Vec::new();
-    for (origin, user, password) in &config.credentials {
-        if out.iter().any(|c| &c.origin == origin) {
-            continue;
-        }
-        use base64::Engine as _;
-        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-        out.push(Credential {
-            origin: origin.clone(),
-            header: format!("Basic {token}"),
-        });
-    }
-    out
 }
 
 /// Makes sure the sockets the crawl may hold fit in the open-file limit: raises the soft

@@ -148,6 +148,16 @@ pub enum ConfigError {
         /// The value given.
         value: String,
     },
+    /// A request header (or cookie) the crawl was given cannot be sent.
+    #[error(
+        "{field} {header:?} cannot be sent: a header is NAME: VALUE with a name of letters, digits and -, and no line break; a cookie is name=value"
+    )]
+    BadHeader {
+        /// The setting's name (`header`, `cookie`, `basic_auth`).
+        field: &'static str,
+        /// What was given.
+        header: String,
+    },
     /// An include/exclude pattern is not a valid regular expression.
     #[error("{field} pattern {pattern:?} is not a valid regular expression: {reason}")]
     BadRegex {
@@ -190,6 +200,7 @@ impl ConfigError {
             | ConfigError::TooLong { field, .. }
             | ConfigError::BadRate { field, .. }
             | ConfigError::BadHeaderValue { field, .. }
+            | ConfigError::BadHeader { field, .. }
             | ConfigError::BadRegex { field, .. } => Some(field),
             ConfigError::BadHost { .. } => Some("allow_host"),
             ConfigError::NoSeeds

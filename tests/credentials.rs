@@ -99,3 +99,87 @@ fn seed_credentials_go_to_their_origin_only_and_never_into_records() {
         assert!(o.status != Some(401), "{record}");
     }
 }
+
+/// `basic_auth`, `cookie` and `header`: the headers go to every host, the credentials to
+/// the start origin only (robots.txt and sitemaps included), never to another host,
+/// whether reached by a link or a redirect.
+#[test]
+fn crawl_headers_go_everywhere_and_credentials_to_the_start_origin_only() {
+    let other = RawServer::start_on("127.0.0.2:0", |_, stream| {
+        respond(
+            stream,
+            "200 OK",
+            &[("content-type", "text/html")],
+            b"<html>other</html>",
+        );
+        After::KeepOpen
+    });
+    let other_url = other.url("/x.html");
+    let redirect_to = other.url("/moved.html");
+    let site = RawServer::start(move |hit, stream| {
+        let body = match hit.path.as_str() {
+            "/" => format!(
+                "<html><a href=\"/a.html\">a</a><a href=\"{other_url}\">other</a>\
+                 <a href=\"/go\">go</a></html>"
+            ),
+            "/go" => {
+                respond(stream, "302 Found", &[("location", &redirect_to)], b"");
+                return After::KeepOpen;
+            }
+            "/sitemap.xml" => "<urlset><url><loc>/listed.html</loc></url></urlset>".to_string(),
+            _ => "<html>leaf</html>".to_string(),
+        };
+        respond(
+            stream,
+            "200 OK",
+            &[("content-type", "text/html")],
+            body.as_bytes(),
+        );
+        After::KeepOpen
+    });
+    let config = config(&site.url("/"))
+        .allow_any_host()
+        .sitemaps(true)
+        .basic_auth("user", "secret")
+        .cookie("session=abc")
+        .cookie("lang=fr")
+        .header("X-Trace", "t1")
+        .header("Cookie", "given=as-a-header")
+        .build()
+        .unwrap();
+    let report = Crawler::new(config, FnSpider::<()>::new()).run().unwrap();
+    assert_eq!(report.failed, 0, "{report}");
+    let value = |h: &common::raw::RawHit, name: &str| {
+        (h.headers.iter())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let hits = site.hits();
+    for path in [
+        "/robots.txt",
+        "/sitemap.xml",
+        "/",
+        "/a.html",
+        "/go",
+        "/listed.html",
+    ] {
+        assert!(hits.iter().any(|h| h.path == path), "{path} asked for");
+    }
+    for h in &hits {
+        assert_eq!(value(h, "authorization").as_deref(), Some(AUTH), "{h:?}");
+        assert_eq!(
+            value(h, "cookie").as_deref(),
+            Some("session=abc; lang=fr"),
+            "{h:?}"
+        );
+        assert_eq!(value(h, "x-trace").as_deref(), Some("t1"), "{h:?}");
+    }
+    let elsewhere = other.hits();
+    assert!(elsewhere.iter().any(|h| h.path == "/robots.txt"));
+    assert_eq!((other.count("/x.html"), other.count("/moved.html")), (1, 1));
+    for h in &elsewhere {
+        assert_eq!(value(h, "x-trace").as_deref(), Some("t1"), "{h:?}");
+        assert_eq!(value(h, "authorization"), None, "{h:?}");
+        assert_eq!(value(h, "cookie"), None, "{h:?}");
+    }
+}

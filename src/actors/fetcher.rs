@@ -17,7 +17,7 @@
 mod site_files;
 
 use crate::actors::messages::{FetchBatch, Fetched, FileFetched, OutOfFiles, Parse, RetireHosts};
-use crate::canon;
+use crate::config::RequestHeaders;
 use crate::engine::types::{FetchJob, FetchResult};
 use crate::error::FetchError;
 use crate::fetch::classify::{self, Route};
@@ -39,15 +39,6 @@ use url::Url;
 /// How often a fetcher's transport gets its upkeep.
 const UPKEEP_EVERY: Duration = Duration::from_secs(1);
 
-/// Credentials for one origin, from a seed URL's `user:password@`.
-#[derive(Debug, Clone)]
-pub(crate) struct Credential {
-    /// The origin they are for, as [`canon::host_key`] writes it.
-    pub(crate) origin: String,
-    /// The `Authorization` value sent to that origin only.
-    pub(crate) header: String,
-}
-
 /// What every fetcher of a crawl shares.
 pub(crate) struct FetchSettings {
     pub(crate) request_timeout: Duration,
@@ -55,7 +46,8 @@ pub(crate) struct FetchSettings {
     pub(crate) retry: RetryPolicy,
     pub(crate) user_agent: String,
     pub(crate) middleware: Vec<Arc<dyn Middleware>>,
-    pub(crate) credentials: Vec<Credential>,
+    /// The crawl's own headers (credentials for the start origins included).
+    pub(crate) request_headers: Arc<RequestHeaders>,
     /// Makes each worker's transport.
     pub(crate) transports: Arc<dyn TransportFactory>,
 }
@@ -87,7 +79,8 @@ impl Fetcher {
 
     /// The headers of one request: the request hooks' (run here, synchronously: a panic
     /// takes this actor down, and the supervisor restarts it and re-queues what it held),
-    /// then the origin's credentials if the hooks set none. `Err` with the result to
+    /// then the crawl's own headers and its start origins' credentials that the hooks did
+    /// not set. `Err` with the result to
     /// record if a hook skipped the request or set a header that cannot be sent.
     fn headers(&self, request: &Request, kind: RequestKind) -> Result<Headers, Box<FetchResult>> {
         let mut headers = match chain::run_request_hooks(&self.settings.middleware, request, kind) {
@@ -105,24 +98,10 @@ impl Fetcher {
                 }));
             }
         };
-        if !headers.contains("authorization")
-            && let Some(c) = self.credential(&request.url)
-        {
-            // Built from a decoded seed, checked when the crawl was made.
-            let _ = headers.set("authorization", &c.header);
-        }
-        Ok(headers)
-    }
-
-    fn credential(&self, url: &Url) -> Option<&Credential> {
-        if self.settings.credentials.is_empty() {
-            return None;
-        }
-        let origin = canon::host_key(url)?;
         self.settings
-            .credentials
-            .iter()
-            .find(|c| c.origin == origin)
+            .request_headers
+            .add_to(&request.url, &mut headers);
+        Ok(headers)
     }
 
     fn request(

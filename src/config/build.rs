@@ -21,6 +21,8 @@ impl CrawlConfigBuilder {
             .map(|s| checks::parse_seed(s))
             .collect::<Result<Vec<_>, _>>()?;
         let credentials = take_credentials(&mut seeds);
+        let request_headers =
+            super::RequestHeaders::new(&self.request_headers, &seeds, &credentials)?;
         checks::counts(&[
             ("concurrency", self.concurrency, MAX_CONCURRENCY),
             (
@@ -121,7 +123,7 @@ impl CrawlConfigBuilder {
             robots_max_age: self.robots_max_age,
             sitemaps: self.sitemaps,
             throttle: self.throttle,
-            credentials,
+            request_headers,
             continue_other_crawl: self.continue_other_crawl,
             max_duration: self.max_duration,
         })

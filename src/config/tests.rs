@@ -12,13 +12,22 @@ fn seed_credentials_are_kept_apart_and_never_shown() {
         .build()
         .unwrap();
     assert_eq!(c.seeds[0].as_str(), "http://a.test:8080/x");
+    // Sent as basic auth of `us er:s@cret` to that origin only.
+    let sent = |url: &str| {
+        let mut h = crate::headers::Headers::new();
+        c.request_headers
+            .add_to(&url::Url::parse(url).unwrap(), &mut h);
+        h.get("authorization").map(str::to_string)
+    };
     assert_eq!(
-        c.credentials,
-        [(
-            "http://a.test:8080".to_string(),
-            "us er".to_string(),
-            "s@cret".to_string()
-        )]
+        sent("http://a.test:8080/y").as_deref(),
+        Some("Basic dXMgZXI6c0BjcmV0")
+    );
+    assert_eq!(sent("http://b.test/"), None);
+    let debug = format!("{c:?}");
+    assert!(
+        !debug.contains("dXMgZXI6") && !debug.contains("cret"),
+        "{debug}"
     );
     let e = CrawlConfig::builder()
         .seed("ftp://u:secret@a.test/")

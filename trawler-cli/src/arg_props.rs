@@ -12,7 +12,7 @@ use std::os::unix::ffi::OsStringExt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// Every flag and subcommand, so generated lists reach every code path.
-const WORDS: [&str; 46] = [
+const WORDS: [&str; 49] = [
     "crawl",
     "demo",
     "--start",
@@ -29,6 +29,9 @@ const WORDS: [&str; 46] = [
     "--include",
     "--exclude",
     "--user-agent",
+    "--header",
+    "--basic-auth",
+    "--cookie",
     "--no-robots",
     "--sitemaps",
     "--adaptive-throttle",

@@ -90,6 +90,16 @@ pub(crate) struct CrawlArgs {
     /// The User-Agent header [default: trawler/VERSION].
     #[arg(long, value_name = "TEXT")]
     pub(crate) user_agent: Option<String>,
+    /// Send this header with every request (robots.txt and sitemaps too). May be repeated.
+    /// Authorization and Cookie go to the start URLs' origins only.
+    #[arg(long = "header", value_name = "NAME: VALUE", value_parser = header)]
+    pub(crate) headers: Vec<(String, String)>,
+    /// Basic auth for the start URLs' origins only (never another host, not after a redirect).
+    #[arg(long, value_name = "USER:PASSWORD", value_parser = basic_auth)]
+    pub(crate) basic_auth: Option<(String, String)>,
+    /// Send this cookie to the start URLs' origins. May be repeated.
+    #[arg(long = "cookie", value_name = "NAME=VALUE")]
+    pub(crate) cookies: Vec<String>,
     /// Ignore robots.txt (obeyed by default).
     #[arg(long)]
     pub(crate) no_robots: bool,
@@ -215,6 +225,24 @@ fn parse_size(s: &str) -> Result<usize, String> {
         .map_err(|_| format!("{s:?} is not a byte count"))?;
     n.checked_mul(1 << shift)
         .ok_or_else(|| format!("{s:?}: too large"))
+}
+
+/// `NAME: VALUE`, as curl's `-H` takes it.
+fn header(s: &str) -> Result<(String, String), String> {
+    match s.split_once(':') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.trim().to_string()))
+        }
+        _ => Err(format!("{s:?} is not NAME: VALUE")),
+    }
+}
+
+/// `USER:PASSWORD` (the password may hold more colons).
+fn basic_auth(s: &str) -> Result<(String, String), String> {
+    match s.split_once(':') {
+        Some((user, password)) => Ok((user.to_string(), password.to_string())),
+        None => Err("the form is USER:PASSWORD".to_string()),
+    }
 }
 
 #[cfg(test)]

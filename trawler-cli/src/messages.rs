@@ -8,7 +8,7 @@
 use trawler::ConfigError;
 
 /// The builder settings the flags set, each with its flag (or name on the command line).
-const FLAGS: [(&str, &str); 12] = [
+const FLAGS: [(&str, &str); 15] = [
     ("seed URL", "start URL"),
     ("concurrency", "--concurrency"),
     ("per_host_concurrency", "--per-host-concurrency"),
@@ -21,6 +21,9 @@ const FLAGS: [(&str, &str); 12] = [
     ("exclude", "--exclude"),
     ("allow_host", "--allow-host"),
     ("max_duration", "--max-time"),
+    ("header", "--header"),
+    ("cookie", "--cookie"),
+    ("basic_auth", "--basic-auth"),
 ];
 
 /// The message of a configuration error, naming the flag instead of the setting.

@@ -48,6 +48,15 @@ pub(crate) fn crawl_config(args: &CrawlArgs) -> CrawlConfigBuilder {
     if let Some(n) = args.max_body {
         b = b.max_body(n);
     }
+    for (name, value) in &args.headers {
+        b = b.header(name.as_str(), value.as_str());
+    }
+    if let Some((user, password)) = &args.basic_auth {
+        b = b.basic_auth(user.as_str(), password.as_str());
+    }
+    for c in &args.cookies {
+        b = b.cookie(c.as_str());
+    }
     if let Some(ua) = &args.user_agent {
         b = b.user_agent(ua.as_str());
     }

@@ -5,7 +5,7 @@
 //! only the records the binary writes.
 //!
 //! Covered: `-c` (alone), `--per-host-concurrency`, `--rate`, `--adaptive-throttle`,
-//! `--exclude`, `--user-agent`, `-v`/`-vv`, and the 18 columns of `--format csv` checked
+//! `--exclude`, `--user-agent`, `--header`, `--basic-auth`, `--cookie`, `-v`/`-vv`, and the 18 columns of `--format csv` checked
 //! cell by cell against the JSON records and the server.
 
 #[path = "../../tests/common/mod.rs"]
@@ -287,6 +287,45 @@ fn exclude_skips_matching_urls_without_requesting_them() {
         .map(|i| format!("/fan/{i}.html"))
         .collect();
     assert_eq!(server.paths().into_iter().collect::<HashSet<_>>(), wanted);
+}
+
+/// `--header`, `--basic-auth` and `--cookie` reach the start host with every request,
+/// robots.txt included (that credentials go to no other host is `tests/credentials.rs`).
+#[test]
+fn headers_and_credentials_are_sent_to_the_start_host() {
+    let server = TestServer::start();
+    let seed = server.url("/depth/18.html");
+    crawl(&[
+        seed.as_str(),
+        "-q",
+        "--header",
+        "X-Trace: t1",
+        "--header",
+        "Accept-Language:fr",
+        "--basic-auth",
+        "user:se:cret",
+        "--cookie",
+        "session=abc",
+    ]);
+    let hits = server.all_hits();
+    assert_eq!(hits.len(), 4, "robots.txt and three pages");
+    for h in &hits {
+        let value = |name: &str| {
+            (h.headers.iter())
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(value("x-trace"), Some("t1"), "{}", h.path);
+        assert_eq!(value("accept-language"), Some("fr"), "{}", h.path);
+        // Base64 of `user:se:cret`: the password keeps its colon.
+        assert_eq!(
+            value("authorization"),
+            Some("Basic dXNlcjpzZTpjcmV0"),
+            "{}",
+            h.path
+        );
+        assert_eq!(value("cookie"), Some("session=abc"), "{}", h.path);
+    }
 }
 
 /// `--user-agent TEXT` is the User-Agent of every request, robots.txt included; without

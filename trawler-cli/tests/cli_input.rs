@@ -26,13 +26,15 @@ fn a_user_agent_with_a_line_break_is_a_usage_error_and_nothing_is_sent() {
 }
 
 #[test]
-fn durable_crawl_flags_refuse_bad_values_in_one_line() {
+fn flags_with_a_form_refuse_bad_values_in_one_line() {
     let url = "http://127.0.0.1:1/";
     for (flags, says) in [
         (&["--max-time", "abc"][..], "is not a number of seconds"),
         (&["--max-time", "0"], "must be more than 0 seconds"),
         (&["--max-time", "-1"], "'-1'"),
         (&["--continue-other"], "--state <DIR>"),
+        (&["--header", "no colon"], "is not NAME: VALUE"),
+        (&["--basic-auth", "nocolon"], "USER:PASSWORD"),
     ] {
         let mut args = vec!["crawl", url];
         args.extend_from_slice(flags);
@@ -61,6 +63,14 @@ fn errors_name_the_flags_not_the_settings() {
         ),
         (&["--exclude", "[z-a]"], "--exclude pattern"),
         (&["--allow-host", "a b"], "--allow-host \"a b\""),
+        (
+            &["--header", "Bad Name: v"],
+            "--header \"Bad Name: v\" cannot be sent",
+        ),
+        (
+            &["--cookie", "novalue"],
+            "--cookie \"novalue\" cannot be sent",
+        ),
     ] {
         let mut args = vec!["crawl", url];
         args.extend_from_slice(flags);
