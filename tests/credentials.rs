@@ -11,9 +11,9 @@ use trawler::{Crawler, FnSpider};
 /// `Basic` of `user:secret`.
 const AUTH: &str = "Basic dXNlcjpzZWNyZXQ=";
 
-#[test]
-fn seed_credentials_go_to_their_origin_only_and_never_into_records() {
-    let other = RawServer::start_on("127.0.0.2:0", |_, stream| {
+/// Another host (127.0.0.2), answering every request with a page.
+fn other_host() -> RawServer {
+    RawServer::start_on("127.0.0.2:0", |_, stream| {
         respond(
             stream,
             "200 OK",
@@ -21,7 +21,12 @@ fn seed_credentials_go_to_their_origin_only_and_never_into_records() {
             b"<html>other</html>",
         );
         After::KeepOpen
-    });
+    })
+}
+
+#[test]
+fn seed_credentials_go_to_their_origin_only_and_never_into_records() {
+    let other = other_host();
     let other_url = other.url("/x.html");
     let redirect_to = other.url("/moved.html");
     let site = RawServer::start(move |hit, stream| {
@@ -105,15 +110,7 @@ fn seed_credentials_go_to_their_origin_only_and_never_into_records() {
 /// whether reached by a link or a redirect.
 #[test]
 fn crawl_headers_go_everywhere_and_credentials_to_the_start_origin_only() {
-    let other = RawServer::start_on("127.0.0.2:0", |_, stream| {
-        respond(
-            stream,
-            "200 OK",
-            &[("content-type", "text/html")],
-            b"<html>other</html>",
-        );
-        After::KeepOpen
-    });
+    let other = other_host();
     let other_url = other.url("/x.html");
     let redirect_to = other.url("/moved.html");
     let site = RawServer::start(move |hit, stream| {
