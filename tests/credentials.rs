@@ -14,14 +14,14 @@ const AUTH: &str = "Basic dXNlcjpzZWNyZXQ=";
 /// Another host (127.0.0.2), answering every request with a page.
 fn other_host() -> RawServer {
     RawServer::start_on("127.0.0.2:0", |_, stream| {
-        respond(
-            stream,
-            "200 OK",
-            &[("content-type", "text/html")],
-            b"<html>other</html>",
-        );
-        After::KeepOpen
+        html(stream, b"<html>other</html>")
     })
+}
+
+/// Answers with an HTML page and keeps the connection.
+fn html(stream: &mut std::net::TcpStream, body: &[u8]) -> After {
+    respond(stream, "200 OK", &[("content-type", "text/html")], body);
+    After::KeepOpen
 }
 
 #[test]
@@ -58,13 +58,7 @@ fn seed_credentials_go_to_their_origin_only_and_never_into_records() {
             }
             _ => "<html>leaf</html>".to_string(),
         };
-        respond(
-            stream,
-            "200 OK",
-            &[("content-type", "text/html")],
-            body.as_bytes(),
-        );
-        After::KeepOpen
+        html(stream, body.as_bytes())
     });
     let seed = format!("http://user:secret@{}/", site.addr());
     let config = config(&seed).allow_any_host().build().unwrap();
@@ -126,13 +120,7 @@ fn crawl_headers_go_everywhere_and_credentials_to_the_start_origin_only() {
             "/sitemap.xml" => "<urlset><url><loc>/listed.html</loc></url></urlset>".to_string(),
             _ => "<html>leaf</html>".to_string(),
         };
-        respond(
-            stream,
-            "200 OK",
-            &[("content-type", "text/html")],
-            body.as_bytes(),
-        );
-        After::KeepOpen
+        html(stream, body.as_bytes())
     });
     let config = config(&site.url("/"))
         .allow_any_host()

@@ -4,7 +4,8 @@
 //! from the directory with its outcome log cut back to the last commit. robots.txt is on
 //! (it disallows some pages): once its rules are committed, no later life asks again.
 
-use super::tests::{Quiet, config, parsed};
+use super::resume_tests::durable_engine;
+use super::tests::{config, parsed};
 use super::types::FetchResult;
 use super::*;
 use crate::outcome::OutcomeKind;
@@ -59,27 +60,16 @@ fn life(
     commit_every: usize,
     (resident, window): (usize, usize),
 ) -> bool {
-    let cfg = Arc::new(
-        config(&page(0))
-            .allow_host("a.test")
-            .allow_host("b.test")
-            .robots(true)
-            .retries(1)
-            .concurrency(CONCURRENCY)
-            .build()
-            .unwrap(),
-    );
-    let mut store = DiskStore::open(dir).unwrap();
+    let cfg = config(&page(0))
+        .allow_host("a.test")
+        .allow_host("b.test")
+        .robots(true)
+        .retries(1)
+        .concurrency(CONCURRENCY)
+        .build()
+        .unwrap();
     let mut sink = &mut *log;
-    let resume = journal::resume_from(&cfg, &mut store, Some(&mut sink)).unwrap();
-    let mut e = Engine::new(
-        cfg,
-        Arc::new(Quiet),
-        Box::new(store),
-        resume,
-        2,
-        Instant::now(),
-    );
+    let mut e = durable_engine(dir, cfg, Some(&mut sink));
     e.spill.resident = resident;
     e.spill.window = window;
     e.start();

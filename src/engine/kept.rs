@@ -28,8 +28,9 @@ const VERSION: u8 = 1;
 /// What a host's robots.txt came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum RobotsKept {
-    /// A 2xx body (up to the parsed length): parsed again on resume.
-    Body(Vec<u8>),
+    /// A 2xx body (up to the parsed length), as the answer brought it: parsed again on
+    /// resume.
+    Body(Arc<[u8]>),
     /// No usable file (4xx, a redirect to nowhere): everything allowed.
     AllowAll,
     /// Given up on: the host's URLs fail with `RobotsUnavailable`.
@@ -66,7 +67,7 @@ pub(crate) fn decode_robots(bytes: &[u8]) -> Option<(RobotsKept, SystemTime)> {
     let read_at =
         SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(u64::from_be_bytes(*secs)))?;
     let kept = match kind {
-        0 => RobotsKept::Body(rest.to_vec()),
+        0 => RobotsKept::Body(rest.into()),
         1 if rest.is_empty() => RobotsKept::AllowAll,
         2 => {
             let (attempts, cause) = rest.split_first_chunk::<4>()?;
@@ -182,8 +183,8 @@ mod tests {
     fn records_round_trip() {
         let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_790_000_000);
         for kept in [
-            RobotsKept::Body(b"User-agent: *\nDisallow: /private".to_vec()),
-            RobotsKept::Body(Vec::new()),
+            RobotsKept::Body(b"User-agent: *\nDisallow: /private"[..].into()),
+            RobotsKept::Body(Arc::from(&[][..])),
             RobotsKept::AllowAll,
             RobotsKept::Unavailable {
                 cause: "HTTP status 503".into(),

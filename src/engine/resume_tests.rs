@@ -5,29 +5,39 @@
 use super::tests::{Quiet, config, parsed};
 use super::types::{FetchResult, FileAnswer, FileKind};
 use super::*;
-use crate::config::CrawlConfigBuilder;
+use crate::config::{CrawlConfig, CrawlConfigBuilder};
 use crate::outcome::OutcomeKind;
 use crate::politeness::robots::{RobotsAnswer, RobotsRules};
 use crate::sitemap::{SitemapAnswer, SitemapDoc, SitemapKind};
-use crate::store::DiskStore;
+use crate::store::{DiskStore, OutcomeLog};
 use std::collections::HashSet;
 use std::path::Path;
 
 const SEED: &str = "http://a.test/";
 
-/// One life of a crawl of `cfg` kept in `dir`, started (or resumed).
-fn life(dir: &Path, cfg: CrawlConfigBuilder) -> Engine<Quiet> {
-    let cfg = Arc::new(cfg.build().unwrap());
+/// The engine of a crawl of `cfg` kept in `dir`, with what it resumes from (its outcome
+/// log, if any, cut back to the last commit); not started.
+pub(super) fn durable_engine(
+    dir: &Path,
+    cfg: CrawlConfig,
+    log: Option<&mut dyn OutcomeLog>,
+) -> Engine<Quiet> {
+    let cfg = Arc::new(cfg);
     let mut store = DiskStore::open(dir).unwrap();
-    let resume = journal::resume_from(&cfg, &mut store, None).unwrap();
-    let mut e = Engine::new(
+    let resume = journal::resume_from(&cfg, &mut store, log).unwrap();
+    Engine::new(
         cfg,
         Arc::new(Quiet),
         Box::new(store),
         resume,
         2,
         Instant::now(),
-    );
+    )
+}
+
+/// One life of a crawl of `cfg` kept in `dir`, started (or resumed).
+fn life(dir: &Path, cfg: CrawlConfigBuilder) -> Engine<Quiet> {
+    let mut e = durable_engine(dir, cfg.build().unwrap(), None);
     e.start();
     e.pipelines_closed(0);
     e

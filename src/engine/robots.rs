@@ -99,8 +99,7 @@ impl<S: Spider> Engine<S> {
         let read_at = SystemTime::now();
         match answer {
             RobotsAnswer::Rules(rules, body) => {
-                let kept = body.map_or(RobotsKept::AllowAll, |b| RobotsKept::Body(b.to_vec()));
-                self.keep_robots(&first, kept);
+                self.keep_robots(&first, body.map_or(RobotsKept::AllowAll, RobotsKept::Body));
                 self.robots_known(owner, rules, &job.url, read_at, now);
             }
             RobotsAnswer::Redirect(location) => {

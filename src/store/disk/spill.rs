@@ -27,8 +27,8 @@ pub(super) fn spill_key(host: u64, priority: i32, seq: u64) -> [u8; KEY] {
 }
 
 impl DiskStore {
-    /// Moves up to `max` spilled requests of the host whose keys start at `from` (a host
-    /// fingerprint's bytes) into `w`'s queue, appending them to `back`; returns the host.
+    /// Moves up to `max` spilled requests of `host` (its fingerprint's bytes, the prefix of
+    /// its keys) to `queue` in `w`, appending them to `back`.
     fn take_from(
         &self,
         host: [u8; 8],
