@@ -88,6 +88,7 @@ fn defaults_are_the_documented_numbers() {
     assert!(!c.collect_outcomes);
     assert!(c.robots, "robots.txt obeyed");
     assert_eq!(c.crawl_delay_cap, Duration::from_secs(30));
+    assert_eq!(c.robots_max_age, Duration::from_secs(24 * 60 * 60));
     assert!(!c.sitemaps);
     assert!(c.throttle.is_none(), "the adaptive throttle is opt-in");
     assert!(c.extra_roots.is_empty());
@@ -253,6 +254,20 @@ fn values_a_running_crawl_cannot_use_are_refused() {
             .build(),
         Err(ConfigError::TooLong {
             field: "crawl_delay_cap",
+            ..
+        })
+    ));
+    assert!(matches!(
+        b().robots_max_age(Duration::ZERO).build(),
+        Err(ConfigError::Zero {
+            field: "robots_max_age"
+        })
+    ));
+    assert!(matches!(
+        b().robots_max_age(MAX_DURATION + Duration::from_secs(1))
+            .build(),
+        Err(ConfigError::TooLong {
+            field: "robots_max_age",
             ..
         })
     ));
