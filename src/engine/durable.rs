@@ -58,7 +58,7 @@ impl<S: Spider> Engine<S> {
 
     /// Queues a request taken back that waits for a retry, `wait` from now: judged by
     /// robots.txt like any request taken back, then held until it is due.
-    fn enqueue_later(&mut self, r: Request, wait: Duration) {
+    pub(super) fn enqueue_later(&mut self, r: Request, wait: Duration) {
         let Some(key) = canon::host_key(&r.url) else {
             return self.skip(r, SkipReason::Scheme);
         };
@@ -135,6 +135,7 @@ impl<S: Spider> Engine<S> {
             mut saved,
         } = pending;
         saved.pipelines = self.pipeline_positions.clone();
+        batch.log_position = saved.log_position;
         batch.state = Some(serde_json::to_vec(&saved).unwrap_or_default());
         match self.store.commit(batch) {
             Ok(()) => self.spill.committed(),
@@ -172,7 +173,8 @@ impl<S: Spider> Engine<S> {
     /// Whether a stop leaves what is queued in the store for a resumed run, instead of
     /// recording it as skipped: a durable crawl stopped for any reason but its page limit.
     pub(super) fn keeps_queue(&self) -> bool {
-        self.journal.is_on() && !matches!(self.stopping, Some(StopReason::PageLimit) | None)
+        self.journal.is_on()
+            && (self.shared || !matches!(self.stopping, Some(StopReason::PageLimit) | None))
     }
 
     /// A request the stopping crawl does not fetch: kept queued in a durable store for the

@@ -102,6 +102,17 @@ impl Journal {
         }
     }
 
+    /// `r` (of the host with this fingerprint) was found and ruled out at once, for
+    /// `reason`: a shared store has its host's owner record it.
+    pub(crate) fn skipped(&mut self, r: &Request, host: u64, reason: crate::outcome::SkipReason) {
+        if self.on {
+            self.touch();
+            let fp = canon::fingerprint(&r.url);
+            let q = QueuedRequest::from_request(r);
+            self.batch.skipped.push((fp, host, q, reason));
+        }
+    }
+
     /// Spilled requests noted and not committed yet.
     pub(crate) fn spilled_pending(&self) -> usize {
         self.batch.spilled.len()
@@ -156,6 +167,11 @@ impl Journal {
         }
     }
 
+    /// Whether nothing was noted since the last commit.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.batch.is_empty()
+    }
+
     /// Whether a commit is due at `now`.
     pub(crate) fn due(&self, now: Instant) -> bool {
         self.on
@@ -204,6 +220,20 @@ pub(crate) fn resume_from(
     log: Option<&mut dyn OutcomeLog>,
 ) -> Result<Option<Resume>, StoreError> {
     if !store.is_durable() {
+        return Ok(None);
+    }
+    if store.is_shared() {
+        if config.max_pages.is_some() {
+            return Err(StoreError::Invalid(
+                "a page limit (max_pages) is not offered for shared crawls; use max_pages_per_host".into(),
+            ));
+        }
+        // A shared crawl's state is the store's; this worker only cuts its log back to
+        // what it last committed.
+        let position = store.join(&super::shared::facts(config))?;
+        if let (Some(log), Some(position)) = (log, position) {
+            log.resume_at(position)?;
+        }
         return Ok(None);
     }
     let recovery = store.recover()?;

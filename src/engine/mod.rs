@@ -26,6 +26,7 @@ mod results;
 #[cfg(all(test, feature = "durable"))]
 mod resume_tests;
 mod robots;
+mod shared;
 pub(crate) mod site_files;
 mod sitemaps;
 mod spill;
@@ -121,6 +122,10 @@ pub(crate) struct Engine<S: Spider> {
     held_commits: std::collections::VecDeque<durable::PendingCommit>,
     /// The store's spilled requests (see [`spill`]).
     spill: spill::Spill,
+    /// Whether many processes share the crawl (see [`shared`]).
+    shared: bool,
+    /// A shared crawl's rounds of taking from the store.
+    rounds: shared::Rounds,
     /// Item batches sent to the pipelines and not yet through (they count against the
     /// concurrency budget, so a slow pipeline slows fetching).
     items_pending: usize,
@@ -167,6 +172,8 @@ impl<S: Spider> Engine<S> {
                 .map(|r| r.saved.pipelines.clone())
                 .unwrap_or_default(),
             held_commits: std::collections::VecDeque::new(),
+            shared: store.is_shared(),
+            rounds: shared::Rounds::default(),
             spill: spill::Spill::new(resume.as_ref().map_or(0, |r| r.spilled)),
             resume,
             store_error: None,
@@ -256,6 +263,9 @@ impl<S: Spider> Engine<S> {
     }
 
     fn discovered(&mut self, d: Discovered) {
+        if self.is_shared() {
+            return self.offer(d);
+        }
         match d {
             Discovered::Accept(r) => {
                 self.note_variant(&r.url);
@@ -273,7 +283,7 @@ impl<S: Spider> Engine<S> {
 
     /// Notes for a durable crawl that admission counted `url` as a query variant of its
     /// path, if it did: the counts then hold across restarts.
-    fn note_variant(&mut self, url: &url::Url) {
+    pub(super) fn note_variant(&mut self, url: &url::Url) {
         if self.journal.is_on()
             && let Some(path) = self.admission.variant_key(url)
         {
@@ -283,7 +293,7 @@ impl<S: Spider> Engine<S> {
 
     /// Queues a request taken back (resumed, judged again after robots.txt came): see
     /// [`enqueue_as`](Self::enqueue_as).
-    fn enqueue(&mut self, r: Request) {
+    pub(super) fn enqueue(&mut self, r: Request) {
         self.enqueue_as(r, false);
     }
 
@@ -338,7 +348,7 @@ impl<S: Spider> Engine<S> {
             .is_some_and(|left| self.frontier.first_attempts_before(host, priority) as u64 >= left)
     }
 
-    fn skip(&mut self, r: Request, reason: SkipReason) {
+    pub(super) fn skip(&mut self, r: Request, reason: SkipReason) {
         self.skip_as(r, reason, true);
     }
 
@@ -434,7 +444,12 @@ impl<S: Spider> Engine<S> {
     /// Where the crawl is: once nothing is left, [`Phase::Closing`] (close the pipelines),
     /// then [`Phase::Done`].
     pub(crate) fn phase(&mut self) -> Phase {
-        if self.phase == Phase::Running && self.nothing_left() && self.store_finished() {
+        // A shared crawl is over when every worker is done; a worker that stops leaves its
+        // share to the others.
+        if self.phase == Phase::Running
+            && self.nothing_left()
+            && (self.stopping.is_some() || self.store_finished())
+        {
             self.phase = if self.pipelines_closed {
                 Phase::Done
             } else {
@@ -460,6 +475,14 @@ impl<S: Spider> Engine<S> {
         if self.ledger.leased() > 0
             || self.items_pending > 0
             || !self.files.is_idle(self.stopping.is_some())
+        {
+            return false;
+        }
+        // A shared crawl's uncommitted offers may be all the work there is.
+        // (Not once the store failed: nothing more is committed then.)
+        if self.shared
+            && self.store_error.is_none()
+            && (!self.journal.is_empty() || !self.held_commits.is_empty())
         {
             return false;
         }

@@ -27,7 +27,9 @@ impl<S: Spider> Engine<S> {
             return;
         }
         for seed in self.cfg.seeds.clone() {
-            if let Ok(url) = seed.join("/sitemap.xml") {
+            if let Ok(url) = seed.join("/sitemap.xml")
+                && self.reads_sitemaps_of(&url)
+            {
                 self.offer_sitemap(url, 1);
             }
         }

@@ -134,6 +134,9 @@ impl<S: Spider> Engine<S> {
     /// Takes spilled requests back (see the module docs); a stopping crawl that records
     /// what it left takes them all back as the frontier empties.
     pub(super) fn refill(&mut self) {
+        if self.is_shared() {
+            return self.take_shared(self.clock);
+        }
         if self.spill.total == 0 || self.store_error.is_some() {
             return;
         }

@@ -44,8 +44,12 @@ mod codec;
 #[cfg(feature = "durable")]
 mod disk;
 mod memory;
+#[cfg(feature = "redis")]
+mod redis;
 
 pub use codec::{DecodeError, QueuedRequest};
+#[cfg(feature = "redis")]
+pub use redis::{RedisStore, SharedStatus, status};
 #[cfg(feature = "durable")]
 pub use disk::{DiskStore, SYNC_EVERY};
 pub use memory::{MemorySeenSet, MemoryStore};
@@ -92,6 +96,14 @@ pub enum StoreError {
     /// Another process has the store open.
     #[error("crawl state: {0} is in use by another trawler process")]
     Locked(String),
+    /// The store's server cannot be reached, or stopped answering.
+    #[error("crawl state: {0}")]
+    Unavailable(String),
+    /// A shared crawl's worker lost a lease it relied on (it was paused or cut off for
+    /// longer than a lease lasts): another worker took its hosts over, and its commits
+    /// are refused. Run again, it rejoins the crawl.
+    #[error("this worker left the shared crawl: {0}")]
+    LeaseLost(String),
 }
 
 /// What a previous run left in the store, to resume from.
@@ -150,6 +162,26 @@ pub struct CommitBatch {
     /// Query variants newly counted per path (by path fingerprint): added to the path's
     /// count ([`Recovery::variants`]).
     pub variants: Vec<(u64, u64)>,
+    /// A shared crawl's URLs found and ruled out at once, each with its fingerprint, its
+    /// host's fingerprint and why: the owner of the host records them ([`Taken::skip`]).
+    pub skipped: Vec<(u64, u64, QueuedRequest, crate::outcome::SkipReason)>,
+    /// How far the outcome log is written ([`OutcomeLog::position`]), if there is one.
+    pub log_position: Option<u64>,
+}
+
+/// What makes a crawl what it is, field by field (seeds, scope, limits): a worker that
+/// joins a shared crawl with other facts is refused with what differs.
+pub type CrawlFacts = Vec<(&'static str, String)>;
+
+/// A request taken from a shared store by its host's owner ([`CrawlStore::take`]).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Taken {
+    /// The request.
+    pub request: QueuedRequest,
+    /// Set for a URL ruled out when it was found: it is recorded as skipped for this
+    /// reason instead of being fetched.
+    pub skip: Option<crate::outcome::SkipReason>,
 }
 
 impl CommitBatch {
@@ -165,6 +197,7 @@ impl CommitBatch {
             && self.robots.is_empty()
             && self.sitemaps.is_empty()
             && self.variants.is_empty()
+            && self.skipped.is_empty()
     }
 }
 
@@ -237,9 +270,32 @@ pub trait CrawlStore: Send + 'static {
         Ok(None)
     }
 
-    /// Whether this process may schedule `host` (`scheme://host:port`). By default, every
-    /// host is its own.
-    fn owns(&self, host: &str) -> bool {
+    /// Whether many processes share the crawl through this store. A shared crawl offers
+    /// every URL it finds to the store ([`CommitBatch::spilled`], [`CommitBatch::skipped`])
+    /// and fetches only what [`take`](Self::take) gives it. By default, not.
+    fn is_shared(&self) -> bool {
+        false
+    }
+
+    /// Joins a shared crawl with the crawl's `facts`: refuses a crawl that differs, and
+    /// says how far this worker's outcome log was committed by an earlier process of its
+    /// name (0 if none). By default (a store of one process), `None`.
+    fn join(&mut self, facts: &CrawlFacts) -> Result<Option<u64>, StoreError> {
+        let _ = facts;
+        Ok(None)
+    }
+
+    /// A shared store: takes up to `max` queued requests of the hosts this process owns,
+    /// at most `per_host` of each host in turn. Each is this process's until its outcome
+    /// is committed (`done`). By default, none.
+    fn take(&mut self, max: usize, per_host: usize) -> Result<Vec<Taken>, StoreError> {
+        let _ = (max, per_host);
+        Ok(Vec::new())
+    }
+
+    /// Whether this process may fetch the host with this fingerprint now. By default,
+    /// every host is its own.
+    fn owns(&self, host: u64) -> bool {
         let _ = host;
         true
     }

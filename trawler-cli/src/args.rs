@@ -41,6 +41,22 @@ pub(crate) enum Command {
     Crawl(CrawlArgs),
     /// Serve trawler's synthetic site on 127.0.0.1 and crawl it: offline, checked by the server.
     Demo(DemoArgs),
+    /// Print the progress of a crawl shared through Redis (`crawl --redis`).
+    Status(StatusArgs),
+}
+
+/// `trawler status`.
+#[derive(Debug, Args)]
+pub(crate) struct StatusArgs {
+    /// The Redis server the crawl is shared through (redis://HOST:PORT/).
+    #[arg(long, value_name = "URL")]
+    pub(crate) redis: String,
+    /// The crawl's name.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) crawl_id: String,
+    /// Print it as one JSON object.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 /// `trawler crawl`.
@@ -129,6 +145,19 @@ pub(crate) struct CrawlArgs {
     /// With --state: go on with the crawl DIR holds even if its start URLs or scope differ.
     #[arg(long, requires = "state")]
     pub(crate) continue_other: bool,
+    /// Share the crawl through the Redis server at URL (redis://HOST:PORT/) with every
+    /// process started with the same --redis and --crawl-id, on any machine. Each writes
+    /// its own records; all exit once the whole crawl is done.
+    #[arg(long, value_name = "URL", requires = "crawl_id", conflicts_with = "state")]
+    pub(crate) redis: Option<String>,
+    /// With --redis: the shared crawl's name.
+    #[arg(long, value_name = "NAME", requires = "redis")]
+    pub(crate) crawl_id: Option<String>,
+    /// With --redis: this process's name in the crawl [default: HOSTNAME:OUTPUT-FILE, or
+    /// HOSTNAME-PID for stdout]. Run again under its name, a killed process cuts its
+    /// records back to what it committed.
+    #[arg(long, value_name = "NAME", requires = "redis")]
+    pub(crate) worker: Option<String>,
     #[command(flatten)]
     pub(crate) directives: DirectiveArgs,
     #[command(flatten)]

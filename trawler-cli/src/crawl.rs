@@ -16,6 +16,9 @@ use trawler::store::{DiskStore, StoreError};
 
 /// Runs the crawl and returns the exit status.
 pub(crate) fn run(args: &CrawlArgs, ui: &Ui) -> Result<ExitCode, CliError> {
+    if let (Some(url), Some(crawl)) = (&args.redis, &args.crawl_id) {
+        return crate::shared::run(args, url, crawl, ui);
+    }
     let Some(dir) = &args.state else {
         return run_with(args, None, ui);
     };

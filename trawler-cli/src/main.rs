@@ -21,6 +21,7 @@ mod output;
 mod progress;
 mod runner;
 mod settings;
+mod shared;
 mod state;
 mod summary;
 mod title_spider;
@@ -63,6 +64,9 @@ pub(crate) enum CliError {
     /// A `--state` directory cannot be used (in use, damaged, another crawl's).
     #[error("{0}")]
     State(String),
+    /// A crawl shared through Redis could not go on (Redis unreachable or lost).
+    #[error("{0}")]
+    Shared(String),
     /// The demo site could not start.
     #[error("cannot start the demo site: {0}")]
     Testbed(#[source] io::Error),
@@ -75,6 +79,7 @@ impl CliError {
             | CliError::Create { .. }
             | CliError::State(_)
             | CliError::Crawl(trawler::Error::Config(_)) => EXIT_USAGE,
+            CliError::Shared(_) => EXIT_BROKEN,
             CliError::Testbed(e) if e.kind() == io::ErrorKind::InvalidInput => EXIT_USAGE,
             _ => EXIT_BROKEN,
         }
@@ -89,13 +94,14 @@ fn main() -> ExitCode {
     let tty = io::stderr().is_terminal();
     let bar = (tty && cli.quiet == 0).then(progress::new_bar);
     logging::init(cli.verbose, cli.quiet, bar.clone(), tty);
-    let output = match &cli.command {
-        Command::Crawl(a) => &a.output,
-        Command::Demo(a) => &a.output,
+    let interval = match &cli.command {
+        Command::Crawl(a) => a.output.progress_interval,
+        Command::Demo(a) => a.output.progress_interval,
+        Command::Status(_) => std::time::Duration::ZERO,
     };
     let display = match bar {
         Some(bar) => Display::Bar(bar),
-        None if cli.quiet == 0 => Display::Lines(output.progress_interval),
+        None if cli.quiet == 0 => Display::Lines(interval),
         None => Display::Off,
     };
     let ui = Ui {
@@ -106,6 +112,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Crawl(a) => crawl::run(a, &ui),
         Command::Demo(a) => demo::run(a, &ui),
+        Command::Status(a) => shared::status(a),
     };
     result.unwrap_or_else(|e| {
         if ui.errors {

@@ -133,7 +133,8 @@ pub(crate) fn run<S: Spider>(
     let to_file = writer.as_ref().is_some_and(RecordWriter::is_file);
     if how.durable && !to_file && ui.errors {
         eprintln!(
-            "trawler: records go to stdout: a resumed crawl may repeat those written after its              last commit (-o FILE keeps exactly one per URL)"
+            "trawler: records go to stdout: a resumed crawl may repeat those written after its \
+             last commit (-o FILE keeps exactly one per URL)"
         );
     }
     let stop = crawler.stop_handle();

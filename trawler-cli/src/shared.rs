@@ -1,0 +1,112 @@
+//! `trawler crawl --redis URL --crawl-id NAME` and `trawler status`: a crawl shared by
+//! many processes through a Redis server.
+//!
+//! Every worker runs the same command; each writes its own records. A worker is named
+//! (`--worker`, by default this machine's name and the records file's path), and Redis
+//! keeps how far each worker's records were committed: a worker started again under its
+//! name (after a kill, say) cuts its file back to that point first, so the records of all
+//! the workers' files hold each URL once. A worker that lost its leases (it was paused or
+//! cut off from Redis for longer than a lease lasts) is told so by the library; its file
+//! is cut back the same way when it rejoins, which it does at once.
+
+use crate::args::{CrawlArgs, StatusArgs};
+use crate::output::RecordWriter;
+use crate::runner::{self, Ui};
+use crate::{CliError, exit, settings};
+use std::process::ExitCode;
+use trawler::prelude::*;
+use trawler::store::{RedisStore, StoreError};
+
+/// How many times a worker that lost its leases rejoins before it gives up.
+const REJOINS: usize = 5;
+
+/// Runs one worker of a shared crawl and returns the exit status.
+pub(crate) fn run(args: &CrawlArgs, url: &str, crawl: &str, ui: &Ui) -> Result<ExitCode, CliError> {
+    if args.max_pages.is_some() {
+        return Err(CliError::State(
+            "--max-pages is not offered for shared crawls (--redis); --max-pages-per-host is".into(),
+        ));
+    }
+    let config = settings::crawl_config(args).build()?;
+    let (path, format) = args.output.target().unwrap_or(("-", args.output.format));
+    let worker = match (&args.worker, path) {
+        (Some(name), _) => Some(name.clone()),
+        (None, "-") => None,
+        (None, file) => Some(default_name(file)),
+    };
+    let mut rejoins = 0;
+    loop {
+        let mut store = RedisStore::connect(url, crawl).map_err(store_error)?;
+        if let Some(name) = &worker {
+            store = store.worker(name).map_err(store_error)?;
+        }
+        let committed = store.committed_position().map_err(store_error)?;
+        let writer = RecordWriter::create(path, format, args.output.overwrite, committed.is_some())
+            .map_err(|source| CliError::Create {
+                path: path.to_string(),
+                source,
+            })?;
+        let crawler = Crawler::new(config.clone(), FnSpider::<()>::new()).store(store);
+        // Every worker's start URLs may be fetched by another one: no exit 3 here.
+        let how = runner::Durability {
+            durable: true,
+            resuming: true,
+        };
+        match runner::run(crawler, Some(writer), &args.output.only, ui, how) {
+            Ok(done) => return Ok(exit::exit_code(&done, args.fail_on_errors, ui.errors)),
+            Err(CliError::Crawl(trawler::Error::Store {
+                error: StoreError::LeaseLost(why),
+                ..
+            })) if rejoins < REJOINS => {
+                rejoins += 1;
+                if ui.errors {
+                    eprintln!("trawler: {why}; rejoining the crawl");
+                }
+            }
+            Err(CliError::Crawl(trawler::Error::Store { error, .. })) => {
+                return Err(store_error(error));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// A worker's default name: this machine's and its records file's.
+fn default_name(file: &str) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
+    let path = std::path::absolute(file).map_or_else(|_| file.to_string(), |p| p.display().to_string());
+    format!("{host}:{path}").replace('|', "/")
+}
+
+/// A shared crawl's failure, in one line.
+fn store_error(e: StoreError) -> CliError {
+    match e {
+        StoreError::OtherCrawl(why) => CliError::State(why),
+        StoreError::Invalid(why) => CliError::State(why),
+        other => CliError::Shared(other.to_string()),
+    }
+}
+
+/// `trawler status`: prints a shared crawl's progress.
+pub(crate) fn status(a: &StatusArgs) -> Result<ExitCode, CliError> {
+    let s = trawler::store::status(&a.redis, &a.crawl_id).map_err(store_error)?;
+    if !s.exists {
+        return Err(CliError::Shared(format!(
+            "no crawl named {:?} in that Redis",
+            a.crawl_id
+        )));
+    }
+    if a.json {
+        println!("{}", serde_json::to_string(&s).unwrap_or_default());
+    } else {
+        println!("crawl      {}", a.crawl_id);
+        println!("queued     {}", s.queued);
+        println!("in flight  {}", s.in_flight);
+        println!("done       {}", s.done);
+        println!("workers    {}", s.workers);
+        println!("finished   {}", if s.queued + s.in_flight == 0 && s.done > 0 { "yes" } else { "no" });
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,321 @@
+//! `trawler crawl --redis`: several worker processes share one crawl through a real
+//! `redis-server` (Debian's package, started on a free loopback port with persistence off,
+//! stopped by its PID). One worker is killed with SIGKILL mid-crawl and a process of its
+//! name joins again; another is stopped with SIGSTOP past its lease and resumed. What is
+//! checked comes from the testbed's own counters and request log and from the workers'
+//! record files: every page served, pages served again at most what the lost worker had
+//! in flight or uncommitted, no host over its per-host concurrency across all workers,
+//! robots.txt read once per host, exactly one record per URL over all the files, every
+//! worker exiting 0 by itself. And the faults: Redis unreachable, bad names, a worker
+//! configured otherwise than the crawl.
+
+mod cli_support;
+
+use cli_support::{Run, Running, read, records, run, trawler};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use trawler_testbed::{Latency, SiteSpec, Testbed};
+
+/// How long a page takes to answer: long enough that requests overlap measurably.
+const LATENCY: Duration = Duration::from_millis(20);
+/// Requests in flight per worker, and per host.
+const CONCURRENCY: u64 = 16;
+const PER_HOST: usize = 2;
+/// Pages a lost worker may cost beyond those in flight: its records since its last commit
+/// (one is due every 50 ms), with a wide margin for a loaded machine.
+const COMMIT_WINDOW: u64 = 256;
+
+/// A `redis-server` of the test's own, on a free loopback port, stopped by PID on drop.
+struct Redis {
+    child: Child,
+    port: u16,
+}
+
+impl Redis {
+    fn start() -> Redis {
+        for _ in 0..5 {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map(|a| a.port())
+                .expect("a free port");
+            let child = Command::new("redis-server")
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--save", "", "--appendonly", "no"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("redis-server is installed (Debian: apt-get install redis-server)");
+            let mut redis = Redis { child, port };
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = redis.child.try_wait() {
+                    break; // the port was taken meanwhile: another one
+                }
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return redis;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = redis.child.kill();
+        }
+        panic!("redis-server did not start");
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A site of `hosts` hosts whose pages take [`LATENCY`], with a request log.
+fn site(hosts: usize, pages: u32) -> Testbed {
+    Testbed::start(SiteSpec {
+        hosts,
+        pages,
+        latency: Latency::Fixed(LATENCY),
+        record_log: true,
+        ..SiteSpec::default()
+    })
+    .expect("start the testbed")
+}
+
+/// A worker's command line.
+fn worker_args(site: &Testbed, redis: &Redis, crawl: &str, out: &Path) -> Vec<String> {
+    let mut a = vec!["crawl".to_string()];
+    a.extend(site.host_urls().iter().map(|u| u.to_string()));
+    a.extend(
+        [
+            "--redis",
+            &redis.url(),
+            "--crawl-id",
+            crawl,
+            "-o",
+            out.to_str().unwrap(),
+            "-c",
+            &CONCURRENCY.to_string(),
+            "--per-host-concurrency",
+            &PER_HOST.to_string(),
+            "--progress-interval",
+            "0.5",
+        ]
+        .map(str::to_string),
+    );
+    a
+}
+
+fn start_worker(args: &[String]) -> Running {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    Running::start(trawler(&args))
+}
+
+/// Waits until the site has served `n` pages, within a bound.
+fn wait_served(site: &Testbed, n: u64) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while site.stats().pages_served < n {
+        assert!(Instant::now() < deadline, "the crawl made no progress");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Every record of every file, by URL.
+fn by_url(files: &[PathBuf]) -> HashMap<String, Vec<Value>> {
+    let mut m: HashMap<String, Vec<Value>> = HashMap::new();
+    for f in files {
+        if !f.exists() {
+            continue;
+        }
+        for r in records(&read(f)) {
+            m.entry(r["url"].as_str().unwrap().to_string())
+                .or_default()
+                .push(r);
+        }
+    }
+    m
+}
+
+/// The whole crawl is there: every page served and recorded once over all the files, as
+/// fetched.
+fn assert_whole(site: &Testbed, files: &[PathBuf]) {
+    let stats = site.stats();
+    assert_eq!(stats.missing_pages(), 0, "{stats:?}");
+    let recs = by_url(files);
+    let twice: Vec<_> = recs.iter().filter(|(_, v)| v.len() > 1).take(5).collect();
+    assert!(twice.is_empty(), "URLs recorded twice: {twice:?}");
+    for url in site.expected_urls() {
+        let r = recs
+            .get(url.as_str())
+            .unwrap_or_else(|| panic!("{url} has no record"));
+        assert_eq!(r[0]["outcome"], "fetched", "{url}: {:?}", r[0]);
+    }
+}
+
+/// No host ever had more than [`PER_HOST`] requests at once, over all the workers: page
+/// requests that arrived less than [`LATENCY`] apart overlapped (each takes at least
+/// that long), so no window shorter than it may hold more than `PER_HOST` arrivals.
+fn assert_polite(site: &Testbed) {
+    let log = site.log();
+    let mut by_host: HashMap<usize, Vec<Instant>> = HashMap::new();
+    for e in log.iter().filter(|e| e.path != "/robots.txt") {
+        by_host.entry(e.host).or_default().push(e.at);
+    }
+    let window = LATENCY - Duration::from_millis(2);
+    for (host, mut at) in by_host {
+        at.sort();
+        for (i, t) in at.iter().enumerate() {
+            let overlapping = at[i..].iter().take_while(|u| **u - *t < window).count();
+            assert!(
+                overlapping <= PER_HOST,
+                "host {host}: {overlapping} requests at once (per-host concurrency {PER_HOST})"
+            );
+        }
+    }
+    for (i, h) in site.stats().per_host.iter().enumerate() {
+        assert_eq!(h.robots_hits, 1, "host {i}: robots.txt read {} times", h.robots_hits);
+    }
+}
+
+fn status(redis: &Redis, crawl: &str) -> Value {
+    let r = run(&["status", "--redis", &redis.url(), "--crawl-id", crawl, "--json"]);
+    assert_eq!(r.status.code(), Some(0), "{}", r.stderr);
+    serde_json::from_str(r.stdout.trim()).expect("status is JSON")
+}
+
+fn finished_ok(r: Run, who: &str) {
+    assert_eq!(r.status.code(), Some(0), "{who}: {}", r.stderr);
+}
+
+#[test]
+fn three_workers_one_killed_and_one_joining_crawl_everything_once() {
+    let redis = Redis::start();
+    let site = site(8, 700);
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<PathBuf> = (0..3).map(|i| dir.path().join(format!("w{i}.jsonl"))).collect();
+    let args: Vec<Vec<String>> = (files.iter())
+        .map(|f| worker_args(&site, &redis, "kill", f))
+        .collect();
+    let mut workers: Vec<Running> = args.iter().map(|a| start_worker(a)).collect();
+    let total = site.reachable_pages();
+    wait_served(&site, total / 3);
+    let killed = workers.remove(0);
+    let mut child = killed.child;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // A process of the killed worker's name joins (same records file): its file is cut
+    // back to what the killed one committed, and it takes its share again.
+    std::thread::sleep(Duration::from_secs(2));
+    workers.push(start_worker(&args[0]));
+    let mid = status(&redis, "kill");
+    assert!(mid["workers"].as_u64().unwrap() >= 2, "{mid}");
+    for (i, w) in workers.into_iter().enumerate() {
+        finished_ok(w.wait(Duration::from_secs(120)), &format!("worker {i}"));
+    }
+    assert_whole(&site, &files);
+    assert_polite(&site);
+    let again = site.stats().duplicate_page_requests;
+    eprintln!("pages served again after the kill: {again}");
+    assert!(again <= CONCURRENCY + COMMIT_WINDOW, "{again} pages served again");
+    let end = status(&redis, "kill");
+    assert_eq!(end["queued"], 0, "{end}");
+    assert_eq!(end["in_flight"], 0, "{end}");
+    assert_eq!(end["done"].as_u64(), Some(by_url(&files).len() as u64), "{end}");
+}
+
+#[test]
+fn a_worker_paused_past_its_lease_is_fenced_and_doubles_nothing() {
+    let redis = Redis::start();
+    let site = site(6, 700);
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<PathBuf> = (0..2).map(|i| dir.path().join(format!("w{i}.jsonl"))).collect();
+    let args: Vec<Vec<String>> = (files.iter())
+        .map(|f| worker_args(&site, &redis, "pause", f))
+        .collect();
+    let first = start_worker(&args[0]);
+    wait_served(&site, 300);
+    let second = start_worker(&args[1]);
+    wait_served(&site, site.reachable_pages() / 3);
+    let pid = first.child.id().to_string();
+    let signal = |sig: &str| {
+        let ok = Command::new("kill").args([sig, &pid]).status().unwrap();
+        assert!(ok.success(), "kill {sig}");
+    };
+    signal("-STOP");
+    // Past the lease (10 s) and a heartbeat: the other worker takes its slots over.
+    std::thread::sleep(Duration::from_secs(15));
+    signal("-CONT");
+    let first = first.wait(Duration::from_secs(120));
+    assert_eq!(first.status.code(), Some(0), "the paused worker: {}", first.stderr);
+    assert!(
+        first.stderr.contains("rejoining the crawl"),
+        "the paused worker was told it lost its leases: {}",
+        first.stderr
+    );
+    finished_ok(second.wait(Duration::from_secs(120)), "the other worker");
+    assert_whole(&site, &files);
+    assert_polite(&site);
+    let again = site.stats().duplicate_page_requests;
+    eprintln!("pages served again after the pause: {again}");
+    assert!(again <= 2 * (CONCURRENCY + COMMIT_WINDOW), "{again} pages served again");
+}
+
+/// One line on stderr, the expected exit status, and `what` in it.
+fn refused(r: &Run, code: i32, what: &str) {
+    assert_eq!(r.status.code(), Some(code), "{}", r.stderr);
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line: {}", r.stderr);
+    assert!(lines[0].contains(what), "{:?} lacks {what:?}", lines[0]);
+}
+
+#[test]
+fn bad_servers_names_and_configurations_are_refused_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("w.jsonl");
+    let o = out.to_str().unwrap();
+    // Nothing listens on a port just freed.
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let nowhere = format!("redis://127.0.0.1:{closed}/");
+    let seed = "http://127.0.0.1:9/";
+    let r = run(&["crawl", seed, "--redis", &nowhere, "--crawl-id", "c", "-o", o, "-q"]);
+    refused(&r, 1, "cannot reach Redis");
+    let r = run(&["status", "--redis", &nowhere, "--crawl-id", "c"]);
+    refused(&r, 1, "cannot reach Redis");
+    let r = run(&["crawl", seed, "--redis", "http://x/", "--crawl-id", "c", "-q"]);
+    refused(&r, 2, "bad Redis URL");
+
+    let redis = Redis::start();
+    let url = redis.url();
+    let r = run(&["crawl", seed, "--redis", &url, "--crawl-id", "a b", "-q"]);
+    refused(&r, 2, "bad crawl name");
+    let r = run(&["crawl", seed, "--redis", &url, "--crawl-id", "c", "--max-pages", "5", "-q"]);
+    refused(&r, 2, "--max-pages is not offered");
+    let r = run(&["crawl", seed, "--crawl-id", "c"]);
+    assert_eq!(r.status.code(), Some(2), "--crawl-id needs --redis: {}", r.stderr);
+    let r = run(&["status", "--redis", &url, "--crawl-id", "none"]);
+    refused(&r, 1, "no crawl named");
+
+    // A crawl of one page, then a worker that differs from it.
+    let site = site(1, 1);
+    let first = site.url().to_string();
+    let r = run(&["crawl", &first, "--redis", &url, "--crawl-id", "c", "-o", o, "-q"]);
+    assert_eq!(r.status.code(), Some(0), "{}", r.stderr);
+    assert_eq!(records(&read(&out)).len(), 1);
+    let other = dir.path().join("other.jsonl");
+    let other = other.to_str().unwrap();
+    let r = run(&[
+        "crawl", &first, "--redis", &url, "--crawl-id", "c", "--max-depth", "3", "-o", other, "-q",
+    ]);
+    refused(&r, 2, "max_depth is Some(3) here but None in the crawl");
+    // The same worker again: nothing left, nothing written twice.
+    let r = run(&["crawl", &first, "--redis", &url, "--crawl-id", "c", "-o", o, "-q"]);
+    assert_eq!(r.status.code(), Some(0), "{}", r.stderr);
+    assert_eq!(records(&read(&out)).len(), 1);
+}
