@@ -45,6 +45,12 @@ impl<S: Spider> Engine<S> {
     pub(crate) fn pump(&mut self, now: Instant) -> Dispatch {
         let mut out = Dispatch::default();
         self.clock = self.clock.max(now);
+        if self.shared
+            && self.stopping.is_none()
+            && let Err(e) = self.store.check()
+        {
+            self.store_failed(e);
+        }
         self.refill();
         if self.stopping.is_none() {
             while let Some((host, r)) = self.delayed.pop_due(now) {

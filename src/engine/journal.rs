@@ -225,7 +225,8 @@ pub(crate) fn resume_from(
     if store.is_shared() {
         if config.max_pages.is_some() {
             return Err(StoreError::Invalid(
-                "a page limit (max_pages) is not offered for shared crawls; use max_pages_per_host".into(),
+                "a page limit (max_pages) is not offered for shared crawls; use max_pages_per_host"
+                    .into(),
             ));
         }
         // A shared crawl's state is the store's; this worker only cuts its log back to

@@ -75,7 +75,10 @@ impl<S: Spider> Engine<S> {
             return;
         }
         let r = &self.rounds;
-        if !r.full && r.last.is_some_and(|t| now.saturating_duration_since(t) < TAKE_EVERY) {
+        if !r.full
+            && r.last
+                .is_some_and(|t| now.saturating_duration_since(t) < TAKE_EVERY)
+        {
             return;
         }
         let want = HOLD - held;
@@ -121,7 +124,12 @@ pub(crate) fn facts(cfg: &CrawlConfig) -> CrawlFacts {
     let mut seeds: Vec<&str> = cfg.seeds.iter().map(url::Url::as_str).collect();
     seeds.sort_unstable();
     let s = &cfg.scope;
-    let list = |v: &[regex::Regex]| v.iter().map(regex::Regex::as_str).collect::<Vec<_>>().join(" ");
+    let list = |v: &[regex::Regex]| {
+        v.iter()
+            .map(regex::Regex::as_str)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     let mut hosts: Vec<String> = s.hosts.iter().map(|h| format!("{h:?}")).collect();
     hosts.sort_unstable();
     vec![
@@ -133,7 +141,10 @@ pub(crate) fn facts(cfg: &CrawlConfig) -> CrawlFacts {
         ("sort_query", cfg.sort_query.to_string()),
         ("robots", cfg.robots.to_string()),
         ("user_agent", cfg.user_agent.clone()),
-        ("max_pages", cfg.max_pages.map_or("0".into(), |n| n.to_string())),
+        (
+            "max_pages",
+            cfg.max_pages.map_or("0".into(), |n| n.to_string()),
+        ),
         (
             "max_pages_per_host",
             cfg.max_pages_per_host.map_or("0".into(), |n| n.to_string()),

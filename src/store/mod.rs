@@ -48,11 +48,11 @@ mod memory;
 mod redis;
 
 pub use codec::{DecodeError, QueuedRequest};
-#[cfg(feature = "redis")]
-pub use redis::{RedisStore, SharedStatus, status};
 #[cfg(feature = "durable")]
 pub use disk::{DiskStore, SYNC_EVERY};
 pub use memory::{MemorySeenSet, MemoryStore};
+#[cfg(feature = "redis")]
+pub use redis::{RedisStore, SharedStatus, status};
 
 use std::sync::Arc;
 
@@ -291,6 +291,14 @@ pub trait CrawlStore: Send + 'static {
     fn take(&mut self, max: usize, per_host: usize) -> Result<Vec<Taken>, StoreError> {
         let _ = (max, per_host);
         Ok(Vec::new())
+    }
+
+    /// Whether this process may go on fetching: a shared store's process fails once it
+    /// lost a lease (it was paused or cut off for longer than a lease lasts), before it
+    /// sends anything more. Asked before every round of dispatch; it must be cheap (no
+    /// call to a server). By default, it may.
+    fn check(&self) -> Result<(), StoreError> {
+        Ok(())
     }
 
     /// Whether this process may fetch the host with this fingerprint now. By default,

@@ -152,7 +152,11 @@ impl RedisStore {
     pub fn committed_position(&self) -> Result<Option<u64>, StoreError> {
         let (key, worker) = (format!("{}wpos", self.prefix), self.worker.clone());
         self.link.call(move |mut conn| async move {
-            redis::cmd("HGET").arg(key).arg(worker).query_async(&mut conn).await
+            redis::cmd("HGET")
+                .arg(key)
+                .arg(worker)
+                .query_async(&mut conn)
+                .await
         })
     }
 
@@ -251,7 +255,9 @@ impl CrawlStore for RedisStore {
         self.buckets = (meta.get("buckets"))
             .and_then(|b| b.parse().ok())
             .filter(|&b| b > 0)
-            .ok_or_else(|| StoreError::Invalid("the crawl's seen-set layout is unreadable".into()))?;
+            .ok_or_else(|| {
+                StoreError::Invalid("the crawl's seen-set layout is unreadable".into())
+            })?;
         let differs: Vec<String> = (fields.iter())
             .filter(|(k, _)| k.starts_with("cfg:"))
             .filter(|(k, v)| meta.get(k) != Some(v))
@@ -310,9 +316,9 @@ impl CrawlStore for RedisStore {
                 match t.owner(s, now) {
                     Ok(Some(owner)) => leases.push((s, owner)),
                     Ok(None) => {
-                        return Err(self.stale_error(format!(
-                            "slot {s} is no longer this worker's"
-                        )));
+                        return Err(
+                            self.stale_error(format!("slot {s} is no longer this worker's"))
+                        );
                     }
                     Err(why) => return Err(self.stale_error(why)),
                 }
@@ -430,6 +436,12 @@ impl CrawlStore for RedisStore {
                 .query_async(&mut conn)
                 .await
         })
+    }
+
+    fn check(&self) -> Result<(), StoreError> {
+        leases::lock(&self.table)
+            .check(Instant::now())
+            .map_err(StoreError::LeaseLost)
     }
 
     fn owns(&self, host: u64) -> bool {

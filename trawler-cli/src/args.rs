@@ -148,7 +148,12 @@ pub(crate) struct CrawlArgs {
     /// Share the crawl through the Redis server at URL (redis://HOST:PORT/) with every
     /// process started with the same --redis and --crawl-id, on any machine. Each writes
     /// its own records; all exit once the whole crawl is done.
-    #[arg(long, value_name = "URL", requires = "crawl_id", conflicts_with = "state")]
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "crawl_id",
+        conflicts_with = "state"
+    )]
     pub(crate) redis: Option<String>,
     /// With --redis: the shared crawl's name.
     #[arg(long, value_name = "NAME", requires = "redis")]
@@ -158,6 +163,10 @@ pub(crate) struct CrawlArgs {
     /// records back to what it committed.
     #[arg(long, value_name = "NAME", requires = "redis")]
     pub(crate) worker: Option<String>,
+    /// With --redis: how long a worker that lost Redis (or its leases) keeps trying to get
+    /// back into the crawl before it stops, what it committed kept [default: 60].
+    #[arg(long, value_name = "SECS", value_parser = parse_secs, requires = "redis")]
+    pub(crate) redis_patience: Option<Duration>,
     #[command(flatten)]
     pub(crate) directives: DirectiveArgs,
     #[command(flatten)]

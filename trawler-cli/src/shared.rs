@@ -14,17 +14,16 @@ use crate::output::RecordWriter;
 use crate::runner::{self, Ui};
 use crate::{CliError, exit, settings};
 use std::process::ExitCode;
+use std::time::Duration;
 use trawler::prelude::*;
 use trawler::store::{RedisStore, StoreError};
-
-/// How many times a worker that lost its leases rejoins before it gives up.
-const REJOINS: usize = 5;
 
 /// Runs one worker of a shared crawl and returns the exit status.
 pub(crate) fn run(args: &CrawlArgs, url: &str, crawl: &str, ui: &Ui) -> Result<ExitCode, CliError> {
     if args.max_pages.is_some() {
         return Err(CliError::State(
-            "--max-pages is not offered for shared crawls (--redis); --max-pages-per-host is".into(),
+            "--max-pages is not offered for shared crawls (--redis); --max-pages-per-host is"
+                .into(),
         ));
     }
     let config = settings::crawl_config(args).build()?;
@@ -34,13 +33,28 @@ pub(crate) fn run(args: &CrawlArgs, url: &str, crawl: &str, ui: &Ui) -> Result<E
         (None, "-") => None,
         (None, file) => Some(default_name(file)),
     };
-    let mut rejoins = 0;
+    let limit = args.redis_patience.unwrap_or(PATIENCE);
+    let fresh = || Patience {
+        limit,
+        ..Patience::default()
+    };
+    let mut patience = fresh();
+    let mut joined = false;
     loop {
-        let mut store = RedisStore::connect(url, crawl).map_err(store_error)?;
+        let mut store = match RedisStore::connect(url, crawl) {
+            Ok(s) => s,
+            // Unreachable at the start: said at once, no waiting.
+            Err(StoreError::Unavailable(why)) if joined && patience.wait(&why, ui) => continue,
+            Err(e) => return Err(store_error(e)),
+        };
         if let Some(name) = &worker {
             store = store.worker(name).map_err(store_error)?;
         }
-        let committed = store.committed_position().map_err(store_error)?;
+        let committed = match store.committed_position() {
+            Ok(c) => c,
+            Err(StoreError::Unavailable(why)) if patience.wait(&why, ui) => continue,
+            Err(e) => return Err(store_error(e)),
+        };
         let writer = RecordWriter::create(path, format, args.output.overwrite, committed.is_some())
             .map_err(|source| CliError::Create {
                 path: path.to_string(),
@@ -52,22 +66,56 @@ pub(crate) fn run(args: &CrawlArgs, url: &str, crawl: &str, ui: &Ui) -> Result<E
             durable: true,
             resuming: true,
         };
-        match runner::run(crawler, Some(writer), &args.output.only, ui, how) {
+        joined = true;
+        let started = std::time::Instant::now();
+        let result = runner::run(crawler, Some(writer), &args.output.only, ui, how);
+        if started.elapsed() >= limit {
+            // It got on with the crawl since the last trouble: patience afresh.
+            patience = fresh();
+        }
+        match result {
             Ok(done) => return Ok(exit::exit_code(&done, args.fail_on_errors, ui.errors)),
-            Err(CliError::Crawl(trawler::Error::Store {
-                error: StoreError::LeaseLost(why),
-                ..
-            })) if rejoins < REJOINS => {
-                rejoins += 1;
-                if ui.errors {
-                    eprintln!("trawler: {why}; rejoining the crawl");
-                }
-            }
-            Err(CliError::Crawl(trawler::Error::Store { error, .. })) => {
-                return Err(store_error(error));
-            }
+            Err(CliError::Crawl(trawler::Error::Store { error, .. })) => match error {
+                StoreError::LeaseLost(why) | StoreError::Unavailable(why)
+                    if patience.wait(&why, ui) => {}
+                other => return Err(store_error(other)),
+            },
             Err(e) => return Err(e),
         }
+    }
+}
+
+/// How long a worker keeps trying to get back into its crawl when Redis is lost, or
+/// when it lost its leases, by default (`--redis-patience`); it waits longer after each
+/// failure.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// A worker's waits since it last got on with the crawl.
+#[derive(Debug, Default)]
+struct Patience {
+    limit: Duration,
+    waited: Duration,
+    tries: u32,
+}
+
+impl Patience {
+    /// Says why the worker left the crawl and waits before it rejoins; false once it has
+    /// waited its limit in all (it then stops, what it committed kept).
+    fn wait(&mut self, why: &str, ui: &Ui) -> bool {
+        if self.waited >= self.limit {
+            return false;
+        }
+        let pause = Duration::from_millis(500 << self.tries.min(4)).min(self.limit - self.waited);
+        self.tries += 1;
+        self.waited += pause;
+        if ui.errors {
+            eprintln!(
+                "trawler: {why}; rejoining the crawl in {:.1} s",
+                pause.as_secs_f64()
+            );
+        }
+        std::thread::sleep(pause);
+        true
     }
 }
 
@@ -76,7 +124,8 @@ fn default_name(file: &str) -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
         .unwrap_or_default();
-    let path = std::path::absolute(file).map_or_else(|_| file.to_string(), |p| p.display().to_string());
+    let path =
+        std::path::absolute(file).map_or_else(|_| file.to_string(), |p| p.display().to_string());
     format!("{host}:{path}").replace('|', "/")
 }
 
@@ -106,7 +155,14 @@ pub(crate) fn status(a: &StatusArgs) -> Result<ExitCode, CliError> {
         println!("in flight  {}", s.in_flight);
         println!("done       {}", s.done);
         println!("workers    {}", s.workers);
-        println!("finished   {}", if s.queued + s.in_flight == 0 && s.done > 0 { "yes" } else { "no" });
+        println!(
+            "finished   {}",
+            if s.queued + s.in_flight == 0 && s.done > 0 {
+                "yes"
+            } else {
+                "no"
+            }
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -180,12 +180,23 @@ fn assert_polite(site: &Testbed) {
         }
     }
     for (i, h) in site.stats().per_host.iter().enumerate() {
-        assert_eq!(h.robots_hits, 1, "host {i}: robots.txt read {} times", h.robots_hits);
+        assert_eq!(
+            h.robots_hits, 1,
+            "host {i}: robots.txt read {} times",
+            h.robots_hits
+        );
     }
 }
 
 fn status(redis: &Redis, crawl: &str) -> Value {
-    let r = run(&["status", "--redis", &redis.url(), "--crawl-id", crawl, "--json"]);
+    let r = run(&[
+        "status",
+        "--redis",
+        &redis.url(),
+        "--crawl-id",
+        crawl,
+        "--json",
+    ]);
     assert_eq!(r.status.code(), Some(0), "{}", r.stderr);
     serde_json::from_str(r.stdout.trim()).expect("status is JSON")
 }
@@ -199,7 +210,9 @@ fn three_workers_one_killed_and_one_joining_crawl_everything_once() {
     let redis = Redis::start();
     let site = site(8, 700);
     let dir = tempfile::tempdir().unwrap();
-    let files: Vec<PathBuf> = (0..3).map(|i| dir.path().join(format!("w{i}.jsonl"))).collect();
+    let files: Vec<PathBuf> = (0..3)
+        .map(|i| dir.path().join(format!("w{i}.jsonl")))
+        .collect();
     let args: Vec<Vec<String>> = (files.iter())
         .map(|f| worker_args(&site, &redis, "kill", f))
         .collect();
@@ -223,11 +236,18 @@ fn three_workers_one_killed_and_one_joining_crawl_everything_once() {
     assert_polite(&site);
     let again = site.stats().duplicate_page_requests;
     eprintln!("pages served again after the kill: {again}");
-    assert!(again <= CONCURRENCY + COMMIT_WINDOW, "{again} pages served again");
+    assert!(
+        again <= CONCURRENCY + COMMIT_WINDOW,
+        "{again} pages served again"
+    );
     let end = status(&redis, "kill");
     assert_eq!(end["queued"], 0, "{end}");
     assert_eq!(end["in_flight"], 0, "{end}");
-    assert_eq!(end["done"].as_u64(), Some(by_url(&files).len() as u64), "{end}");
+    assert_eq!(
+        end["done"].as_u64(),
+        Some(by_url(&files).len() as u64),
+        "{end}"
+    );
 }
 
 #[test]
@@ -235,7 +255,9 @@ fn a_worker_paused_past_its_lease_is_fenced_and_doubles_nothing() {
     let redis = Redis::start();
     let site = site(6, 700);
     let dir = tempfile::tempdir().unwrap();
-    let files: Vec<PathBuf> = (0..2).map(|i| dir.path().join(format!("w{i}.jsonl"))).collect();
+    let files: Vec<PathBuf> = (0..2)
+        .map(|i| dir.path().join(format!("w{i}.jsonl")))
+        .collect();
     let args: Vec<Vec<String>> = (files.iter())
         .map(|f| worker_args(&site, &redis, "pause", f))
         .collect();
@@ -253,7 +275,12 @@ fn a_worker_paused_past_its_lease_is_fenced_and_doubles_nothing() {
     std::thread::sleep(Duration::from_secs(15));
     signal("-CONT");
     let first = first.wait(Duration::from_secs(120));
-    assert_eq!(first.status.code(), Some(0), "the paused worker: {}", first.stderr);
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "the paused worker: {}",
+        first.stderr
+    );
     assert!(
         first.stderr.contains("rejoining the crawl"),
         "the paused worker was told it lost its leases: {}",
@@ -264,7 +291,10 @@ fn a_worker_paused_past_its_lease_is_fenced_and_doubles_nothing() {
     assert_polite(&site);
     let again = site.stats().duplicate_page_requests;
     eprintln!("pages served again after the pause: {again}");
-    assert!(again <= 2 * (CONCURRENCY + COMMIT_WINDOW), "{again} pages served again");
+    assert!(
+        again <= 2 * (CONCURRENCY + COMMIT_WINDOW),
+        "{again} pages served again"
+    );
 }
 
 /// One line on stderr, the expected exit status, and `what` in it.
@@ -281,41 +311,170 @@ fn bad_servers_names_and_configurations_are_refused_in_one_line() {
     let out = dir.path().join("w.jsonl");
     let o = out.to_str().unwrap();
     // Nothing listens on a port just freed.
-    let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let nowhere = format!("redis://127.0.0.1:{closed}/");
     let seed = "http://127.0.0.1:9/";
-    let r = run(&["crawl", seed, "--redis", &nowhere, "--crawl-id", "c", "-o", o, "-q"]);
+    let r = run(&[
+        "crawl",
+        seed,
+        "--redis",
+        &nowhere,
+        "--crawl-id",
+        "c",
+        "-o",
+        o,
+        "-q",
+    ]);
     refused(&r, 1, "cannot reach Redis");
     let r = run(&["status", "--redis", &nowhere, "--crawl-id", "c"]);
     refused(&r, 1, "cannot reach Redis");
-    let r = run(&["crawl", seed, "--redis", "http://x/", "--crawl-id", "c", "-q"]);
+    let r = run(&[
+        "crawl",
+        seed,
+        "--redis",
+        "http://x/",
+        "--crawl-id",
+        "c",
+        "-q",
+    ]);
     refused(&r, 2, "bad Redis URL");
 
     let redis = Redis::start();
     let url = redis.url();
     let r = run(&["crawl", seed, "--redis", &url, "--crawl-id", "a b", "-q"]);
     refused(&r, 2, "bad crawl name");
-    let r = run(&["crawl", seed, "--redis", &url, "--crawl-id", "c", "--max-pages", "5", "-q"]);
+    let r = run(&[
+        "crawl",
+        seed,
+        "--redis",
+        &url,
+        "--crawl-id",
+        "c",
+        "--max-pages",
+        "5",
+        "-q",
+    ]);
     refused(&r, 2, "--max-pages is not offered");
     let r = run(&["crawl", seed, "--crawl-id", "c"]);
-    assert_eq!(r.status.code(), Some(2), "--crawl-id needs --redis: {}", r.stderr);
+    assert_eq!(
+        r.status.code(),
+        Some(2),
+        "--crawl-id needs --redis: {}",
+        r.stderr
+    );
     let r = run(&["status", "--redis", &url, "--crawl-id", "none"]);
     refused(&r, 1, "no crawl named");
 
     // A crawl of one page, then a worker that differs from it.
     let site = site(1, 1);
     let first = site.url().to_string();
-    let r = run(&["crawl", &first, "--redis", &url, "--crawl-id", "c", "-o", o, "-q"]);
+    let r = run(&[
+        "crawl",
+        &first,
+        "--redis",
+        &url,
+        "--crawl-id",
+        "c",
+        "-o",
+        o,
+        "-q",
+    ]);
     assert_eq!(r.status.code(), Some(0), "{}", r.stderr);
-    assert_eq!(records(&read(&out)).len(), 1);
+    let kept = read(&out);
+    let root = records(&kept)
+        .into_iter()
+        .find(|r| r["url"] == first.as_str());
+    assert_eq!(
+        root.map(|r| r["outcome"].clone()),
+        Some("fetched".into()),
+        "{kept}"
+    );
     let other = dir.path().join("other.jsonl");
     let other = other.to_str().unwrap();
     let r = run(&[
-        "crawl", &first, "--redis", &url, "--crawl-id", "c", "--max-depth", "3", "-o", other, "-q",
+        "crawl",
+        &first,
+        "--redis",
+        &url,
+        "--crawl-id",
+        "c",
+        "--max-depth",
+        "3",
+        "-o",
+        other,
+        "-q",
     ]);
     refused(&r, 2, "max_depth is Some(3) here but None in the crawl");
     // The same worker again: nothing left, nothing written twice.
-    let r = run(&["crawl", &first, "--redis", &url, "--crawl-id", "c", "-o", o, "-q"]);
+    let r = run(&[
+        "crawl",
+        &first,
+        "--redis",
+        &url,
+        "--crawl-id",
+        "c",
+        "-o",
+        o,
+        "-q",
+    ]);
     assert_eq!(r.status.code(), Some(0), "{}", r.stderr);
-    assert_eq!(records(&read(&out)).len(), 1);
+    assert_eq!(read(&out), kept);
+}
+
+#[test]
+fn redis_lost_for_a_while_then_back_loses_and_doubles_nothing() {
+    let mut redis = Redis::start();
+    let site = site(4, 600);
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<PathBuf> = (0..2)
+        .map(|i| dir.path().join(format!("w{i}.jsonl")))
+        .collect();
+    let workers: Vec<Running> = (files.iter())
+        .map(|f| start_worker(&worker_args(&site, &redis, "lost", f)))
+        .collect();
+    wait_served(&site, site.reachable_pages() / 3);
+    // Redis stops answering for longer than a lease lasts, then comes back.
+    let pid = redis.child.id().to_string();
+    let signal = |sig: &str| {
+        let ok = Command::new("kill").args([sig, &pid]).status().unwrap();
+        assert!(ok.success(), "kill {sig}");
+    };
+    signal("-STOP");
+    std::thread::sleep(Duration::from_secs(12));
+    signal("-CONT");
+    for (i, w) in workers.into_iter().enumerate() {
+        finished_ok(w.wait(Duration::from_secs(150)), &format!("worker {i}"));
+    }
+    assert_whole(&site, &files);
+    let again = site.stats().duplicate_page_requests;
+    eprintln!("pages served again after Redis came back: {again}");
+    assert!(
+        again <= 2 * (CONCURRENCY + COMMIT_WINDOW),
+        "{again} pages served again"
+    );
+
+    // Redis gone for good: the worker stops once its patience ran out, non-zero, what it
+    // committed kept.
+    let site = self::site(2, 400);
+    let out = dir.path().join("gone.jsonl");
+    let mut args = worker_args(&site, &redis, "gone", &out);
+    args.extend(["--redis-patience", "3", "-q"].map(str::to_string));
+    let w = start_worker(&args);
+    wait_served(&site, 100);
+    let _ = redis.child.kill();
+    let _ = redis.child.wait();
+    let r = w.wait(Duration::from_secs(90));
+    assert_eq!(r.status.code(), Some(1), "{}", r.stderr);
+    let last = r.stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("Redis"),
+        "the last line says Redis is gone: {}",
+        r.stderr
+    );
+    let kept = records(&read(&out));
+    assert!(!kept.is_empty(), "records up to the last commit are kept");
 }

@@ -154,7 +154,10 @@ mod tests {
             .chain(REASONS.iter().map(|r| Kind::Skip(*r)))
         {
             let e = entry(u64::MAX - 7, 0xabc, kind, &q);
-            assert_eq!(parse_entry(&e), Some((u64::MAX - 7, 0xabc, kind, q.clone())));
+            assert_eq!(
+                parse_entry(&e),
+                Some((u64::MAX - 7, 0xabc, kind, q.clone()))
+            );
         }
         let mut e = entry(1, 2, Kind::Fetch, &q);
         e[KIND_AT] = 200;

@@ -83,7 +83,7 @@ impl Table {
     }
 
     /// Fails once a lease is lost or expired here.
-    fn check(&mut self, now: Instant) -> Result<(), String> {
+    pub(crate) fn check(&mut self, now: Instant) -> Result<(), String> {
         if self.stale.is_none()
             && let Some((slot, _)) = self.held.iter().find(|(_, h)| now >= h.valid_until)
         {
@@ -315,7 +315,10 @@ mod tests {
             .map(|(s, _)| *s)
             .collect();
         assert_eq!(marked.len() + given.len(), 2);
-        assert!(given.iter().all(|(s, _)| *s == 2), "only an idle slot goes at once");
+        assert!(
+            given.iter().all(|(s, _)| *s == 2),
+            "only an idle slot goes at once"
+        );
         let now = Instant::now();
         let takeable: Vec<u32> = t.takeable(now).unwrap().iter().map(|x| x.0).collect();
         assert_eq!(takeable.len(), 2, "a slot being given up is not taken from");

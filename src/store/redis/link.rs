@@ -180,8 +180,7 @@ fn unreachable_error(url: &str, e: &redis::RedisError) -> StoreError {
 
 /// The error of a call that failed.
 fn lost_error(url: &str, e: &redis::RedisError) -> StoreError {
-    if e.is_io_error() || e.is_connection_dropped() || e.is_timeout() || e.is_connection_refusal()
-    {
+    if e.is_io_error() || e.is_connection_dropped() || e.is_timeout() || e.is_connection_refusal() {
         StoreError::Unavailable(format!("lost Redis at {url}: {}", one_line(e)))
     } else {
         StoreError::Invalid(format!("Redis at {url} answered: {}", one_line(e)))
@@ -190,5 +189,8 @@ fn lost_error(url: &str, e: &redis::RedisError) -> StoreError {
 
 /// An error on one line.
 fn one_line(e: &dyn std::fmt::Display) -> String {
-    e.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+    e.to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
