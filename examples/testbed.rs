@@ -4,16 +4,16 @@
 //! Run with: cargo run --release --example testbed -- --pages 10000 [--hosts 2] [--port 18090]
 //!
 //! Other flags: `--links K`, `--page-bytes B`, `--seed S`, `--workers W`, `--seconds N`
-//! (default 600, at most 86400).
+//! (default 600, at most 86400), `--latency-ms MS` (each answer waits that long).
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use futures_util::future::{Either, select};
-use trawler_testbed::{SiteSpec, Testbed};
+use trawler_testbed::{Latency, SiteSpec, Testbed};
 
 const USAGE: &str = "usage: testbed [--pages N] [--hosts H] [--port P] [--links K] \
-[--page-bytes B] [--seed S] [--workers W] [--seconds N]";
+[--page-bytes B] [--seed S] [--workers W] [--seconds N] [--latency-ms MS]";
 
 fn parse_args() -> Result<(SiteSpec, u64), String> {
     let mut spec = SiteSpec {
@@ -34,6 +34,10 @@ fn parse_args() -> Result<(SiteSpec, u64), String> {
             "--port" => spec.port = value.parse().map_err(bad)?,
             "--workers" => spec.workers = value.parse().map_err(bad)?,
             "--seconds" => seconds = value.parse::<u64>().map_err(bad)?.min(86_400),
+            "--latency-ms" => {
+                let ms = value.parse::<u64>().map_err(bad)?;
+                spec.latency = Latency::Fixed(Duration::from_millis(ms));
+            }
             _ => return Err(format!("unknown flag {flag} (see --help)")),
         }
     }

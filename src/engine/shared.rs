@@ -24,10 +24,11 @@ use crate::spider::Spider;
 use crate::store::CrawlFacts;
 use std::time::{Duration, Instant};
 
-/// Requests the frontier holds before it takes no more from the store.
-const HOLD: usize = 8192;
+/// Requests held here (queued, waiting or in flight) before no more are taken from the
+/// store. Small, so that a slot given up to a joining worker drains in seconds.
+const HOLD: usize = 2048;
 /// Requests of one host taken per round, at most.
-const PER_HOST: usize = 256;
+const PER_HOST: usize = 64;
 /// How often a low frontier asks the store for more when the last round found little.
 const TAKE_EVERY: Duration = Duration::from_millis(100);
 

@@ -37,7 +37,7 @@ pub const DEFAULT_FAULT_REPEATS: u32 = 1;
 pub const DEFAULT_STALL: Duration = Duration::from_secs(60);
 
 /// Most hosts a testbed may have; keeps 127.0.0.252..=254 free for the dead off-site links.
-pub const MAX_HOSTS: usize = 64;
+pub const MAX_HOSTS: usize = 250;
 /// Most pages (reachable plus unreachable) per host: the hit counters take 4 bytes each.
 pub const MAX_PAGES: u32 = 100_000_000;
 

@@ -2,8 +2,9 @@
 //! thread.
 //!
 //! Every [`RENEW_EVERY`] the keeper runs `lease.lua`: it renews the leases held, notes the
-//! live workers, and takes free slots up to this worker's share (slots over live workers,
-//! rounded up). A worker over its share (another one joined) stops taking from the slots
+//! live workers, and takes free slots with work (queued or in flight) up to this worker's
+//! share (the slots with work over the live workers, rounded up). A slot with nothing in it
+//! is given up; a worker over its share (another one joined) stops taking from the slots
 //! it is to give up and gives each up once nothing of it is left in the worker (no request
 //! of it queued, in flight or waiting for a retry), so a slot changes hands without a
 //! refetch. A lease the server no longer shows as ours, or one not renewed within its
@@ -196,8 +197,9 @@ async fn beat(conn: &mut ConnectionManager, table: &Shared, prefix: &str, worker
     for (s, o) in &held {
         inv.arg(*s).arg(o);
     }
-    let answer: redis::RedisResult<(u64, u64, Vec<u32>, Vec<u64>)> = inv.invoke_async(conn).await;
-    let (live, share, stale, taken) = match answer {
+    let answer: redis::RedisResult<(u64, u64, Vec<u32>, Vec<u64>, Vec<u32>)> =
+        inv.invoke_async(conn).await;
+    let (live, share, stale, taken, idle) = match answer {
         Ok(a) => a,
         Err(e) => {
             lock(table).trouble = Some(e.to_string());
@@ -236,7 +238,7 @@ async fn beat(conn: &mut ConnectionManager, table: &Shared, prefix: &str, worker
             );
             t.next_slot = (slot + 1) % keys::SLOTS;
         }
-        plan_giving_up(&mut t, share as usize)
+        plan_giving_up(&mut t, share as usize, &idle)
     };
     if !give_up.is_empty() {
         let mut inv = release_script().prepare_invoke();
@@ -248,33 +250,40 @@ async fn beat(conn: &mut ConnectionManager, table: &Shared, prefix: &str, worker
     }
 }
 
-/// Marks slots over `share` to be given up and
-/// takes out of the table those with nothing left here, to give up now.
-fn plan_giving_up(t: &mut Table, share: usize) -> Vec<(u32, String)> {
-    let over = t.held.len().saturating_sub(share);
-    let marked = t.held.values().filter(|h| h.giving_up).count();
+/// Gives up the slots held with nothing in them, in Redis or here (`idle`: those with
+/// nothing in Redis); marks slots with work over `share` to be given up (at random, busy
+/// or not: giving up only idle ones would leave every host with work where it is) and
+/// gives up those with nothing left here. Returns the slots to give up now, taken out of
+/// the table.
+fn plan_giving_up(t: &mut Table, share: usize, idle: &[u32]) -> Vec<(u32, String)> {
+    let idle: Vec<u32> = (idle.iter().copied())
+        .filter(|s| t.held.contains_key(s) && !t.work.contains_key(s))
+        .collect();
+    let busy = t.held.len() - idle.len();
+    let over = busy.saturating_sub(share);
     if over == 0 {
         for h in t.held.values_mut() {
             h.giving_up = false;
         }
-        return Vec::new();
-    }
-    if marked < over {
-        // Chosen at random, busy or not: giving up only idle slots would leave every host
-        // with work where it is, and a joining worker with nothing to do.
-        let mut candidates: Vec<u32> = (t.held.iter())
-            .filter(|(_, h)| !h.giving_up)
-            .map(|(s, _)| *s)
-            .collect();
-        fastrand::shuffle(&mut candidates);
-        for s in candidates.into_iter().take(over - marked) {
-            if let Some(h) = t.held.get_mut(&s) {
-                h.giving_up = true;
+    } else {
+        let marked = (t.held.iter())
+            .filter(|(s, h)| h.giving_up && !idle.contains(s))
+            .count();
+        if marked < over {
+            let mut candidates: Vec<u32> = (t.held.iter())
+                .filter(|(s, h)| !h.giving_up && !idle.contains(s))
+                .map(|(s, _)| *s)
+                .collect();
+            fastrand::shuffle(&mut candidates);
+            for s in candidates.into_iter().take(over - marked) {
+                if let Some(h) = t.held.get_mut(&s) {
+                    h.giving_up = true;
+                }
             }
         }
     }
     let free: Vec<u32> = (t.held.iter())
-        .filter(|(s, h)| h.giving_up && !t.work.contains_key(s))
+        .filter(|(s, h)| (h.giving_up || idle.contains(s)) && !t.work.contains_key(s))
         .map(|(s, _)| *s)
         .collect();
     free.into_iter()
@@ -309,7 +318,7 @@ mod tests {
     fn slots_over_the_share_are_given_up_once_drained() {
         let mut t = table(&[(1, 5), (2, 0), (3, 7), (4, 1)]);
         // Share 2: two slots are marked; those with nothing here go at once.
-        let given = plan_giving_up(&mut t, 2);
+        let given = plan_giving_up(&mut t, 2, &[]);
         let marked: Vec<u32> = (t.held.iter())
             .filter(|(_, h)| h.giving_up)
             .map(|(s, _)| *s)
@@ -328,12 +337,25 @@ mod tests {
                 t.ended(s);
             }
         }
-        assert_eq!(plan_giving_up(&mut t, 2).len() + given.len(), 2);
+        assert_eq!(plan_giving_up(&mut t, 2, &[]).len() + given.len(), 2);
         assert_eq!(t.held.len(), 2);
         // At or under the share: nothing more is given up, and marks are cleared.
-        assert!(plan_giving_up(&mut t, 4).is_empty());
+        assert!(plan_giving_up(&mut t, 4, &[]).is_empty());
         assert_eq!(t.held.len(), 2);
         assert!(t.held.values().all(|h| !h.giving_up));
+    }
+
+    #[test]
+    fn slots_with_nothing_in_them_are_given_up_unless_work_is_here() {
+        let mut t = table(&[(1, 0), (2, 3), (3, 0)]);
+        // Slots 1 and 2 have nothing in Redis; 2 still has requests here.
+        let given = plan_giving_up(&mut t, 8, &[1, 2]);
+        assert_eq!(given, vec![(1, "w|1".to_string())]);
+        assert!(t.held.contains_key(&2) && t.held.contains_key(&3));
+        for _ in 0..3 {
+            t.ended(2);
+        }
+        assert_eq!(plan_giving_up(&mut t, 8, &[2]), vec![(2, "w|2".to_string())]);
     }
 
     #[test]
