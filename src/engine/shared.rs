@@ -103,8 +103,16 @@ impl<S: Spider> Engine<S> {
         }
     }
 
-    /// Queues a request taken from the store, a retry at its due time.
+    /// Queues a request taken from the store, a retry at its due time. A host met for the
+    /// first time may have been another worker's a moment ago: its rate limit counts a
+    /// request as just sent.
     fn enqueue_shared(&mut self, r: Request, due_ms: Option<u64>) {
+        if let Some(key) = canon::host_key(&r.url)
+            && self.frontier.existing_id(&key).is_none()
+        {
+            let host = self.frontier.host_id(&key);
+            self.rate.prime(host);
+        }
         let now_ms = super::journal::unix_ms(std::time::SystemTime::now());
         match due_ms.filter(|&due| due > now_ms) {
             Some(due) => self.enqueue_later(r, Duration::from_millis(due - now_ms)),

@@ -108,13 +108,21 @@ impl RateLimits {
         Gate::Open
     }
 
-    /// Whether any limit is set (the scheduler skips the calls otherwise).
+    /// Counts a request to `host` as just sent, so its next one waits a full period: for a
+    /// host taken over from another process, whose last request this one did not see.
+    pub(crate) fn prime(&mut self, host: HostId) {
+        if let Some(l) = &self.per_host {
+            let _ = l.check_key(&host);
+        }
+    }
+
     /// Forgets `host`'s spacing (its slot is reused). Its keyed limiter state goes with
     /// the next prune, as every idle key's does.
     pub(crate) fn forget(&mut self, host: HostId) {
         self.spacing.remove(&host);
     }
 
+    /// Whether any limit is set (the scheduler skips the calls otherwise).
     pub(crate) fn is_unlimited(&self) -> bool {
         self.global.is_none() && self.per_host.is_none() && self.spacing.is_empty()
     }
@@ -138,6 +146,17 @@ impl RateLimits {
 mod tests {
     use super::*;
     use std::time::Instant;
+
+    #[test]
+    fn a_primed_host_waits_a_full_period_first() {
+        let mut r = RateLimits::new(Some(10.0), None);
+        r.prime(7);
+        assert!(matches!(r.gate(7), Gate::HostWait(_)));
+        assert_eq!(r.gate(8), Gate::Open);
+        let mut none = RateLimits::new(None, None);
+        none.prime(7);
+        assert_eq!(none.gate(7), Gate::Open);
+    }
 
     #[test]
     fn per_host_spacing_parks_only_that_host() {

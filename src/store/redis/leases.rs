@@ -180,6 +180,10 @@ fn release_script() -> &'static Script {
     S.get_or_init(|| Script::new(include_str!("lua/release.lua")))
 }
 
+/// What `lease.lua` answers: live workers, the share, the stale slots, the slots taken
+/// (slot, epoch, ...), the slots held with nothing in them.
+type BeatAnswer = (u64, u64, Vec<u32>, Vec<u64>, Vec<u32>);
+
 /// One heartbeat: renew, take free slots up to the share, give up what is over it.
 async fn beat(conn: &mut ConnectionManager, table: &Shared, prefix: &str, worker: &str) {
     let (held, first) = {
@@ -197,8 +201,7 @@ async fn beat(conn: &mut ConnectionManager, table: &Shared, prefix: &str, worker
     for (s, o) in &held {
         inv.arg(*s).arg(o);
     }
-    let answer: redis::RedisResult<(u64, u64, Vec<u32>, Vec<u64>, Vec<u32>)> =
-        inv.invoke_async(conn).await;
+    let answer: redis::RedisResult<BeatAnswer> = inv.invoke_async(conn).await;
     let (live, share, stale, taken, idle) = match answer {
         Ok(a) => a,
         Err(e) => {
@@ -355,7 +358,10 @@ mod tests {
         for _ in 0..3 {
             t.ended(2);
         }
-        assert_eq!(plan_giving_up(&mut t, 8, &[2]), vec![(2, "w|2".to_string())]);
+        assert_eq!(
+            plan_giving_up(&mut t, 8, &[2]),
+            vec![(2, "w|2".to_string())]
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@
 -- ARGV: prefix, worker, log position ('' for none), host page cap (0 for none), the kind
 -- byte of a host over its cap, then
 --   n, n x (slot, 'WORKER|EPOCH')               the leases this commit relies on
---   n, n x (bucket, member, slot, host, entry)   URLs offered
+--   n, n x (bucket, member, slot, host, entry)   URLs offered (an empty entry: only seen)
 --   n, n x (slot, fingerprint)                   URLs ended
 --   n, n x (slot, fingerprint, entry)            URLs waiting for a retry
 --   n, n x (host, record)                        robots.txt records
@@ -33,15 +33,18 @@ for _ = 1, n do
   local b, m, s, h, e = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   i = i + 5
   if redis.call('SADD', p .. 'seen:' .. b, m) == 1 then
-    if cap > 0 and string.byte(e, 25) == 0 then
-      if redis.call('HINCRBY', p .. 'hostpages', h, 1) > cap then
-        e = string.sub(e, 1, 24) .. over .. string.sub(e, 26)
+    -- An empty entry is only marked seen.
+    if e ~= '' then
+      if cap > 0 and string.byte(e, 25) == 0 then
+        if redis.call('HINCRBY', p .. 'hostpages', h, 1) > cap then
+          e = string.sub(e, 1, 24) .. over .. string.sub(e, 26)
+        end
       end
+      if redis.call('RPUSH', p .. 'q:' .. h, e) == 1 then
+        redis.call('RPUSH', p .. 'hosts:' .. s, h)
+      end
+      queued = queued + 1
     end
-    if redis.call('RPUSH', p .. 'q:' .. h, e) == 1 then
-      redis.call('RPUSH', p .. 'hosts:' .. s, h)
-    end
-    queued = queued + 1
     fresh[#fresh + 1] = 1
   else
     fresh[#fresh + 1] = 0
