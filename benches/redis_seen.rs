@@ -7,50 +7,17 @@
 //! persistence off, and stops it by its PID. Fingerprints are random (as a URL's are), so
 //! the buckets fill as a real crawl's do.
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use trawler::store::{CommitBatch, CrawlStore, RedisStore};
+use trawler_testbed::RedisServer;
 
 /// Fingerprints per commit (a crawl commits every 1,024 outcomes, each page offering its
 /// links: tens of thousands of URLs per commit is what a broad crawl sends).
 const BATCH: usize = 20_000;
 
-struct Redis(Child, u16);
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn redis() -> Redis {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--save", "", "--appendonly", "no"])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("redis-server (Debian: apt-get install redis-server)");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "redis-server did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Redis(child, port)
-}
-
 /// Redis's `used_memory`, through redis-cli.
-fn used_memory(port: u16) -> u64 {
-    let out = Command::new("redis-cli")
-        .args(["-p", &port.to_string(), "info", "memory"])
-        .output()
-        .expect("redis-cli");
-    let text = String::from_utf8_lossy(&out.stdout);
+fn used_memory(server: &RedisServer) -> u64 {
+    let text = server.cli(&["info", "memory"]).expect("redis-cli");
     text.lines()
         .find_map(|l| l.strip_prefix("used_memory:"))
         .and_then(|v| v.trim().parse().ok())
@@ -69,11 +36,11 @@ fn main() {
     };
     println!("URLs        bytes/URL   offered/s");
     for n in sizes {
-        let server = redis();
-        let url = format!("redis://127.0.0.1:{}/", server.1);
+        let server = RedisServer::start().expect("start redis-server");
+        let url = server.url();
         let mut store = RedisStore::connect(&url, "seen").expect("connect");
         store.join(&Vec::new()).expect("join");
-        let before = used_memory(server.1);
+        let before = used_memory(&server);
         let started = Instant::now();
         let mut left = n;
         while left > 0 {
@@ -84,7 +51,7 @@ fn main() {
             left -= k as u64;
         }
         let secs = started.elapsed().as_secs_f64();
-        let after = used_memory(server.1);
+        let after = used_memory(&server);
         println!(
             "{n:<11} {:<11.1} {:.0}",
             (after - before) as f64 / n as f64,

@@ -4,46 +4,17 @@
 //! (its requests in flight given to the new owner), a late commit of the old owner refused
 //! whole, and the crawl's end seen by every worker.
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::TcpListener;
 use std::time::{Duration, Instant};
 use trawler::store::{CommitBatch, CrawlStore, QueuedRequest, RedisStore, StoreError, Taken};
+use trawler_testbed::RedisServer;
 
-struct Redis(Child, u16);
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+fn redis() -> RedisServer {
+    RedisServer::start().expect("start redis-server")
 }
 
-fn redis() -> Redis {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--save", "", "--appendonly", "no"])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("redis-server is installed (Debian: apt-get install redis-server)");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "redis-server did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Redis(child, port)
-}
-
-fn cli(r: &Redis, args: &[&str]) -> String {
-    let out = Command::new("redis-cli")
-        .args(["-p", &r.1.to_string()])
-        .args(args)
-        .output()
-        .expect("redis-cli");
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+fn cli(r: &RedisServer, args: &[&str]) -> String {
+    r.cli(args).expect("redis-cli")
 }
 
 fn request(url: &str) -> QueuedRequest {
@@ -66,8 +37,8 @@ fn offers(host: u64, urls: &[(u64, &str)]) -> CommitBatch {
     b
 }
 
-fn join(r: &Redis, worker: &str) -> RedisStore {
-    let url = format!("redis://127.0.0.1:{}/", r.1);
+fn join(r: &RedisServer, worker: &str) -> RedisStore {
+    let url = r.url();
     let mut s = RedisStore::connect(&url, "t")
         .and_then(|s| s.worker(worker))
         .expect("connect");
@@ -173,7 +144,7 @@ fn offered_once_taken_by_the_owner_fenced_after_takeover() {
 fn a_worker_of_another_configuration_is_refused_saying_what_differs() {
     let r = redis();
     let _first = join(&r, "a");
-    let url = format!("redis://127.0.0.1:{}/", r.1);
+    let url = r.url();
     let mut s = RedisStore::connect(&url, "t").unwrap();
     let e = s.join(&vec![("seeds", "y".to_string())]).unwrap_err();
     assert!(

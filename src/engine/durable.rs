@@ -144,9 +144,12 @@ impl<S: Spider> Engine<S> {
     }
 
     /// Where a durable crawl's pipelines are to cut their output back to before the first
-    /// item, one position per pipeline (0 when nothing was committed); `None` in memory.
+    /// item, one position per pipeline (0 when nothing was committed); `None` in memory or
+    /// for a shared crawl.
     pub(crate) fn pipeline_cuts(&self) -> Option<Vec<u64>> {
-        if !self.journal.is_on() {
+        // A shared crawl keeps no pipeline positions: its pipelines' items are written at
+        // least once (a page fetched again after a worker's loss gives its items again).
+        if !self.journal.is_on() || self.shared {
             return None;
         }
         let saved = self.resume.as_ref().map(|r| r.saved.pipelines.as_slice());

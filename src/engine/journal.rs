@@ -113,6 +113,15 @@ impl Journal {
         }
     }
 
+    /// The request with this fingerprint is ended without an outcome (its stored form is
+    /// damaged: it cannot be fetched or recorded).
+    pub(crate) fn discard(&mut self, fp: u64) {
+        if self.on {
+            self.touch();
+            self.batch.done.push(fp);
+        }
+    }
+
     /// Spilled requests noted and not committed yet.
     pub(crate) fn spilled_pending(&self) -> usize {
         self.batch.spilled.len()

@@ -48,11 +48,11 @@ impl<S: Spider> Engine<S> {
         retry_after: Option<Duration>,
         now: Instant,
     ) {
+        let retry = (self.cfg.retry).after_failure(lease.request.attempts, retry_after);
         let wait = match self.stopping {
-            None => self
-                .cfg
-                .retry
-                .after_failure(lease.request.attempts, retry_after),
+            None => retry,
+            // A stop that keeps the queue keeps what would be retried too.
+            Some(_) if retry.is_some() && self.keeps_queue() => return self.leave(lease.request),
             Some(_) => None,
         };
         match wait {
@@ -209,7 +209,12 @@ impl<S: Spider> Engine<S> {
             &mut signals,
         ) {
             Some(Discovered::Accept(r)) if over => {
-                self.skip_as(r, SkipReason::RedirectLimit, false)
+                if self.is_shared() {
+                    // Recorded by its host's owner, once for the whole crawl.
+                    self.offer(Discovered::Skip(r, SkipReason::RedirectLimit));
+                } else {
+                    self.skip_as(r, SkipReason::RedirectLimit, false)
+                }
             }
             Some(d) => self.discovered(d),
             None => self.ledger.report.duplicates += 1,

@@ -11,8 +11,9 @@
 //!   there they take the path of any request taken back: robots.txt judges them (its
 //!   record shared through the store), then politeness; a URL ruled out when found is
 //!   recorded as skipped by its owner, once for the whole crawl.
-//! - A stop leaves what is queued in the store for the other workers; the page limit is
-//!   not offered for shared crawls (their facts refuse it).
+//! - A stop leaves what is queued in the store for the other workers (and what would be
+//!   retried). The page limit and sitemaps are not offered for shared crawls (refused when
+//!   the worker joins).
 
 use super::Engine;
 use crate::canon;
@@ -52,7 +53,8 @@ impl<S: Spider> Engine<S> {
                 self.note_variant(&r.url);
                 match canon::host_key(&r.url) {
                     Some(key) => self.journal.spilled(&r, canon::host_fingerprint(&key)),
-                    None => self.skip_as(r, SkipReason::Scheme, false),
+                    // Recorded by the owner of slot 0, once, like any URL ruled out.
+                    None => self.journal.skipped(&r, 0, SkipReason::Scheme),
                 }
             }
             Discovered::Skip(r, reason) => {
@@ -93,7 +95,9 @@ impl<S: Spider> Engine<S> {
         };
         for t in taken {
             let Some(r) = t.request.to_request() else {
+                // Ended unfetched, so the crawl can still end.
                 tracing::warn!(url = %t.request.url, "a shared queue's URL is not a URL; dropped");
+                self.journal.discard(t.fingerprint);
                 continue;
             };
             match t.skip {
@@ -104,11 +108,11 @@ impl<S: Spider> Engine<S> {
     }
 
     /// Queues a request taken from the store, a retry at its due time. A host met for the
-    /// first time may have been another worker's a moment ago: its rate limit counts a
-    /// request as just sent.
+    /// first time, or idle here, may have been another worker's a moment ago: its rate
+    /// limit counts a request as just sent.
     fn enqueue_shared(&mut self, r: Request, due_ms: Option<u64>) {
         if let Some(key) = canon::host_key(&r.url)
-            && self.frontier.existing_id(&key).is_none()
+            && (self.frontier.existing_id(&key)).is_none_or(|h| self.frontier.is_idle(h))
         {
             let host = self.frontier.host_id(&key);
             self.rate.prime(host);
@@ -146,7 +150,10 @@ pub(crate) fn facts(cfg: &CrawlConfig) -> CrawlFacts {
         ("include", list(&s.include)),
         ("exclude", list(&s.exclude)),
         ("hosts", hosts.join(" ")),
-        ("max_depth", format!("{:?}", s.max_depth)),
+        (
+            "max_depth",
+            s.max_depth.map_or("none".into(), |d| d.to_string()),
+        ),
         ("sort_query", cfg.sort_query.to_string()),
         ("robots", cfg.robots.to_string()),
         ("user_agent", cfg.user_agent.clone()),

@@ -152,6 +152,13 @@ impl Frontier {
         &self.keys[host as usize]
     }
 
+    /// Whether `host` has nothing queued, in flight or waiting for a retry.
+    pub(crate) fn is_idle(&self, host: HostId) -> bool {
+        self.hosts
+            .get(host as usize)
+            .is_none_or(|h| h.queue.is_empty() && h.in_flight == 0 && h.retries_waiting == 0)
+    }
+
     /// Requests queued for `host`.
     pub(crate) fn queued_for(&self, host: HostId) -> usize {
         self.hosts[host as usize].queue.len()

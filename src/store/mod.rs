@@ -36,9 +36,12 @@
 //!
 //! ## Ownership
 //!
-//! A shared crawl hands hosts out: only the owner of a host fetches it, so per-host
-//! politeness holds across processes. [`CrawlStore::owns`] says whether this process may
-//! schedule a host; requests for others' hosts go into the store for their owner.
+//! A shared crawl ([`CrawlStore::is_shared`], the Redis store) hands hosts out: only the
+//! owner of a host fetches it, so per-host politeness holds across processes. Every URL a
+//! process finds goes to the store with its commit ([`CommitBatch::spilled`], and
+//! [`CommitBatch::skipped`] for those ruled out at once); each process takes its own
+//! hosts' requests back ([`CrawlStore::take`]), [`CrawlStore::check`]s before each round
+//! of requests that it still owns them, and commits are refused once it does not.
 
 mod codec;
 #[cfg(feature = "durable")]
@@ -52,7 +55,7 @@ pub use codec::{DecodeError, QueuedRequest};
 pub use disk::{DiskStore, SYNC_EVERY};
 pub use memory::{MemorySeenSet, MemoryStore};
 #[cfg(feature = "redis")]
-pub use redis::{RedisStore, SharedStatus, status};
+pub use redis::{CommittedLog, RedisStore, SharedStatus, status};
 
 use std::sync::Arc;
 
@@ -182,6 +185,9 @@ pub struct Taken {
     /// Set for a URL ruled out when it was found: it is recorded as skipped for this
     /// reason instead of being fetched.
     pub skip: Option<crate::outcome::SkipReason>,
+    /// The URL's fingerprint, as it was offered (to end a request whose URL no longer
+    /// parses: [`CommitBatch::done`]).
+    pub fingerprint: u64,
 }
 
 impl CommitBatch {

@@ -46,6 +46,7 @@ use keys::Kind;
 use link::Link;
 use redis::Script;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -76,6 +77,10 @@ pub struct RedisStore {
     taken: HashMap<u64, (u32, u64)>,
     /// Where the next take starts among the slots held.
     next: usize,
+    /// Damaged entries taken, to end with the next commit.
+    discard: Vec<u64>,
+    /// How far this worker's outcome log is committed (`u64::MAX`: not known).
+    committed: Arc<AtomicU64>,
     joined: bool,
     buckets: u64,
     host_cap: u64,
@@ -122,6 +127,8 @@ impl RedisStore {
             table: Arc::new(Mutex::new(leases::Table::default())),
             taken: HashMap::new(),
             next: 0,
+            discard: Vec::new(),
+            committed: Arc::new(AtomicU64::new(u64::MAX)),
             joined: false,
             buckets: keys::BUCKETS,
             host_cap: 0,
@@ -158,6 +165,13 @@ impl RedisStore {
                 .query_async(&mut conn)
                 .await
         })
+    }
+
+    /// A handle on how far this worker's outcome log is committed, as the crawl goes:
+    /// after the crawl failed (Redis lost for good, say), the log can be cut back to it so
+    /// that the records past it, whose URLs other workers fetch again, are not kept twice.
+    pub fn committed_log(&self) -> CommittedLog {
+        CommittedLog(Arc::clone(&self.committed))
     }
 
     fn stale_error(&self, why: String) -> StoreError {
@@ -287,6 +301,8 @@ impl CrawlStore for RedisStore {
         })?;
         self.first_beat()?;
         self.joined = true;
+        self.committed
+            .store(position.unwrap_or(0), Ordering::Relaxed);
         Ok(Some(position.unwrap_or(0)))
     }
 
@@ -294,7 +310,8 @@ impl CrawlStore for RedisStore {
         let now = Instant::now();
         let mut slots: Vec<u32> = Vec::new();
         let mut done = Vec::with_capacity(batch.done.len());
-        for fp in &batch.done {
+        let discard = std::mem::take(&mut self.discard);
+        for fp in batch.done.iter().chain(&discard) {
             if let Some(&(slot, _)) = self.taken.get(fp) {
                 slots.push(slot);
                 done.push((slot, *fp));
@@ -381,6 +398,9 @@ impl CrawlStore for RedisStore {
             self.taken.remove(&fp);
             t.ended(slot);
         }
+        if let Some(p) = batch.log_position {
+            self.committed.store(p, Ordering::Relaxed);
+        }
         self.asked = None;
         Ok(())
     }
@@ -400,29 +420,41 @@ impl CrawlStore for RedisStore {
         for (s, o) in &held {
             inv.arg(*s).arg(o);
         }
-        let (stale, entries): (Vec<u32>, Vec<Vec<u8>>) = self
+        let (stale, entries, slots): (Vec<u32>, Vec<Vec<u8>>, Vec<u32>) = self
             .link
             .call(move |mut conn| async move { inv.invoke_async(&mut conn).await })?;
         let mut t = leases::lock(&self.table);
-        if let Some(s) = stale.first() {
+        if let Some(s) = stale
+            .iter()
+            .find(|s| held.iter().any(|(h, o)| h == *s && t.lost(**s, o)))
+        {
             let why = format!("slot {s} was taken over by another worker");
             t.stale = Some(why.clone());
             return Err(StoreError::LeaseLost(why));
         }
         let mut out = Vec::with_capacity(entries.len());
-        for e in entries {
+        for (e, slot) in entries.into_iter().zip(slots) {
+            t.took(slot, 1);
             let Some((fp, host, kind, request)) = keys::parse_entry(&e) else {
-                tracing::warn!("an entry of the shared queue is damaged; dropped");
+                // Ended unfetched with the next commit, so the crawl can still end.
+                tracing::warn!(slot, "an entry of the shared queue is damaged; dropped");
+                if let Some(fp) = e.get(..8).and_then(|b| b.try_into().ok()) {
+                    let fp = u64::from_be_bytes(fp);
+                    self.taken.insert(fp, (slot, 0));
+                    self.discard.push(fp);
+                }
                 continue;
             };
-            let slot = keys::slot(host);
-            t.took(slot, 1);
             self.taken.insert(fp, (slot, host));
             let skip = match kind {
                 Kind::Fetch => None,
                 Kind::Skip(reason) => Some(reason),
             };
-            out.push(Taken { request, skip });
+            out.push(Taken {
+                request,
+                skip,
+                fingerprint: fp,
+            });
         }
         Ok(out)
     }
@@ -499,6 +531,17 @@ impl RedisStore {
             }
             std::thread::sleep(Duration::from_millis(500));
         }
+    }
+}
+
+/// How far a worker's outcome log is committed ([`RedisStore::committed_log`]).
+#[derive(Debug, Clone)]
+pub struct CommittedLog(Arc<AtomicU64>);
+
+impl CommittedLog {
+    /// The position of the last commit this process made or joined at, if any.
+    pub fn get(&self) -> Option<u64> {
+        Some(self.0.load(Ordering::Relaxed)).filter(|&p| p != u64::MAX)
     }
 }
 

@@ -26,6 +26,11 @@ pub(crate) fn run(args: &CrawlArgs, url: &str, crawl: &str, ui: &Ui) -> Result<E
                 .into(),
         ));
     }
+    if args.sitemaps {
+        return Err(CliError::State(
+            "--sitemaps: sitemaps are not offered for shared crawls (--redis) yet".into(),
+        ));
+    }
     let config = settings::crawl_config(args).build()?;
     let (path, format) = args.output.target().unwrap_or(("-", args.output.format));
     let worker = match (&args.worker, path) {
@@ -55,11 +60,16 @@ pub(crate) fn run(args: &CrawlArgs, url: &str, crawl: &str, ui: &Ui) -> Result<E
             Err(StoreError::Unavailable(why)) if patience.wait(&why, ui) => continue,
             Err(e) => return Err(store_error(e)),
         };
-        let writer = RecordWriter::create(path, format, args.output.overwrite, committed.is_some())
-            .map_err(|source| CliError::Create {
-                path: path.to_string(),
-                source,
+        // After a first run, the file is this worker's own: join cuts it back.
+        let ours = joined || committed.is_some();
+        let writer =
+            RecordWriter::create(path, format, args.output.overwrite, ours).map_err(|source| {
+                CliError::Create {
+                    path: path.to_string(),
+                    source,
+                }
             })?;
+        let log = store.committed_log();
         let crawler = Crawler::new(config.clone(), FnSpider::<()>::new()).store(store);
         // Every worker's start URLs may be fetched by another one: no exit 3 here.
         let how = runner::Durability {
@@ -73,15 +83,22 @@ pub(crate) fn run(args: &CrawlArgs, url: &str, crawl: &str, ui: &Ui) -> Result<E
             // It got on with the crawl since the last trouble: patience afresh.
             patience = fresh();
         }
-        match result {
+        let failed = match result {
             Ok(done) => return Ok(exit::exit_code(&done, args.fail_on_errors, ui.errors)),
             Err(CliError::Crawl(trawler::Error::Store { error, .. })) => match error {
                 StoreError::LeaseLost(why) | StoreError::Unavailable(why)
-                    if patience.wait(&why, ui) => {}
-                other => return Err(store_error(other)),
+                    if patience.wait(&why, ui) =>
+                {
+                    continue;
+                }
+                other => store_error(other),
             },
-            Err(e) => return Err(e),
-        }
+            Err(e) => e,
+        };
+        // Leaving for good: the records past the last commit go (other workers fetch
+        // those URLs again and record them).
+        cut_back(path, log.get());
+        return Err(failed);
     }
 }
 
@@ -116,6 +133,16 @@ impl Patience {
         }
         std::thread::sleep(pause);
         true
+    }
+}
+
+/// Cuts the records file at `path` back to `position`, if both are known.
+fn cut_back(path: &str, position: Option<u64>) {
+    if let (false, Some(p)) = (path == "-", position)
+        && let Ok(f) = std::fs::OpenOptions::new().write(true).open(path)
+        && f.metadata().is_ok_and(|m| m.len() > p)
+    {
+        let _ = f.set_len(p);
     }
 }
 

@@ -7,7 +7,7 @@
 
 mod cli_support;
 
-use cli_support::{Running, read, records, site, trawler};
+use cli_support::{Running, by_url, read, records, site, trawler};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::Path;
@@ -57,23 +57,12 @@ fn wait_served(site: &Testbed, from: u64, n: u64) {
     }
 }
 
-/// Each URL's records, after checking every line is one whole JSON record.
-fn by_url(out: &Path) -> HashMap<String, Vec<Value>> {
-    let mut m: HashMap<String, Vec<Value>> = HashMap::new();
-    for r in records(&read(out)) {
-        m.entry(r["url"].as_str().unwrap().to_string())
-            .or_default()
-            .push(r);
-    }
-    m
-}
-
 /// The crawl ended as an uninterrupted one would: every page served and recorded as
 /// fetched, one record per URL.
 fn assert_whole(site: &Testbed, out: &Path) {
     let stats = site.stats();
     assert_eq!(stats.missing_pages(), 0, "{stats:?}");
-    let recs = by_url(out);
+    let recs = by_url(&[out]);
     let twice: Vec<_> = recs.iter().filter(|(_, v)| v.len() > 1).collect();
     assert!(twice.is_empty(), "URLs recorded twice: {twice:?}");
     for url in site.expected_urls() {
@@ -235,7 +224,7 @@ fn page_limits_hold_across_kills() {
         let r =
             Running::start(trawler(&["crawl", "--state", &st, "-q"])).wait(Duration::from_secs(60));
         assert_eq!(r.status.code(), Some(0), "{flag}: {}", r.stderr);
-        let recs = by_url(&out);
+        let recs = by_url(&[&out]);
         assert!(
             recs.values().all(|v| v.len() == 1),
             "{flag}: a URL recorded twice"

@@ -11,14 +11,14 @@
 
 mod cli_support;
 
-use cli_support::{Run, Running, read, records, run, trawler};
+use cli_support::{Run, Running, by_url, read, records, run, trawler};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
-use trawler_testbed::{Latency, SiteSpec, Testbed};
+use trawler_testbed::{Latency, RedisServer as Redis, SiteSpec, Testbed};
 
 /// How long a page takes to answer: long enough that requests overlap measurably.
 const LATENCY: Duration = Duration::from_millis(20);
@@ -29,52 +29,17 @@ const PER_HOST: usize = 2;
 /// (one is due every 50 ms), with a wide margin for a loaded machine.
 const COMMIT_WINDOW: u64 = 256;
 
-/// A `redis-server` of the test's own, on a free loopback port, stopped by PID on drop.
-struct Redis {
-    child: Child,
-    port: u16,
+fn redis() -> Redis {
+    Redis::start().expect("start redis-server")
 }
 
-impl Redis {
-    fn start() -> Redis {
-        for _ in 0..5 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .map(|a| a.port())
-                .expect("a free port");
-            let child = Command::new("redis-server")
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(["--save", "", "--appendonly", "no"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("redis-server is installed (Debian: apt-get install redis-server)");
-            let mut redis = Redis { child, port };
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = redis.child.try_wait() {
-                    break; // the port was taken meanwhile: another one
-                }
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return redis;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = redis.child.kill();
-        }
-        panic!("redis-server did not start");
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Sends `sig` (`-STOP`, `-CONT`) to process `pid`.
+fn signal(pid: u32, sig: &str) {
+    let ok = Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success(), "kill {sig} {pid}");
 }
 
 /// A site of `hosts` hosts whose pages take [`LATENCY`], with a request log.
@@ -125,22 +90,6 @@ fn wait_served(site: &Testbed, n: u64) {
         assert!(Instant::now() < deadline, "the crawl made no progress");
         std::thread::sleep(Duration::from_millis(10));
     }
-}
-
-/// Every record of every file, by URL.
-fn by_url(files: &[PathBuf]) -> HashMap<String, Vec<Value>> {
-    let mut m: HashMap<String, Vec<Value>> = HashMap::new();
-    for f in files {
-        if !f.exists() {
-            continue;
-        }
-        for r in records(&read(f)) {
-            m.entry(r["url"].as_str().unwrap().to_string())
-                .or_default()
-                .push(r);
-        }
-    }
-    m
 }
 
 /// The whole crawl is there: every page served and recorded once over all the files, as
@@ -207,7 +156,7 @@ fn finished_ok(r: Run, who: &str) {
 
 #[test]
 fn three_workers_one_killed_and_one_joining_crawl_everything_once() {
-    let redis = Redis::start();
+    let redis = redis();
     let site = site(8, 700);
     let dir = tempfile::tempdir().unwrap();
     let files: Vec<PathBuf> = (0..3)
@@ -222,6 +171,7 @@ fn three_workers_one_killed_and_one_joining_crawl_everything_once() {
     let killed = workers.remove(0);
     let mut child = killed.child;
     child.kill().unwrap();
+    let killed_at = Instant::now();
     child.wait().unwrap();
     // A process of the killed worker's name joins (same records file): its file is cut
     // back to what the killed one committed, and it takes its share again.
@@ -234,6 +184,20 @@ fn three_workers_one_killed_and_one_joining_crawl_everything_once() {
     }
     assert_whole(&site, &files);
     assert_polite(&site);
+    // Reclaim: how long the hosts the killed worker held went without a request.
+    let mut first_after: HashMap<usize, Instant> = HashMap::new();
+    for e in site.log().iter().filter(|e| e.at >= killed_at) {
+        first_after.entry(e.host).or_insert(e.at);
+    }
+    let reclaim = (first_after.values())
+        .map(|t| t.duration_since(killed_at))
+        .max()
+        .unwrap_or_default();
+    eprintln!("the killed worker's hosts were fetched again after {reclaim:?}");
+    assert!(
+        reclaim <= Duration::from_secs(30),
+        "its hosts waited {reclaim:?} (lease 10 s, heartbeat 2 s)"
+    );
     let again = site.stats().duplicate_page_requests;
     eprintln!("pages served again after the kill: {again}");
     assert!(
@@ -252,7 +216,7 @@ fn three_workers_one_killed_and_one_joining_crawl_everything_once() {
 
 #[test]
 fn a_worker_paused_past_its_lease_is_fenced_and_doubles_nothing() {
-    let redis = Redis::start();
+    let redis = redis();
     let site = site(6, 700);
     let dir = tempfile::tempdir().unwrap();
     let files: Vec<PathBuf> = (0..2)
@@ -265,15 +229,11 @@ fn a_worker_paused_past_its_lease_is_fenced_and_doubles_nothing() {
     wait_served(&site, 300);
     let second = start_worker(&args[1]);
     wait_served(&site, site.reachable_pages() / 3);
-    let pid = first.child.id().to_string();
-    let signal = |sig: &str| {
-        let ok = Command::new("kill").args([sig, &pid]).status().unwrap();
-        assert!(ok.success(), "kill {sig}");
-    };
-    signal("-STOP");
+    let pid = first.child.id();
+    signal(pid, "-STOP");
     // Past the lease (10 s) and a heartbeat: the other worker takes its slots over.
     std::thread::sleep(Duration::from_secs(15));
-    signal("-CONT");
+    signal(pid, "-CONT");
     let first = first.wait(Duration::from_secs(120));
     assert_eq!(
         first.status.code(),
@@ -343,7 +303,7 @@ fn bad_servers_names_and_configurations_are_refused_in_one_line() {
     ]);
     refused(&r, 2, "bad Redis URL");
 
-    let redis = Redis::start();
+    let redis = redis();
     let url = redis.url();
     let r = run(&["crawl", seed, "--redis", &url, "--crawl-id", "a b", "-q"]);
     refused(&r, 2, "bad crawl name");
@@ -359,6 +319,17 @@ fn bad_servers_names_and_configurations_are_refused_in_one_line() {
         "-q",
     ]);
     refused(&r, 2, "--max-pages is not offered");
+    let r = run(&[
+        "crawl",
+        seed,
+        "--redis",
+        &url,
+        "--crawl-id",
+        "c",
+        "--sitemaps",
+        "-q",
+    ]);
+    refused(&r, 2, "sitemaps are not offered");
     let r = run(&["crawl", seed, "--crawl-id", "c"]);
     assert_eq!(
         r.status.code(),
@@ -408,7 +379,7 @@ fn bad_servers_names_and_configurations_are_refused_in_one_line() {
         other,
         "-q",
     ]);
-    refused(&r, 2, "max_depth is Some(3) here but None in the crawl");
+    refused(&r, 2, "max_depth is 3 here but none in the crawl");
     // The same worker again: nothing left, nothing written twice.
     let r = run(&[
         "crawl",
@@ -427,7 +398,7 @@ fn bad_servers_names_and_configurations_are_refused_in_one_line() {
 
 #[test]
 fn redis_lost_for_a_while_then_back_loses_and_doubles_nothing() {
-    let mut redis = Redis::start();
+    let mut redis = redis();
     let site = site(4, 600);
     let dir = tempfile::tempdir().unwrap();
     let files: Vec<PathBuf> = (0..2)
@@ -438,14 +409,9 @@ fn redis_lost_for_a_while_then_back_loses_and_doubles_nothing() {
         .collect();
     wait_served(&site, site.reachable_pages() / 3);
     // Redis stops answering for longer than a lease lasts, then comes back.
-    let pid = redis.child.id().to_string();
-    let signal = |sig: &str| {
-        let ok = Command::new("kill").args([sig, &pid]).status().unwrap();
-        assert!(ok.success(), "kill {sig}");
-    };
-    signal("-STOP");
+    signal(redis.pid(), "-STOP");
     std::thread::sleep(Duration::from_secs(12));
-    signal("-CONT");
+    signal(redis.pid(), "-CONT");
     for (i, w) in workers.into_iter().enumerate() {
         finished_ok(w.wait(Duration::from_secs(150)), &format!("worker {i}"));
     }
@@ -465,8 +431,7 @@ fn redis_lost_for_a_while_then_back_loses_and_doubles_nothing() {
     args.extend(["--redis-patience", "3", "-q"].map(str::to_string));
     let w = start_worker(&args);
     wait_served(&site, 100);
-    let _ = redis.child.kill();
-    let _ = redis.child.wait();
+    redis.kill();
     let r = w.wait(Duration::from_secs(90));
     assert_eq!(r.status.code(), Some(1), "{}", r.stderr);
     let last = r.stderr.lines().last().unwrap_or_default();

@@ -54,6 +54,7 @@ mod faults;
 mod graph;
 mod page;
 mod perm;
+mod redis_server;
 mod resources;
 mod rng;
 mod runner;
@@ -68,6 +69,7 @@ mod text;
 mod tests;
 
 pub use coverage::Coverage;
+pub use redis_server::RedisServer;
 pub use runner::{STOP_TIMEOUT, Testbed};
 pub use sample::render_pages;
 pub use spec::{

@@ -100,6 +100,14 @@ impl Table {
         *self.work.entry(slot).or_default() += n;
     }
 
+    /// Whether a slot a take found not ours means this worker is stale: it is held here and
+    /// not being given up (a slot given up while a take was on its way is no loss).
+    pub(crate) fn lost(&self, slot: u32, owner: &str) -> bool {
+        self.held
+            .get(&slot)
+            .is_some_and(|h| !h.giving_up && h.owner == owner)
+    }
+
     /// A request of `slot` ended.
     pub(crate) fn ended(&mut self, slot: u32) {
         if let Some(w) = self.work.get_mut(&slot) {
@@ -167,7 +175,7 @@ async fn give_all_up(conn: &mut ConnectionManager, table: &Shared, prefix: &str,
     for (s, o) in held {
         inv.arg(s).arg(o);
     }
-    let _ = inv.invoke_async::<i64>(conn).await;
+    let _ = inv.invoke_async::<Vec<u32>>(conn).await;
 }
 
 fn lease_script() -> &'static Script {
@@ -249,15 +257,18 @@ async fn beat(conn: &mut ConnectionManager, table: &Shared, prefix: &str, worker
         for (s, o) in &give_up {
             inv.arg(*s).arg(o);
         }
-        let _ = inv.invoke_async::<i64>(conn).await;
+        // A slot with something in flight (a take raced the plan) stays held.
+        if let Ok(kept) = inv.invoke_async::<Vec<u32>>(conn).await {
+            given_up(&mut lock(table), &give_up, &kept);
+        }
     }
 }
 
-/// Gives up the slots held with nothing in them, in Redis or here (`idle`: those with
-/// nothing in Redis); marks slots with work over `share` to be given up (at random, busy
-/// or not: giving up only idle ones would leave every host with work where it is) and
-/// gives up those with nothing left here. Returns the slots to give up now, taken out of
-/// the table.
+/// Plans what to give up: the slots held with nothing in them, in Redis or here (`idle`:
+/// those with nothing in Redis), and, of the slots with work over `share`, some marked at
+/// random (busy or not: giving up only idle ones would leave every host with work where
+/// it is) once nothing of them is left here. Returns the slots to give up now; they stay
+/// in the table, marked (no take uses them), until Redis answers.
 fn plan_giving_up(t: &mut Table, share: usize, idle: &[u32]) -> Vec<(u32, String)> {
     let idle: Vec<u32> = (idle.iter().copied())
         .filter(|s| t.held.contains_key(s) && !t.work.contains_key(s))
@@ -285,13 +296,29 @@ fn plan_giving_up(t: &mut Table, share: usize, idle: &[u32]) -> Vec<(u32, String
             }
         }
     }
-    let free: Vec<u32> = (t.held.iter())
-        .filter(|(s, h)| (h.giving_up || idle.contains(s)) && !t.work.contains_key(s))
-        .map(|(s, _)| *s)
-        .collect();
-    free.into_iter()
-        .filter_map(|s| t.held.remove(&s).map(|h| (s, h.owner)))
-        .collect()
+    let mut now: Vec<(u32, String)> = Vec::new();
+    for (s, h) in t.held.iter_mut() {
+        if (h.giving_up || idle.contains(s)) && !t.work.contains_key(s) {
+            h.giving_up = true;
+            now.push((*s, h.owner.clone()));
+        }
+    }
+    now
+}
+
+/// Redis gave up the slots of `asked` but those in `kept` (something of them was in
+/// flight: a take raced the plan): the others leave the table, the kept ones are taken
+/// from again.
+fn given_up(t: &mut Table, asked: &[(u32, String)], kept: &[u32]) {
+    for (s, _) in asked {
+        if kept.contains(s) {
+            if let Some(h) = t.held.get_mut(s) {
+                h.giving_up = false;
+            }
+        } else {
+            t.held.remove(s);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -326,7 +353,7 @@ mod tests {
             .filter(|(_, h)| h.giving_up)
             .map(|(s, _)| *s)
             .collect();
-        assert_eq!(marked.len() + given.len(), 2);
+        assert_eq!(marked.len(), 2);
         assert!(
             given.iter().all(|(s, _)| *s == 2),
             "only an idle slot goes at once"
@@ -334,13 +361,19 @@ mod tests {
         let now = Instant::now();
         let takeable: Vec<u32> = t.takeable(now).unwrap().iter().map(|x| x.0).collect();
         assert_eq!(takeable.len(), 2, "a slot being given up is not taken from");
-        for s in marked {
-            assert!(!takeable.contains(&s));
-            while t.work.contains_key(&s) {
-                t.ended(s);
+        assert!(
+            marked
+                .iter()
+                .all(|s| !takeable.contains(s) && t.owner(*s, now).is_ok())
+        );
+        given_up(&mut t, &given, &[]);
+        for s in &marked {
+            while t.work.contains_key(s) {
+                t.ended(*s);
             }
         }
-        assert_eq!(plan_giving_up(&mut t, 2, &[]).len() + given.len(), 2);
+        let rest = plan_giving_up(&mut t, 2, &[]);
+        given_up(&mut t, &rest, &[]);
         assert_eq!(t.held.len(), 2);
         // At or under the share: nothing more is given up, and marks are cleared.
         assert!(plan_giving_up(&mut t, 4, &[]).is_empty());
@@ -349,11 +382,29 @@ mod tests {
     }
 
     #[test]
+    fn a_slot_redis_kept_is_taken_from_again() {
+        let mut t = table(&[(1, 0), (2, 0)]);
+        let asked = plan_giving_up(&mut t, 0, &[1, 2]);
+        assert_eq!(asked.len(), 2);
+        assert!(
+            !t.lost(1, "w|1") && !t.lost(2, "w|2"),
+            "a slot being given up is no loss"
+        );
+        given_up(&mut t, &asked, &[2]);
+        assert!(!t.held.contains_key(&1));
+        assert!(t.lost(2, "w|2"), "kept, it is ours again");
+        assert!(!t.lost(2, "w|1"), "a take under another epoch is no loss");
+        let now = Instant::now();
+        assert_eq!(t.takeable(now).unwrap().len(), 1);
+    }
+
+    #[test]
     fn slots_with_nothing_in_them_are_given_up_unless_work_is_here() {
         let mut t = table(&[(1, 0), (2, 3), (3, 0)]);
         // Slots 1 and 2 have nothing in Redis; 2 still has requests here.
         let given = plan_giving_up(&mut t, 8, &[1, 2]);
         assert_eq!(given, vec![(1, "w|1".to_string())]);
+        given_up(&mut t, &given, &[]);
         assert!(t.held.contains_key(&2) && t.held.contains_key(&3));
         for _ in 0..3 {
             t.ended(2);

@@ -7,6 +7,7 @@
 #![allow(unreachable_pub)]
 
 use serde_json::Value;
+use std::collections::HashMap;
 use std::io::Read;
 use std::net::TcpListener;
 use std::path::Path;
@@ -108,6 +109,20 @@ pub fn records(text: &str) -> Vec<Value> {
 
 pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).expect("the output file exists")
+}
+
+/// Each URL's records over the files that exist among `files`, after checking every line
+/// is one whole JSON record.
+pub fn by_url<P: AsRef<Path>>(files: &[P]) -> HashMap<String, Vec<Value>> {
+    let mut m: HashMap<String, Vec<Value>> = HashMap::new();
+    for f in files.iter().map(AsRef::as_ref).filter(|f| f.exists()) {
+        for r in records(&read(f)) {
+            m.entry(r["url"].as_str().unwrap().to_string())
+                .or_default()
+                .push(r);
+        }
+    }
+    m
 }
 
 pub fn site(pages: u32) -> Testbed {

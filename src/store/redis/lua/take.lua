@@ -3,9 +3,9 @@
 -- ends (or until a new owner of the slot takes it back: lease.lua).
 --
 -- ARGV: prefix, max, per, then n x (slot, 'WORKER|EPOCH').
--- Returns {{stale slots}, {entries}}.
+-- Returns {{stale slots}, {entries}, {the slot of each entry}}.
 local p, max, per = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local out, stale = {}, {}
+local out, stale, slots = {}, {}, {}
 local i = 4
 while i <= #ARGV and #out < max do
   local s = ARGV[i]
@@ -24,6 +24,7 @@ while i <= #ARGV and #out < max do
         for _, e in ipairs(es) do
           redis.call('HSET', fly, string.sub(e, 1, 8), e)
           out[#out + 1] = e
+          slots[#slots + 1] = s
         end
       end
       if redis.call('LLEN', q) == 0 then
@@ -33,4 +34,4 @@ while i <= #ARGV and #out < max do
   end
   i = i + 2
 end
-return {stale, out}
+return {stale, out, slots}
