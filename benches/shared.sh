@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Shared crawls on Redis: pages/s with 1, 2, 4 ... workers on one crawl of a testbed of many
 # hosts whose pages each take a while to answer (so the work is I/O-bound and the scaling is
-# visible on a small machine), CPU per page, Redis round trips and memory per URL, and the
-# time a killed worker's hosts take to be fetched again.
+# visible on a small machine), CPU per page, Redis round trips and memory per URL. (The
+# time a killed worker's hosts wait for their next owner is measured from the test site's
+# request log by `cargo test -p trawler-cli --test shared three_workers -- --nocapture`.)
 #
 #   bash benches/shared.sh [WORKERS...]        default: 1 2 4
 #
 # Environment: HOSTS (120), PAGES per host (200), LATENCY_MS (50), CONCURRENCY per worker
-# (32), RUNS per worker count (3, interleaved), KILL=1 to also measure the reclaim time.
+# (32), RUNS per worker count (3, interleaved).
 # Release builds; everything listens on 127.0.0.1 only; every wait is bounded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -102,22 +103,3 @@ after=$(redis-cli -p "$RPORT" info memory | awk -F: '/^used_memory:/ {print $2}'
 urls=$(wc -l <"$WORK/mem.jsonl")
 kill "$SITE_PID" 2>/dev/null || true
 echo "Redis memory after the crawl: $(( (after - before) / urls )) bytes per URL ($urls URLs)"
-
-if [ "${KILL:-0}" = 1 ]; then
-  # Reclaim: kill one of two workers mid-crawl; the time until every page it held is
-  # served is at most the lease's TTL and a heartbeat.
-  id="kill$RANDOM"
-  start_site
-  "$BIN" -q crawl "${SEEDS[@]}" --redis "$REDIS" --crawl-id "$id" -o "$WORK/k1.jsonl" -c "$CONCURRENCY" --no-robots &
-  victim=$!
-  "$BIN" -q crawl "${SEEDS[@]}" --redis "$REDIS" --crawl-id "$id" -o "$WORK/k2.jsonl" -c "$CONCURRENCY" --no-robots &
-  other=$!
-  sleep 3
-  kill -9 "$victim"
-  killed=$(date +%s.%N)
-  timeout 600 tail --pid="$other" -f /dev/null
-  wait "$other"
-  done_at=$(date +%s.%N)
-  kill "$SITE_PID" 2>/dev/null || true
-  python3 -c "print(f'a kill to the end of the crawl: {float(\"$done_at\") - float(\"$killed\"):.1f} s')"
-fi
