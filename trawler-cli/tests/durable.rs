@@ -8,7 +8,6 @@
 mod cli_support;
 
 use cli_support::{Running, by_url, read, records, site, trawler};
-use serde_json::Value;
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
@@ -290,7 +289,7 @@ fn a_full_disk_stops_the_crawl_cleanly_and_it_resumes_once_there_is_room() {
     let r =
         Running::start(trawler(&["crawl", "--state", &st, "-q"])).wait(Duration::from_secs(120));
     assert_eq!(r.status.code(), Some(0), "{}", r.stderr);
-    let recs = by_url(&state.join("outcomes.jsonl"));
+    let recs = by_url(&[state.join("outcomes.jsonl")]);
     assert!(recs.values().all(|v| v.len() == 1), "a URL recorded twice");
     let fetched = recs
         .values()
