@@ -246,6 +246,7 @@ impl<S: Spider> Crawler<S> {
             middleware,
             request_headers: Arc::new(config.request_headers.clone()),
             transports,
+            fence: store.fence(),
         });
         let thread = std::thread::Builder::new()
             .name("trawler-crawl".into())

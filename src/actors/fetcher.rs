@@ -50,6 +50,8 @@ pub(crate) struct FetchSettings {
     pub(crate) request_headers: Arc<RequestHeaders>,
     /// Makes each worker's transport.
     pub(crate) transports: Arc<dyn TransportFactory>,
+    /// The store's check right before each page request goes out (a shared crawl's).
+    pub(crate) fence: Option<crate::store::Fence>,
 }
 
 /// A fetcher: one per worker arbiter.
@@ -161,10 +163,22 @@ impl Handler<FetchBatch> for Fetcher {
                 RequestKind::Page,
             );
             let fut = self.transport.fetch(request);
-            ctx.spawn(
-                fut.into_actor(self)
-                    .map(move |res, act, _| act.deliver(job, res)),
-            );
+            let Some(fence) = self.settings.fence.clone() else {
+                ctx.spawn(
+                    fut.into_actor(self)
+                        .map(move |res, act, _| act.deliver(job, res)),
+                );
+                continue;
+            };
+            // Checked when the request is about to go out, not when it was handed over.
+            let fenced = async move { if fence() { Some(fut.await) } else { None } };
+            ctx.spawn(fenced.into_actor(self).map(move |res, act, _| match res {
+                Some(res) => act.deliver(job, res),
+                None => act.routes.supervisor.do_send(Fetched {
+                    ticket: job.ticket,
+                    result: FetchResult::Requeue,
+                }),
+            }));
         }
     }
 }

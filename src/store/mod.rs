@@ -172,6 +172,9 @@ pub struct CommitBatch {
     pub log_position: Option<u64>,
 }
 
+/// A check made right before each request goes out ([`CrawlStore::fence`]).
+pub type Fence = Arc<dyn Fn() -> bool + Send + Sync>;
+
 /// What makes a crawl what it is, field by field (seeds, scope, limits): a worker that
 /// joins a shared crawl with other facts is refused with what differs.
 pub type CrawlFacts = Vec<(&'static str, String)>;
@@ -305,6 +308,15 @@ pub trait CrawlStore: Send + 'static {
     /// call to a server). By default, it may.
     fn check(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    /// A check the fetchers make right before each page request goes out, on their own
+    /// threads: `false` holds the request back (it goes back to its queue). For a shared
+    /// store whose process lost a lease while a request was on its way to a fetcher (the
+    /// process was paused, say), so that it never reaches a host another process owns
+    /// now. It must be cheap (no call to a server). By default, none.
+    fn fence(&self) -> Option<Fence> {
+        None
     }
 
     /// Whether this process may fetch the host with this fingerprint now. By default,

@@ -476,6 +476,13 @@ impl CrawlStore for RedisStore {
             .map_err(StoreError::LeaseLost)
     }
 
+    fn fence(&self) -> Option<super::Fence> {
+        let table = Arc::clone(&self.table);
+        Some(Arc::new(move || {
+            leases::lock(&table).check(Instant::now()).is_ok()
+        }))
+    }
+
     fn owns(&self, host: u64) -> bool {
         leases::lock(&self.table).holds(keys::slot(host), Instant::now())
     }
