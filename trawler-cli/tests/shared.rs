@@ -443,3 +443,49 @@ fn redis_lost_for_a_while_then_back_loses_and_doubles_nothing() {
     let kept = records(&read(&out));
     assert!(!kept.is_empty(), "records up to the last commit are kept");
 }
+
+#[test]
+fn a_host_handed_over_between_workers_keeps_its_rate() {
+    let redis = redis();
+    let site = site(4, 150);
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<PathBuf> = (0..2)
+        .map(|i| dir.path().join(format!("w{i}.jsonl")))
+        .collect();
+    let args: Vec<Vec<String>> = (files.iter())
+        .map(|f| {
+            let mut a = worker_args(&site, &redis, "rate", f);
+            a.extend(["--rate", "20"].map(str::to_string));
+            a
+        })
+        .collect();
+    // The second worker joins mid-crawl: hosts change hands while they are being fetched.
+    let first = start_worker(&args[0]);
+    wait_served(&site, 100);
+    let second = start_worker(&args[1]);
+    finished_ok(first.wait(Duration::from_secs(120)), "the first worker");
+    finished_ok(second.wait(Duration::from_secs(120)), "the second worker");
+    assert_whole(&site, &files);
+    let both = by_url(&files);
+    let from_second = records(&read(&files[1])).len();
+    assert!(from_second > 0, "the second worker took hosts over");
+    assert!(both.len() > from_second);
+    // 20 requests per second per host: 50 ms apart, whoever sends them (with 10 ms for
+    // the loopback's jitter).
+    let mut by_host: HashMap<usize, Vec<Instant>> = HashMap::new();
+    for e in site.log().iter().filter(|e| e.path != "/robots.txt") {
+        by_host.entry(e.host).or_default().push(e.at);
+    }
+    for (host, mut at) in by_host {
+        at.sort();
+        let closest = at
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .min()
+            .unwrap_or(Duration::MAX);
+        assert!(
+            closest >= Duration::from_millis(40),
+            "host {host}: two requests {closest:?} apart (rate 20/s)"
+        );
+    }
+}
