@@ -177,7 +177,7 @@ fn the_commit_script_is_fenced_by_epoch() {
         cli(
             &r,
             &[
-                "eval", script, "0", p, "w", "42", "0", "x", "1", "7", owner, "0", "1", "7", "fp",
+                "eval", script, "0", p, "w", "42", "-1", "x", "1", "7", owner, "0", "1", "7", "fp",
                 "0", "0",
             ],
         )

@@ -232,12 +232,6 @@ pub(crate) fn resume_from(
         return Ok(None);
     }
     if store.is_shared() {
-        if config.max_pages.is_some() {
-            return Err(StoreError::Invalid(
-                "a page limit (max_pages) is not offered for shared crawls; use max_pages_per_host"
-                    .into(),
-            ));
-        }
         // A shared crawl's state is the store's; this worker only cuts its log back to
         // what it last committed.
         let position = store.join(&super::shared::facts(config))?;

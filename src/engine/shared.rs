@@ -12,8 +12,9 @@
 //!   record shared through the store), then politeness; a URL ruled out when found is
 //!   recorded as skipped by its owner, once for the whole crawl.
 //! - A stop leaves what is queued in the store for the other workers (and what would be
-//!   retried). The page limit and sitemaps are not offered for shared crawls (refused when
-//!   the worker joins).
+//!   retried). The page limit is the store's: it counts first attempts as their owners take
+//!   them, for the whole crawl, and hands those past it out to be recorded as skipped.
+//!   Sitemaps are not offered for shared crawls yet (refused when the worker joins).
 
 use super::Engine;
 use crate::canon;
@@ -159,11 +160,12 @@ pub(crate) fn facts(cfg: &CrawlConfig) -> CrawlFacts {
         ("user_agent", cfg.user_agent.clone()),
         (
             "max_pages",
-            cfg.max_pages.map_or("0".into(), |n| n.to_string()),
+            cfg.max_pages.map_or("none".into(), |n| n.to_string()),
         ),
         (
             "max_pages_per_host",
-            cfg.max_pages_per_host.map_or("0".into(), |n| n.to_string()),
+            cfg.max_pages_per_host
+                .map_or("none".into(), |n| n.to_string()),
         ),
     ]
 }

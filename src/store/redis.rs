@@ -83,7 +83,9 @@ pub struct RedisStore {
     committed: Arc<AtomicU64>,
     joined: bool,
     buckets: u64,
-    host_cap: u64,
+    /// `max_pages_per_host` and `max_pages`, -1 for none.
+    host_cap: i64,
+    page_cap: i64,
     asked: Option<(Instant, bool)>,
 }
 
@@ -131,7 +133,8 @@ impl RedisStore {
             committed: Arc::new(AtomicU64::new(u64::MAX)),
             joined: false,
             buckets: keys::BUCKETS,
-            host_cap: 0,
+            host_cap: -1,
+            page_cap: -1,
             asked: None,
         })
     }
@@ -287,9 +290,10 @@ impl CrawlStore for RedisStore {
                 differs.join("; ")
             )));
         }
-        self.host_cap = (meta.get("cfg:max_pages_per_host"))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        // A limit as the scripts take it: -1 for none.
+        let number = |k: &str| meta.get(k).and_then(|v| v.parse().ok()).unwrap_or(-1);
+        self.host_cap = number("cfg:max_pages_per_host");
+        self.page_cap = number("cfg:max_pages");
         self.wait_for_name()?;
         let (prefix, worker) = (self.prefix.clone(), self.worker.clone());
         let position: Option<u64> = self.link.call(move |mut conn| async move {
@@ -321,7 +325,7 @@ impl CrawlStore for RedisStore {
         for (fp, q) in &batch.requeued {
             if let Some(&(slot, host)) = self.taken.get(fp) {
                 slots.push(slot);
-                requeued.push((slot, *fp, keys::entry(*fp, host, Kind::Fetch, q)));
+                requeued.push((slot, *fp, keys::entry(*fp, host, Kind::Retry, q)));
             }
         }
         slots.sort_unstable();
@@ -416,7 +420,11 @@ impl CrawlStore for RedisStore {
         held.rotate_left(start);
         self.next = self.next.wrapping_add(1);
         let mut inv = script(&TAKE, include_str!("redis/lua/take.lua")).prepare_invoke();
-        inv.arg(&self.prefix).arg(max).arg(per_host.max(1));
+        inv.arg(&self.prefix)
+            .arg(max)
+            .arg(per_host.max(1))
+            .arg(self.page_cap)
+            .arg(&[keys::page_limit_byte()][..]);
         for (s, o) in &held {
             inv.arg(*s).arg(o);
         }
@@ -447,7 +455,7 @@ impl CrawlStore for RedisStore {
             };
             self.taken.insert(fp, (slot, host));
             let skip = match kind {
-                Kind::Fetch => None,
+                Kind::Fetch | Kind::Retry => None,
                 Kind::Skip(reason) => Some(reason),
             };
             out.push(Taken {

@@ -20,12 +20,6 @@ use trawler::store::{RedisStore, StoreError};
 
 /// Runs one worker of a shared crawl and returns the exit status.
 pub(crate) fn run(args: &CrawlArgs, url: &str, crawl: &str, ui: &Ui) -> Result<ExitCode, CliError> {
-    if args.max_pages.is_some() {
-        return Err(CliError::State(
-            "--max-pages is not offered for shared crawls (--redis); --max-pages-per-host is"
-                .into(),
-        ));
-    }
     if args.sitemaps {
         return Err(CliError::State(
             "--sitemaps: sitemaps are not offered for shared crawls (--redis) yet".into(),

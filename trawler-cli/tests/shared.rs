@@ -314,18 +314,6 @@ fn bad_servers_names_and_configurations_are_refused_in_one_line() {
         &url,
         "--crawl-id",
         "c",
-        "--max-pages",
-        "5",
-        "-q",
-    ]);
-    refused(&r, 2, "--max-pages is not offered");
-    let r = run(&[
-        "crawl",
-        seed,
-        "--redis",
-        &url,
-        "--crawl-id",
-        "c",
         "--sitemaps",
         "-q",
     ]);
@@ -488,4 +476,45 @@ fn a_host_handed_over_between_workers_keeps_its_rate() {
             "host {host}: two requests {closest:?} apart (rate 20/s)"
         );
     }
+}
+
+#[test]
+fn a_page_limit_holds_for_the_whole_crawl() {
+    let redis = redis();
+    let site = site(4, 200);
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<PathBuf> = (0..2)
+        .map(|i| dir.path().join(format!("w{i}.jsonl")))
+        .collect();
+    let limit = 150;
+    let workers: Vec<Running> = (files.iter())
+        .map(|f| {
+            let mut a = worker_args(&site, &redis, "limit", f);
+            a.extend(["--max-pages".to_string(), limit.to_string()]);
+            start_worker(&a)
+        })
+        .collect();
+    for (i, w) in workers.into_iter().enumerate() {
+        finished_ok(w.wait(Duration::from_secs(120)), &format!("worker {i}"));
+    }
+    let recs = by_url(&files);
+    let twice: Vec<_> = recs.iter().filter(|(_, v)| v.len() > 1).take(5).collect();
+    assert!(twice.is_empty(), "URLs recorded twice: {twice:?}");
+    let count = |what: &str| {
+        (recs.values())
+            .filter(|v| v[0]["outcome"] == what || v[0]["reason"] == what)
+            .count()
+    };
+    let (fetched, robots) = (count("fetched"), count("robots"));
+    // Each first attempt handed out counts, those robots.txt then rules out too.
+    assert!(
+        fetched <= limit && fetched + robots >= limit,
+        "{fetched} fetched, {robots} robots"
+    );
+    assert!(count("page_limit") > 0, "the rest is recorded as skipped");
+    let stats = site.stats();
+    assert!(
+        stats.page_requests + stats.asset_hits <= limit as u64,
+        "{stats:?}"
+    );
 }

@@ -64,8 +64,10 @@ pub(crate) fn host_name(host: u64) -> String {
 /// What the owner is to do with an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
-    /// Fetch it.
+    /// Fetch it: a first attempt (counted against a page limit when taken).
     Fetch,
+    /// Fetch it again: a retry (not counted again).
+    Retry,
     /// Record it as skipped for this reason (it was found and ruled out at once: the
     /// owner records it, so that a URL found by two workers has one record).
     Skip(SkipReason),
@@ -92,14 +94,23 @@ const REASONS: [SkipReason; 15] = [
     SkipReason::QueryVariants,
 ];
 
+/// The kind byte of a retry.
+const RETRY: u8 = 0xff;
+
 /// The kind byte the scripts write for a host over its page budget.
 pub(crate) fn host_limit_byte() -> u8 {
     kind_byte(Kind::Skip(SkipReason::HostPageLimit))
 }
 
+/// The kind byte the scripts write for a first attempt past the page limit.
+pub(crate) fn page_limit_byte() -> u8 {
+    kind_byte(Kind::Skip(SkipReason::PageLimit))
+}
+
 fn kind_byte(kind: Kind) -> u8 {
     match kind {
         Kind::Fetch => 0,
+        Kind::Retry => RETRY,
         Kind::Skip(reason) => REASONS
             .iter()
             .position(|r| *r == reason)
@@ -127,6 +138,7 @@ pub(crate) fn parse_entry(bytes: &[u8]) -> Option<(u64, u64, Kind, QueuedRequest
     let host = u64::from_str_radix(std::str::from_utf8(&bytes[8..KIND_AT]).ok()?, 16).ok()?;
     let kind = match bytes[KIND_AT] {
         0 => Kind::Fetch,
+        RETRY => Kind::Retry,
         b => Kind::Skip(*REASONS.get(usize::from(b) - 1)?),
     };
     let q = QueuedRequest::decode(&bytes[KIND_AT + 1..]).ok()?;
@@ -149,7 +161,7 @@ mod tests {
             referrer: None,
             due_ms: Some(5),
         };
-        for kind in [Kind::Fetch, Kind::Skip(SkipReason::OffHost)]
+        for kind in [Kind::Fetch, Kind::Retry, Kind::Skip(SkipReason::OffHost)]
             .into_iter()
             .chain(REASONS.iter().map(|r| Kind::Skip(*r)))
         {
@@ -178,5 +190,6 @@ mod tests {
         assert_eq!(m * BUCKETS + b, u64::MAX);
         assert!(m < 1 << 48);
         assert_eq!(host_limit_byte(), 12);
+        assert_eq!(page_limit_byte(), 6);
     }
 }

@@ -4,7 +4,7 @@
 -- the lease, at the epoch it took it, of a slot whose URLs it ends: a late commit of a
 -- worker that was paused or cut off cannot end what a new owner took over.
 --
--- ARGV: prefix, worker, log position ('' for none), host page cap (0 for none), the kind
+-- ARGV: prefix, worker, log position ('' for none), host page cap (-1 for none), the kind
 -- byte of a host over its cap, then
 --   n, n x (slot, 'WORKER|EPOCH')               the leases this commit relies on
 --   n, n x (bucket, member, slot, host, entry)   URLs offered (an empty entry: only seen)
@@ -35,7 +35,7 @@ for _ = 1, n do
   if redis.call('SADD', p .. 'seen:' .. b, m) == 1 then
     -- An empty entry is only marked seen.
     if e ~= '' then
-      if cap > 0 and string.byte(e, 25) == 0 then
+      if cap >= 0 and string.byte(e, 25) == 0 then
         if redis.call('HINCRBY', p .. 'hostpages', h, 1) > cap then
           e = string.sub(e, 1, 24) .. over .. string.sub(e, 26)
         end
