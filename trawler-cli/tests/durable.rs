@@ -7,7 +7,7 @@
 
 mod cli_support;
 
-use cli_support::{Running, by_url, read, records, site, trawler};
+use cli_support::{Running, assert_whole, by_url, read, records, site, trawler};
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
@@ -56,22 +56,6 @@ fn wait_served(site: &Testbed, from: u64, n: u64) {
     }
 }
 
-/// The crawl ended as an uninterrupted one would: every page served and recorded as
-/// fetched, one record per URL.
-fn assert_whole(site: &Testbed, out: &Path) {
-    let stats = site.stats();
-    assert_eq!(stats.missing_pages(), 0, "{stats:?}");
-    let recs = by_url(&[out]);
-    let twice: Vec<_> = recs.iter().filter(|(_, v)| v.len() > 1).collect();
-    assert!(twice.is_empty(), "URLs recorded twice: {twice:?}");
-    for url in site.expected_urls() {
-        let r = recs
-            .get(url.as_str())
-            .unwrap_or_else(|| panic!("{url} has no record"));
-        assert_eq!(r[0]["outcome"], "fetched", "{url}: {:?}", r[0]);
-    }
-}
-
 #[test]
 fn killed_again_and_again_the_crawl_ends_with_one_record_per_url() {
     let site = site(8_000);
@@ -92,7 +76,7 @@ fn killed_again_and_again_the_crawl_ends_with_one_record_per_url() {
         Running::start(trawler(&crawl_args(&url, &st, &o, false))).wait(Duration::from_secs(120));
     assert_eq!(r.status.code(), Some(0), "{}", r.stderr);
     assert!(r.stderr.contains("completed"), "{}", r.stderr);
-    assert_whole(&site, &out);
+    assert_whole(&site, &[&out]);
     let again = site.stats().duplicate_page_requests;
     eprintln!("pages served again after {kills} kills: {again}");
     assert!(
@@ -151,7 +135,7 @@ fn sigterm_and_ctrl_c_stop_cleanly_and_the_crawl_goes_on_without_refetching() {
         let r =
             Running::start(trawler(&["crawl", "--state", &st, "-q"])).wait(Duration::from_secs(60));
         assert_eq!(r.status.code(), Some(0), "{signal}: {}", r.stderr);
-        assert_whole(&site, &out);
+        assert_whole(&site, &[&out]);
         let stats = site.stats();
         assert_eq!(
             stats.duplicate_page_requests, 0,
@@ -202,7 +186,7 @@ fn a_crawl_out_of_time_goes_on_at_each_run_until_it_is_done() {
     }
     assert!(runs >= 2, "the time limit stopped the first run");
     // Records went into the state directory.
-    assert_whole(&site, &state.join("outcomes.jsonl"));
+    assert_whole(&site, &[state.join("outcomes.jsonl")]);
     assert_eq!(site.stats().duplicate_page_requests, 0);
 }
 

@@ -11,7 +11,7 @@
 
 mod cli_support;
 
-use cli_support::{Run, Running, by_url, read, records, run, trawler};
+use cli_support::{Run, Running, assert_whole, by_url, read, records, run, trawler};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::net::TcpListener;
@@ -54,6 +54,13 @@ fn site(hosts: usize, pages: u32) -> Testbed {
     .expect("start the testbed")
 }
 
+/// Records files for `n` workers in `dir`.
+fn files(dir: &tempfile::TempDir, n: usize) -> Vec<PathBuf> {
+    (0..n)
+        .map(|i| dir.path().join(format!("w{i}.jsonl")))
+        .collect()
+}
+
 /// A worker's command line.
 fn worker_args(site: &Testbed, redis: &Redis, crawl: &str, out: &Path) -> Vec<String> {
     let mut a = vec!["crawl".to_string()];
@@ -89,22 +96,6 @@ fn wait_served(site: &Testbed, n: u64) {
     while site.stats().pages_served < n {
         assert!(Instant::now() < deadline, "the crawl made no progress");
         std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-/// The whole crawl is there: every page served and recorded once over all the files, as
-/// fetched.
-fn assert_whole(site: &Testbed, files: &[PathBuf]) {
-    let stats = site.stats();
-    assert_eq!(stats.missing_pages(), 0, "{stats:?}");
-    let recs = by_url(files);
-    let twice: Vec<_> = recs.iter().filter(|(_, v)| v.len() > 1).take(5).collect();
-    assert!(twice.is_empty(), "URLs recorded twice: {twice:?}");
-    for url in site.expected_urls() {
-        let r = recs
-            .get(url.as_str())
-            .unwrap_or_else(|| panic!("{url} has no record"));
-        assert_eq!(r[0]["outcome"], "fetched", "{url}: {:?}", r[0]);
     }
 }
 
@@ -159,9 +150,7 @@ fn three_workers_one_killed_and_one_joining_crawl_everything_once() {
     let redis = redis();
     let site = site(8, 700);
     let dir = tempfile::tempdir().unwrap();
-    let files: Vec<PathBuf> = (0..3)
-        .map(|i| dir.path().join(format!("w{i}.jsonl")))
-        .collect();
+    let files = files(&dir, 3);
     let args: Vec<Vec<String>> = (files.iter())
         .map(|f| worker_args(&site, &redis, "kill", f))
         .collect();
@@ -219,9 +208,7 @@ fn a_worker_paused_past_its_lease_is_fenced_and_doubles_nothing() {
     let redis = redis();
     let site = site(6, 700);
     let dir = tempfile::tempdir().unwrap();
-    let files: Vec<PathBuf> = (0..2)
-        .map(|i| dir.path().join(format!("w{i}.jsonl")))
-        .collect();
+    let files = files(&dir, 2);
     let args: Vec<Vec<String>> = (files.iter())
         .map(|f| worker_args(&site, &redis, "pause", f))
         .collect();
@@ -270,6 +257,11 @@ fn bad_servers_names_and_configurations_are_refused_in_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("w.jsonl");
     let o = out.to_str().unwrap();
+    // `trawler crawl SEED --redis REDIS --crawl-id NAME -q` and more.
+    let crawl = |seed: &str, redis: &str, name: &str, more: &[&str]| {
+        let head = ["crawl", seed, "--redis", redis, "--crawl-id", name, "-q"];
+        run(&[&head[..], more].concat())
+    };
     // Nothing listens on a port just freed.
     let closed = TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -278,45 +270,21 @@ fn bad_servers_names_and_configurations_are_refused_in_one_line() {
         .port();
     let nowhere = format!("redis://127.0.0.1:{closed}/");
     let seed = "http://127.0.0.1:9/";
-    let r = run(&[
-        "crawl",
-        seed,
-        "--redis",
-        &nowhere,
-        "--crawl-id",
-        "c",
-        "-o",
-        o,
-        "-q",
-    ]);
-    refused(&r, 1, "cannot reach Redis");
+    refused(
+        &crawl(seed, &nowhere, "c", &["-o", o]),
+        1,
+        "cannot reach Redis",
+    );
     let r = run(&["status", "--redis", &nowhere, "--crawl-id", "c"]);
     refused(&r, 1, "cannot reach Redis");
-    let r = run(&[
-        "crawl",
-        seed,
-        "--redis",
-        "http://x/",
-        "--crawl-id",
-        "c",
-        "-q",
-    ]);
-    refused(&r, 2, "bad Redis URL");
+    refused(&crawl(seed, "http://x/", "c", &[]), 2, "bad Redis URL");
 
     let redis = redis();
     let url = redis.url();
-    let r = run(&["crawl", seed, "--redis", &url, "--crawl-id", "a b", "-q"]);
-    refused(&r, 2, "bad crawl name");
-    let r = run(&[
-        "crawl",
-        seed,
-        "--redis",
-        &url,
-        "--crawl-id",
-        "c",
-        "--sitemaps",
-        "-q",
-    ]);
+    refused(&crawl(seed, &url, "a b", &[]), 2, "bad crawl name");
+    let r = crawl(seed, &url, "c", &["--worker", "a|b"]);
+    refused(&r, 2, "bad worker name");
+    let r = crawl(seed, &url, "c", &["--sitemaps"]);
     refused(&r, 2, "sitemaps are not offered");
     let r = run(&["crawl", seed, "--crawl-id", "c"]);
     assert_eq!(
@@ -331,55 +299,22 @@ fn bad_servers_names_and_configurations_are_refused_in_one_line() {
     // A crawl of one page, then a worker that differs from it.
     let site = site(1, 1);
     let first = site.url().to_string();
-    let r = run(&[
-        "crawl",
-        &first,
-        "--redis",
-        &url,
-        "--crawl-id",
-        "c",
-        "-o",
-        o,
-        "-q",
-    ]);
+    let r = crawl(&first, &url, "c", &["-o", o]);
     assert_eq!(r.status.code(), Some(0), "{}", r.stderr);
     let kept = read(&out);
-    let root = records(&kept)
-        .into_iter()
-        .find(|r| r["url"] == first.as_str());
-    assert_eq!(
-        root.map(|r| r["outcome"].clone()),
-        Some("fetched".into()),
-        "{kept}"
-    );
+    let root = (records(&kept).into_iter()).find(|r| r["url"] == first.as_str());
+    let outcome = root.map(|r| r["outcome"].clone());
+    assert_eq!(outcome, Some("fetched".into()), "{kept}");
     let other = dir.path().join("other.jsonl");
-    let other = other.to_str().unwrap();
-    let r = run(&[
-        "crawl",
+    let r = crawl(
         &first,
-        "--redis",
         &url,
-        "--crawl-id",
         "c",
-        "--max-depth",
-        "3",
-        "-o",
-        other,
-        "-q",
-    ]);
+        &["--max-depth", "3", "-o", other.to_str().unwrap()],
+    );
     refused(&r, 2, "max_depth is 3 here but none in the crawl");
     // The same worker again: nothing left, nothing written twice.
-    let r = run(&[
-        "crawl",
-        &first,
-        "--redis",
-        &url,
-        "--crawl-id",
-        "c",
-        "-o",
-        o,
-        "-q",
-    ]);
+    let r = crawl(&first, &url, "c", &["-o", o]);
     assert_eq!(r.status.code(), Some(0), "{}", r.stderr);
     assert_eq!(read(&out), kept);
 }
@@ -389,9 +324,7 @@ fn redis_lost_for_a_while_then_back_loses_and_doubles_nothing() {
     let mut redis = redis();
     let site = site(4, 600);
     let dir = tempfile::tempdir().unwrap();
-    let files: Vec<PathBuf> = (0..2)
-        .map(|i| dir.path().join(format!("w{i}.jsonl")))
-        .collect();
+    let files = files(&dir, 2);
     let workers: Vec<Running> = (files.iter())
         .map(|f| start_worker(&worker_args(&site, &redis, "lost", f)))
         .collect();
@@ -437,9 +370,7 @@ fn a_host_handed_over_between_workers_keeps_its_rate() {
     let redis = redis();
     let site = site(4, 150);
     let dir = tempfile::tempdir().unwrap();
-    let files: Vec<PathBuf> = (0..2)
-        .map(|i| dir.path().join(format!("w{i}.jsonl")))
-        .collect();
+    let files = files(&dir, 2);
     let args: Vec<Vec<String>> = (files.iter())
         .map(|f| {
             let mut a = worker_args(&site, &redis, "rate", f);
@@ -483,9 +414,7 @@ fn a_page_limit_holds_for_the_whole_crawl() {
     let redis = redis();
     let site = site(4, 200);
     let dir = tempfile::tempdir().unwrap();
-    let files: Vec<PathBuf> = (0..2)
-        .map(|i| dir.path().join(format!("w{i}.jsonl")))
-        .collect();
+    let files = files(&dir, 2);
     let limit = 150;
     let workers: Vec<Running> = (files.iter())
         .map(|f| {

@@ -148,6 +148,46 @@ pub(crate) fn parse_entry(bytes: &[u8]) -> Option<(u64, u64, Kind, QueuedRequest
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_bytes_parse_or_are_refused_without_a_panic(
+            bytes in proptest::collection::vec(any::<u8>(), 0..200),
+        ) {
+            let _ = parse_entry(&bytes);
+        }
+
+        #[test]
+        fn entries_of_any_request_round_trip(
+            fp in any::<u64>(),
+            host in any::<u64>(),
+            reason in 0usize..=REASONS.len() + 1,
+            url in "[ -~]{1,80}",
+            depth in any::<u32>(),
+            priority in any::<i32>(),
+            attempts in any::<u32>(),
+            due in proptest::option::of(0u64..u64::MAX - 1),
+        ) {
+            let kind = match reason {
+                0 => Kind::Fetch,
+                1 => Kind::Retry,
+                r => Kind::Skip(REASONS[r - 2]),
+            };
+            let q = QueuedRequest {
+                url,
+                depth,
+                priority,
+                attempts,
+                redirects: 0,
+                label: None,
+                referrer: None,
+                due_ms: due,
+            };
+            let e = entry(fp, host, kind, &q);
+            prop_assert_eq!(parse_entry(&e), Some((fp, host, kind, q)));
+        }
+    }
 
     #[test]
     fn entries_round_trip_and_garbage_is_refused() {

@@ -153,3 +153,19 @@ pub fn dead_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// The crawl ended as an uninterrupted one would: every page served and recorded as
+/// fetched, one record per URL over `files`.
+pub fn assert_whole<P: AsRef<Path>>(site: &Testbed, files: &[P]) {
+    let stats = site.stats();
+    assert_eq!(stats.missing_pages(), 0, "{stats:?}");
+    let recs = by_url(files);
+    let twice: Vec<_> = recs.iter().filter(|(_, v)| v.len() > 1).take(5).collect();
+    assert!(twice.is_empty(), "URLs recorded twice: {twice:?}");
+    for url in site.expected_urls() {
+        let r = recs
+            .get(url.as_str())
+            .unwrap_or_else(|| panic!("{url} has no record"));
+        assert_eq!(r[0]["outcome"], "fetched", "{url}: {:?}", r[0]);
+    }
+}
