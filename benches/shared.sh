@@ -56,8 +56,8 @@ start_site() {
   for h in $(seq 1 "$HOSTS"); do SEEDS+=("http://127.0.0.$h:$port/"); done
 }
 
-# Runs one crawl with $1 workers; prints: workers pages seconds pages/s cpu_ms/page
-# redis_calls/page redis_bytes/url.
+# Runs one crawl with $1 workers; prints pages/s, CPU per page (all workers), Redis calls
+# per page and the largest worker's peak RSS.
 crawl() {
   local n=$1 id="b$RANDOM$RANDOM" start end pages cpu calls
   start_site
@@ -65,7 +65,7 @@ crawl() {
   start=$(date +%s.%N)
   local wpids=()
   for i in $(seq 1 "$n"); do
-    /usr/bin/time -f "%U %S" -o "$WORK/time.$i" "$BIN" -q crawl "${SEEDS[@]}" --redis "$REDIS" \
+    /usr/bin/time -f "%U %S %M" -o "$WORK/time.$i" "$BIN" -q crawl "${SEEDS[@]}" --redis "$REDIS" \
       --crawl-id "$id" -o "$WORK/out.$i.jsonl" --overwrite -c "$CONCURRENCY" --no-robots &
     wpids+=($!)
   done
@@ -73,15 +73,17 @@ crawl() {
   end=$(date +%s.%N)
   pages=$(cat "$WORK"/out.*.jsonl | grep -c '"outcome":"fetched"')
   cpu=$(cat "$WORK"/time.* | awk '{s += $1 + $2} END {print s}')
+  rss=$(cat "$WORK"/time.* | awk '$3 > m {m = $3} END {print m}')
   calls=$(redis-cli -p "$RPORT" info commandstats | awk -F'[=,:]' '/cmdstat_(evalsha|eval|hget|zscore|time)/ {s += $3} END {print s}')
   kill "$SITE_PID" 2>/dev/null || true
   rm -f "$WORK"/out.*.jsonl "$WORK"/time.*
-  python3 - "$n" "$pages" "$start" "$end" "$cpu" "$calls" <<'EOF'
+  python3 - "$n" "$pages" "$start" "$end" "$cpu" "$calls" "$rss" <<'EOF'
 import sys
-n, pages, start, end, cpu, calls = sys.argv[1:]
+n, pages, start, end, cpu, calls, rss = sys.argv[1:]
 pages = int(pages); secs = float(end) - float(start)
 print(f"{n} workers: {pages} pages in {secs:.1f} s = {pages / secs:.0f} pages/s, "
-      f"{float(cpu) * 1000 / pages:.3f} ms CPU/page, {int(calls) / pages:.2f} Redis calls/page")
+      f"{float(cpu) * 1000 / pages:.3f} ms CPU/page, {int(calls) / pages:.2f} Redis calls/page, "
+      f"peak RSS {int(rss) / 1024:.1f} MiB (largest worker)")
 EOF
 }
 

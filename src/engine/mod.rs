@@ -263,27 +263,29 @@ impl<S: Spider> Engine<S> {
     }
 
     fn discovered(&mut self, d: Discovered) {
+        let counted = match &d {
+            Discovered::Accept(_) => true,
+            // Admitted (and counted) before `should_follow` said no.
+            Discovered::Skip(_, reason) => {
+                matches!(reason, SkipReason::Spider | SkipReason::Stopped)
+            }
+        };
+        if counted {
+            let (Discovered::Accept(r) | Discovered::Skip(r, _)) = &d;
+            self.note_variant(&r.url);
+        }
         if self.is_shared() {
             return self.offer(d);
         }
         match d {
-            Discovered::Accept(r) => {
-                self.note_variant(&r.url);
-                self.enqueue_as(r, true);
-            }
-            Discovered::Skip(r, reason) => {
-                if matches!(reason, SkipReason::Spider | SkipReason::Stopped) {
-                    // Admitted (and counted) before `should_follow` said no.
-                    self.note_variant(&r.url);
-                }
-                self.skip_as(r, reason, false);
-            }
+            Discovered::Accept(r) => self.enqueue_as(r, true),
+            Discovered::Skip(r, reason) => self.skip_as(r, reason, false),
         }
     }
 
     /// Notes for a durable crawl that admission counted `url` as a query variant of its
     /// path, if it did: the counts then hold across restarts.
-    pub(super) fn note_variant(&mut self, url: &url::Url) {
+    fn note_variant(&mut self, url: &url::Url) {
         if self.journal.is_on()
             && let Some(path) = self.admission.variant_key(url)
         {

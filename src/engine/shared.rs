@@ -51,7 +51,6 @@ impl<S: Spider> Engine<S> {
     pub(super) fn offer(&mut self, d: Discovered) {
         match d {
             Discovered::Accept(r) => {
-                self.note_variant(&r.url);
                 match canon::host_key(&r.url) {
                     Some(key) => self.journal.spilled(&r, canon::host_fingerprint(&key)),
                     // Recorded by the owner of slot 0, once, like any URL ruled out.
@@ -59,9 +58,6 @@ impl<S: Spider> Engine<S> {
                 }
             }
             Discovered::Skip(r, reason) => {
-                if matches!(reason, SkipReason::Spider | SkipReason::Stopped) {
-                    self.note_variant(&r.url);
-                }
                 let host = canon::host_key(&r.url).map_or(0, |k| canon::host_fingerprint(&k));
                 self.journal.skipped(&r, host, reason);
             }
@@ -123,13 +119,6 @@ impl<S: Spider> Engine<S> {
             Some(due) => self.enqueue_later(r, Duration::from_millis(due - now_ms)),
             None => self.enqueue(r),
         }
-    }
-
-    /// Whether this process reads `url`'s sitemaps at the start: in a shared crawl, only
-    /// the owner of its host does.
-    pub(super) fn reads_sitemaps_of(&self, url: &url::Url) -> bool {
-        !self.shared
-            || canon::host_key(url).is_some_and(|k| self.store.owns(canon::host_fingerprint(&k)))
     }
 }
 

@@ -27,9 +27,7 @@ impl<S: Spider> Engine<S> {
             return;
         }
         for seed in self.cfg.seeds.clone() {
-            if let Ok(url) = seed.join("/sitemap.xml")
-                && self.reads_sitemaps_of(&url)
-            {
+            if let Ok(url) = seed.join("/sitemap.xml") {
                 self.offer_sitemap(url, 1);
             }
         }

@@ -319,13 +319,6 @@ pub trait CrawlStore: Send + 'static {
         None
     }
 
-    /// Whether this process may fetch the host with this fingerprint now. By default,
-    /// every host is its own.
-    fn owns(&self, host: u64) -> bool {
-        let _ = host;
-        true
-    }
-
     /// Whether the whole crawl is finished (nothing queued, leased or waiting anywhere),
     /// given that this process has nothing left. By default, it is then.
     fn finished(&mut self) -> Result<bool, StoreError> {

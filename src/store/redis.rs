@@ -99,6 +99,7 @@ impl std::fmt::Debug for RedisStore {
     }
 }
 
+/// A Lua script, loaded once (its SHA1 computed once; `EVALSHA` loads it on a miss).
 fn script(s: &'static std::sync::OnceLock<Script>, text: &'static str) -> &'static Script {
     s.get_or_init(|| Script::new(text))
 }
@@ -152,22 +153,10 @@ impl RedisStore {
         Ok(self)
     }
 
-    /// This worker's name.
-    pub fn worker_name(&self) -> &str {
-        &self.worker
-    }
-
     /// How far this worker's outcome log was committed by an earlier process of its
     /// name, if one committed any.
     pub fn committed_position(&self) -> Result<Option<u64>, StoreError> {
-        let (key, worker) = (format!("{}wpos", self.prefix), self.worker.clone());
-        self.link.call(move |mut conn| async move {
-            redis::cmd("HGET")
-                .arg(key)
-                .arg(worker)
-                .query_async(&mut conn)
-                .await
-        })
+        self.hget("wpos", self.worker.clone())
     }
 
     /// A handle on how far this worker's outcome log is committed, as the crawl goes:
@@ -177,8 +166,25 @@ impl RedisStore {
         CommittedLog(Arc::clone(&self.committed))
     }
 
-    fn stale_error(&self, why: String) -> StoreError {
-        StoreError::LeaseLost(why)
+    /// Whether this worker holds the slot of the host with this fingerprint now.
+    pub fn owns(&self, host: u64) -> bool {
+        leases::lock(&self.table).holds(keys::slot(host), Instant::now())
+    }
+
+    /// `HGET key field` of this crawl's hash `key`.
+    fn hget<T: redis::FromRedisValue + Send + 'static>(
+        &self,
+        key: &str,
+        field: String,
+    ) -> Result<T, StoreError> {
+        let key = format!("{}{key}", self.prefix);
+        self.link.call(move |mut conn| async move {
+            redis::cmd("HGET")
+                .arg(key)
+                .arg(field)
+                .query_async(&mut conn)
+                .await
+        })
     }
 
     /// Takes free slots now (the first heartbeat), so a worker starts with its share.
@@ -295,19 +301,11 @@ impl CrawlStore for RedisStore {
         self.host_cap = number("cfg:max_pages_per_host");
         self.page_cap = number("cfg:max_pages");
         self.wait_for_name()?;
-        let (prefix, worker) = (self.prefix.clone(), self.worker.clone());
-        let position: Option<u64> = self.link.call(move |mut conn| async move {
-            redis::cmd("HGET")
-                .arg(format!("{prefix}wpos"))
-                .arg(&worker)
-                .query_async(&mut conn)
-                .await
-        })?;
+        let position = self.committed_position()?.unwrap_or(0);
         self.first_beat()?;
         self.joined = true;
-        self.committed
-            .store(position.unwrap_or(0), Ordering::Relaxed);
-        Ok(Some(position.unwrap_or(0)))
+        self.committed.store(position, Ordering::Relaxed);
+        Ok(Some(position))
     }
 
     fn commit(&mut self, batch: CommitBatch) -> Result<(), StoreError> {
@@ -330,18 +328,18 @@ impl CrawlStore for RedisStore {
         }
         slots.sort_unstable();
         slots.dedup();
-        let mut leases = Vec::with_capacity(slots.len());
+        let mut relied = Vec::with_capacity(slots.len());
         {
             let mut t = leases::lock(&self.table);
             for s in slots {
                 match t.owner(s, now) {
-                    Ok(Some(owner)) => leases.push((s, owner)),
+                    Ok(Some(owner)) => relied.push((s, owner)),
                     Ok(None) => {
-                        return Err(
-                            self.stale_error(format!("slot {s} is no longer this worker's"))
-                        );
+                        return Err(StoreError::LeaseLost(format!(
+                            "slot {s} is no longer this worker's"
+                        )));
                     }
-                    Err(why) => return Err(self.stale_error(why)),
+                    Err(why) => return Err(StoreError::LeaseLost(why)),
                 }
             }
         }
@@ -351,8 +349,8 @@ impl CrawlStore for RedisStore {
             .arg(batch.log_position.map_or(String::new(), |p| p.to_string()))
             .arg(self.host_cap)
             .arg(&[keys::host_limit_byte()][..]);
-        inv.arg(leases.len());
-        for (s, o) in &leases {
+        inv.arg(relied.len());
+        for (s, o) in &relied {
             inv.arg(*s).arg(o);
         }
         let offers = batch.spilled.len() + batch.skipped.len() + batch.seen_only.len();
@@ -395,7 +393,7 @@ impl CrawlStore for RedisStore {
                 detail.first().copied().unwrap_or_default()
             );
             leases::lock(&self.table).stale = Some(why.clone());
-            return Err(self.stale_error(why));
+            return Err(StoreError::LeaseLost(why));
         }
         let mut t = leases::lock(&self.table);
         for (slot, fp) in done {
@@ -468,14 +466,7 @@ impl CrawlStore for RedisStore {
     }
 
     fn robots(&mut self, host: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        let (key, field) = (format!("{}robots", self.prefix), keys::host_name(host));
-        self.link.call(move |mut conn| async move {
-            redis::cmd("HGET")
-                .arg(key)
-                .arg(field)
-                .query_async(&mut conn)
-                .await
-        })
+        self.hget("robots", keys::host_name(host))
     }
 
     fn check(&self) -> Result<(), StoreError> {
@@ -491,10 +482,6 @@ impl CrawlStore for RedisStore {
         }))
     }
 
-    fn owns(&self, host: u64) -> bool {
-        leases::lock(&self.table).holds(keys::slot(host), Instant::now())
-    }
-
     fn finished(&mut self) -> Result<bool, StoreError> {
         let now = Instant::now();
         if let Some((at, done)) = self.asked
@@ -505,14 +492,7 @@ impl CrawlStore for RedisStore {
         if let Some(why) = leases::lock(&self.table).stale.clone() {
             return Err(StoreError::LeaseLost(why));
         }
-        let key = format!("{}count", self.prefix);
-        let pending: Option<i64> = self.link.call(move |mut conn| async move {
-            redis::cmd("HGET")
-                .arg(key)
-                .arg("pending")
-                .query_async(&mut conn)
-                .await
-        })?;
+        let pending: Option<i64> = self.hget("count", "pending".into())?;
         let done = pending.unwrap_or(0) <= 0;
         self.asked = Some((now, done));
         Ok(done)

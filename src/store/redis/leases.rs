@@ -48,8 +48,6 @@ pub(crate) struct Table {
     held: BTreeMap<u32, Held>,
     /// Requests of each slot here: taken and not ended.
     work: HashMap<u32, u64>,
-    /// Live workers, as last seen.
-    pub(crate) live: u64,
     /// Set once a lease was lost: the worker must stop.
     pub(crate) stale: Option<String>,
     /// When the server last answered a heartbeat.
@@ -180,12 +178,12 @@ async fn give_all_up(conn: &mut ConnectionManager, table: &Shared, prefix: &str,
 
 fn lease_script() -> &'static Script {
     static S: std::sync::OnceLock<Script> = std::sync::OnceLock::new();
-    S.get_or_init(|| Script::new(include_str!("lua/lease.lua")))
+    super::script(&S, include_str!("lua/lease.lua"))
 }
 
 fn release_script() -> &'static Script {
     static S: std::sync::OnceLock<Script> = std::sync::OnceLock::new();
-    S.get_or_init(|| Script::new(include_str!("lua/release.lua")))
+    super::script(&S, include_str!("lua/release.lua"))
 }
 
 /// What `lease.lua` answers: live workers, the share, the stale slots, the slots taken
@@ -210,7 +208,7 @@ async fn beat(conn: &mut ConnectionManager, table: &Shared, prefix: &str, worker
         inv.arg(*s).arg(o);
     }
     let answer: redis::RedisResult<BeatAnswer> = inv.invoke_async(conn).await;
-    let (live, share, stale, taken, idle) = match answer {
+    let (_live, share, stale, taken, idle) = match answer {
         Ok(a) => a,
         Err(e) => {
             lock(table).trouble = Some(e.to_string());
@@ -221,7 +219,6 @@ async fn beat(conn: &mut ConnectionManager, table: &Shared, prefix: &str, worker
         let mut t = lock(table);
         t.trouble = None;
         t.last_contact = Some(Instant::now());
-        t.live = live;
         if let Some(s) = stale.first()
             && t.stale.is_none()
         {
