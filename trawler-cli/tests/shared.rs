@@ -389,23 +389,27 @@ fn a_host_handed_over_between_workers_keeps_its_rate() {
     let from_second = records(&read(&files[1])).len();
     assert!(from_second > 0, "the second worker took hosts over");
     assert!(both.len() > from_second);
-    // 20 requests per second per host: 50 ms apart, whoever sends them (with 10 ms for
-    // the loopback's jitter).
+    // 20 requests per second per host: 50 ms apart, whoever sends them. The server sees
+    // arrivals, which a busy machine delays: a late arrival shortens the next gap, so one
+    // gap is held to half a period, and each host's whole span to the full rate (as
+    // tests/politeness.rs does). Two workers fetching one host at once break both.
+    let period = Duration::from_millis(50);
     let mut by_host: HashMap<usize, Vec<Instant>> = HashMap::new();
     for e in site.log().iter().filter(|e| e.path != "/robots.txt") {
         by_host.entry(e.host).or_default().push(e.at);
     }
     for (host, mut at) in by_host {
         at.sort();
-        let closest = at
-            .windows(2)
-            .map(|w| w[1] - w[0])
-            .min()
-            .unwrap_or(Duration::MAX);
-        assert!(
-            closest >= Duration::from_millis(40),
-            "host {host}: two requests {closest:?} apart (rate 20/s)"
-        );
+        for pair in at.windows(2) {
+            let gap = pair[1] - pair[0];
+            assert!(
+                gap + period / 2 >= period,
+                "host {host}: two requests {gap:?} apart (rate 20/s)"
+            );
+        }
+        let span = at[at.len() - 1] - at[0];
+        let expected = period.mul_f64((at.len() - 1) as f64 * 0.9);
+        assert!(span >= expected, "host {host}: {span:?} < {expected:?}");
     }
 }
 
