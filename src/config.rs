@@ -10,12 +10,14 @@
 mod build;
 mod checks;
 mod directives;
+mod proxy;
 mod request_headers;
 
 pub(crate) use request_headers::RequestHeaders;
 
 pub use checks::{MAX_CONCURRENCY, MAX_DURATION, MAX_WORKERS, MIN_RATE};
 pub use directives::{DEFAULT_FOLLOW_REL_NOFOLLOW, DEFAULT_OBEY_NOFOLLOW, DEFAULT_REPORT_NOINDEX};
+pub use proxy::DEFAULT_PROXY_BENCH;
 
 use crate::politeness::throttle::ThrottleConfig;
 use crate::retry::RetryPolicy;
@@ -92,6 +94,8 @@ pub struct CrawlConfig {
     /// The crawl's own request headers, credentials for the start origins included (those
     /// of seeds written `scheme://user:password@host/` too).
     pub(crate) request_headers: RequestHeaders,
+    /// Which requests go through which proxies.
+    pub(crate) proxies: crate::proxy::routes::Table,
     pub(crate) continue_other_crawl: bool,
     pub(crate) max_duration: Option<Duration>,
 }
@@ -147,6 +151,7 @@ pub struct CrawlConfigBuilder {
     throttle: Option<ThrottleConfig>,
     continue_other_crawl: bool,
     request_headers: request_headers::Given,
+    proxies: proxy::Given,
     max_duration: Option<Duration>,
     /// Set in `directives`; its agent comes from `user_agent` at `build()`.
     directives: DirectiveRules,
@@ -186,6 +191,7 @@ impl Default for CrawlConfigBuilder {
             throttle: None,
             continue_other_crawl: false,
             request_headers: request_headers::Given::default(),
+            proxies: proxy::Given::default(),
             max_duration: None,
             directives: DirectiveRules {
                 agent: String::new(),

@@ -235,6 +235,7 @@ impl<S: Spider> Crawler<S> {
                 config.workers,
             ),
             tls,
+            proxies: crate::proxy::routes::Routes::new(&config.proxies).map(Arc::new),
         };
         let transports =
             transports.unwrap_or_else(|| Arc::new(HttpTransports { settings: client }));

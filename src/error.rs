@@ -158,6 +158,24 @@ pub enum ConfigError {
         /// What was given.
         header: String,
     },
+    /// A proxy URL cannot be used (shown without its credentials).
+    #[error("proxy {proxy:?} cannot be used: {reason}")]
+    BadProxy {
+        /// The proxy URL given, credentials replaced by `***`.
+        proxy: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A proxy rule's host pattern (or a `no_proxy` entry) cannot be read.
+    #[error("{field} pattern {rule:?} cannot be used: {reason}")]
+    BadProxyRule {
+        /// The setting's name (`proxy_rule`, `no_proxy`).
+        field: &'static str,
+        /// The pattern given.
+        rule: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// An include/exclude pattern is not a valid regular expression.
     #[error("{field} pattern {pattern:?} is not a valid regular expression: {reason}")]
     BadRegex {
@@ -201,8 +219,10 @@ impl ConfigError {
             | ConfigError::BadRate { field, .. }
             | ConfigError::BadHeaderValue { field, .. }
             | ConfigError::BadHeader { field, .. }
+            | ConfigError::BadProxyRule { field, .. }
             | ConfigError::BadRegex { field, .. } => Some(field),
             ConfigError::BadHost { .. } => Some("allow_host"),
+            ConfigError::BadProxy { .. } => Some("proxy"),
             ConfigError::NoSeeds
             | ConfigError::BadCertificate(_)
             | ConfigError::BadSelector { .. } => None,
@@ -218,6 +238,11 @@ pub enum FetchError {
     /// timeout.
     #[error("connect error: {0}")]
     Connect(String),
+    /// No connection could be made through the proxy this request asked for: every proxy
+    /// of its pool was unreachable, is not a proxy, or refused the credentials (a 407).
+    /// Retried (a benched proxy may come back); never sent around the proxy.
+    #[error("proxy error: {0}")]
+    Proxy(String),
     /// The TLS handshake failed: an untrusted or invalid certificate, no common protocol,
     /// or a server that answered plain HTTP on an https URL. Not retried.
     #[error("TLS error: {0}")]
@@ -294,6 +319,7 @@ impl FetchError {
         matches!(
             self,
             FetchError::Connect(_)
+                | FetchError::Proxy(_)
                 | FetchError::Timeout(_)
                 | FetchError::Request(_)
                 | FetchError::Body(_)

@@ -63,6 +63,7 @@ mod pipeline;
 mod politeness;
 pub mod prelude;
 mod progress;
+mod proxy;
 mod report;
 mod request;
 pub mod retry;
@@ -107,6 +108,8 @@ pub use crate::fetch::transport::{
 pub use crate::pipeline::{Collect, Collected, Csv, JsonLines, Pipeline};
 // Configuration and running.
 #[doc(inline)]
+pub use crate::config::DEFAULT_PROXY_BENCH;
+#[doc(inline)]
 pub use crate::config::{
     CrawlConfig, CrawlConfigBuilder, DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_BODY, DEFAULT_MAX_REDIRECTS, DEFAULT_MAX_URL_LEN, DEFAULT_PER_HOST_CONCURRENCY,
@@ -132,6 +135,8 @@ pub use crate::politeness::throttle::{
 };
 #[doc(inline)]
 pub use crate::progress::{Progress, ProgressSnapshot};
+#[doc(inline)]
+pub use crate::proxy::{DEFAULT_PROXY_PORT, Proxy, ProxyScheme, Rotation};
 #[doc(inline)]
 pub use crate::retry::RetryPolicy;
 #[doc(inline)]

@@ -2,74 +2,14 @@
 //! Trusted through `add_root_certificate`, the crawl fetches it; without that, the
 //! handshake fails and the URL gets a clear failed outcome, and the crawl still ends.
 
-use actix_web::{App, HttpResponse, HttpServer, web};
-use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+// An https site; apart from `common`, which the CLI's tests share without TLS.
+#[path = "common/https.rs"]
+mod https;
+
+use https::{pki, serve};
 use std::net::TcpListener;
-use std::sync::Arc;
 use std::time::Duration;
 use trawler::{CrawlConfig, Crawler, FetchError, FnSpider, OutcomeKind};
-
-/// A CA certificate (DER) and a server config whose certificate it signed for 127.0.0.1.
-fn pki() -> (Vec<u8>, rustls::ServerConfig) {
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let leaf_key = KeyPair::generate().unwrap();
-    let leaf_params =
-        CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
-    let leaf = leaf_params.signed_by(&leaf_key, &ca, &ca_key).unwrap();
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let server = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![CertificateDer::from(leaf.der().to_vec())], key)
-        .unwrap();
-    (ca.der().to_vec(), server)
-}
-
-/// Serves `/` (linking `/next.html`) and `/next.html` over https on 127.0.0.1:0; the
-/// server lives as long as the test process (its thread is detached).
-fn serve(tls: rustls::ServerConfig) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        actix_rt::System::new().block_on(async move {
-            let server = HttpServer::new(|| {
-                App::new()
-                    .route(
-                        "/",
-                        web::get().to(|| async {
-                            HttpResponse::Ok()
-                                .content_type("text/html")
-                                .body(r#"<html><body><a href="/next.html">next</a></body></html>"#)
-                        }),
-                    )
-                    .route(
-                        "/next.html",
-                        web::get().to(|| async {
-                            HttpResponse::Ok()
-                                .content_type("text/html")
-                                .body("<html><body>end</body></html>")
-                        }),
-                    )
-            })
-            .workers(1)
-            .disable_signals()
-            .listen_rustls_0_23(listener, tls)
-            .unwrap()
-            .run();
-            ready_tx.send(()).unwrap();
-            let _ = server.await;
-        });
-    });
-    ready_rx.recv_timeout(Duration::from_secs(10)).unwrap();
-    port
-}
 
 fn builder(port: u16) -> trawler::CrawlConfigBuilder {
     CrawlConfig::builder()
@@ -82,7 +22,7 @@ fn builder(port: u16) -> trawler::CrawlConfigBuilder {
 #[test]
 fn https_with_a_trusted_private_ca_is_crawled() {
     let (ca, tls) = pki();
-    let port = serve(tls);
+    let (port, _) = serve(tls);
     let config = builder(port).add_root_certificate(ca).build().unwrap();
     let report = Crawler::new(config, FnSpider::<()>::new()).run().unwrap();
 
@@ -94,7 +34,7 @@ fn https_with_a_trusted_private_ca_is_crawled() {
 #[test]
 fn an_untrusted_certificate_fails_the_url_clearly_and_the_crawl_ends() {
     let (_ca, tls) = pki();
-    let port = serve(tls);
+    let (port, _) = serve(tls);
     let config = builder(port).build().unwrap();
     let report = Crawler::new(config, FnSpider::<()>::new()).run().unwrap();
 

@@ -23,6 +23,7 @@ impl CrawlConfigBuilder {
         let credentials = take_credentials(&mut seeds);
         let request_headers =
             super::RequestHeaders::new(&self.request_headers, &seeds, &credentials)?;
+        let proxies = self.proxies.table(|name| std::env::var(name).ok())?;
         checks::counts(&[
             ("concurrency", self.concurrency, MAX_CONCURRENCY),
             (
@@ -124,6 +125,7 @@ impl CrawlConfigBuilder {
             sitemaps: self.sitemaps,
             throttle: self.throttle,
             request_headers,
+            proxies,
             continue_other_crawl: self.continue_other_crawl,
             max_duration: self.max_duration,
         })

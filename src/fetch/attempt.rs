@@ -119,6 +119,19 @@ async fn once(
     }
     let mut res = req.send().await.map_err(send_error)?;
     let status = res.status();
+    if status == StatusCode::PROXY_AUTHENTICATION_REQUIRED
+        && let Some(via) = io.absolute_via()
+    {
+        // The proxy's own answer, not the site's: the proxy is benched, and the request
+        // goes through another one when it is tried again.
+        let why = format!(
+            "proxy {} refused the credentials (407)",
+            via.routes.proxy(via.index)
+        );
+        via.routes.failed(via.index, &why);
+        io.finish(false);
+        return Err(FetchError::Proxy(why).into());
+    }
     let head = res.headers().clone();
     let text = |name| head.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
     // Answers that never have a body, whatever Content-Length says (RFC 9110 §6.4.1).
@@ -217,12 +230,21 @@ fn connect_error(c: ConnectError) -> FetchError {
         ConnectError::Timeout => FetchError::Connect("timed out while connecting".into()),
         ConnectError::Resolver(r) => FetchError::Connect(format!("cannot resolve the host: {r}")),
         ConnectError::NoRecords => FetchError::Connect("the host has no address".into()),
-        ConnectError::Io(io) => match tls_error(&io) {
-            Some(tls) => tls,
-            None => FetchError::Connect(io.to_string()),
+        ConnectError::Io(io) => match (tls_error(&io), proxy_error(&io)) {
+            (Some(tls), _) => tls,
+            (None, Some(proxy)) => proxy,
+            (None, None) => FetchError::Connect(io.to_string()),
         },
         other => FetchError::Connect(other.to_string()),
     }
+}
+
+/// No proxy of the request's pool gave a connection.
+fn proxy_error(io: &std::io::Error) -> Option<FetchError> {
+    let failure = io
+        .get_ref()?
+        .downcast_ref::<super::connector::ProxyFailure>()?;
+    Some(FetchError::Proxy(failure.0.clone()))
 }
 
 /// A TLS failure carried in an I/O error, in words a user can act on.

@@ -35,6 +35,8 @@ pub(crate) struct ClientSettings {
     /// Idle connections kept at most by this worker.
     pub(crate) max_idle: usize,
     pub(crate) tls: Arc<rustls::ClientConfig>,
+    /// The crawl's proxy routes; `None` when every connection goes direct.
+    pub(crate) proxies: Option<Arc<crate::proxy::routes::Routes>>,
 }
 
 /// A worker's HTTP client.
@@ -113,6 +115,7 @@ fn build(
         .connector(TrackingConnector::new(
             Rc::clone(conns),
             Rc::clone(out_of_files),
+            settings.proxies.clone(),
         ))
         .rustls_0_23(Arc::clone(&settings.tls))
         .limit(settings.max_active)

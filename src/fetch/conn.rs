@@ -19,17 +19,21 @@
 //! Everything here lives on one worker thread (awc's client is `!Send`), hence `Rc` and
 //! `Cell`.
 
+use crate::proxy::routes::Routes;
 use actix_rt::net::TcpStream;
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::fmt;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::io::ReadBuf;
 
+mod absolute;
 mod stream;
 
+pub(crate) use absolute::AbsoluteForm;
 pub(crate) use stream::Tracked;
 
 tokio::task_local! {
@@ -60,6 +64,17 @@ struct Slot {
     tls: bool,
     /// The head of the answer being read, held until it is whole (plain HTTP only).
     head: RefCell<Head>,
+    /// The proxy this connection goes through, if any.
+    via: Option<Via>,
+    /// Plain http through an HTTP proxy: the requests' rewriting into absolute form.
+    absolute: RefCell<Option<AbsoluteForm>>,
+}
+
+/// The proxy a connection goes through: the crawl's routes, and the proxy's index there.
+#[derive(Debug, Clone)]
+pub(crate) struct Via {
+    pub(crate) routes: Arc<Routes>,
+    pub(crate) index: usize,
 }
 
 /// Where the answer on a plain connection is, for [`head`](super::head)'s check.
@@ -150,6 +165,17 @@ impl AttemptIo {
         self.eof.get()
     }
 
+    /// The HTTP proxy the attempt's requests were written to in absolute form, if any
+    /// (its answers may be the proxy's own, as a 407 is).
+    pub(crate) fn absolute_via(&self) -> Option<Via> {
+        let conn = self.conn.borrow();
+        let slot = &conn.as_ref()?.0;
+        match slot.absolute.borrow().is_some() {
+            true => slot.via.clone(),
+            false => None,
+        }
+    }
+
     /// The attempt is over: its connection is idle in awc's pool now, or closed when
     /// `reusable` is false (the answer said the connection ends, e.g. HTTP/1.0 without
     /// keep-alive, which awc would otherwise hand out again).
@@ -224,6 +250,19 @@ impl Connections {
 
     /// Wraps a new connection to `key` and gives it to the attempt being polled.
     pub(crate) fn register(&self, stream: TcpStream, key: &str, tls: bool) -> Tracked {
+        self.register_via(stream, key, tls, None, None)
+    }
+
+    /// [`register`](Self::register) for a connection through a proxy (`via`), its
+    /// requests rewritten by `absolute` when they go to an HTTP proxy in plain http.
+    pub(crate) fn register_via(
+        &self,
+        stream: TcpStream,
+        key: &str,
+        tls: bool,
+        via: Option<Via>,
+        absolute: Option<AbsoluteForm>,
+    ) -> Tracked {
         let key: Rc<str> = {
             let mut seen = self.hosts_seen.borrow_mut();
             match seen.get(key) {
@@ -242,6 +281,8 @@ impl Connections {
             key,
             tls,
             head: RefCell::new(Head::Passing),
+            via,
+            absolute: RefCell::new(absolute),
         });
         let _ = ATTEMPT.try_with(|io| io.adopt(&slot, false));
         let mut open = self.open.borrow_mut();

@@ -17,7 +17,7 @@ pub(crate) mod attempt;
 pub(crate) mod classify;
 pub(crate) mod client;
 pub(crate) mod conn;
-mod connector;
+pub(crate) mod connector;
 mod decode;
 mod head;
 pub(crate) mod http;

@@ -36,6 +36,8 @@ pub struct RawHit {
     pub nth: usize,
     /// The header lines, lowercased names.
     pub headers: Vec<(String, String)>,
+    /// Who connected.
+    pub peer: SocketAddr,
 }
 
 type Handler = dyn Fn(&RawHit, &mut TcpStream) -> After + Send + Sync;
@@ -108,12 +110,12 @@ impl RawServer {
             while !sh.stop.load(Ordering::SeqCst) {
                 let mut idle = true;
                 for listener in &listeners {
-                    if let Ok((stream, _)) = listener.accept() {
+                    if let Ok((stream, peer)) = listener.accept() {
                         idle = false;
                         stream.set_nonblocking(false).unwrap();
                         let conn = sh.conns.fetch_add(1, Ordering::SeqCst);
                         let (sh, handler) = (Arc::clone(&sh), Arc::clone(&handler));
-                        std::thread::spawn(move || serve_conn(stream, conn, &sh, &*handler));
+                        std::thread::spawn(move || serve_conn(stream, peer, conn, &sh, &*handler));
                     }
                 }
                 if idle {
@@ -166,7 +168,7 @@ impl Drop for RawServer {
     }
 }
 
-fn serve_conn(stream: TcpStream, conn: usize, sh: &Shared, handler: &Handler) {
+fn serve_conn(stream: TcpStream, peer: SocketAddr, conn: usize, sh: &Shared, handler: &Handler) {
     let now = sh.open.fetch_add(1, Ordering::SeqCst) + 1;
     sh.max_open.fetch_max(now, Ordering::SeqCst);
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
@@ -178,11 +180,14 @@ fn serve_conn(stream: TcpStream, conn: usize, sh: &Shared, handler: &Handler) {
         if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
             break; // the crawler closed the connection
         }
-        let path = request_line
-            .split_whitespace()
-            .nth(1)
-            .unwrap_or("/")
-            .to_string();
+        let target = request_line.split_whitespace().nth(1).unwrap_or("/");
+        // A target in absolute form (`http://host/path`, which servers must accept) is
+        // logged by its path.
+        let path = match target.split_once("://") {
+            Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+            None => target,
+        }
+        .to_string();
         let mut headers = Vec::new();
         loop {
             let mut line = String::new();
@@ -203,6 +208,7 @@ fn serve_conn(stream: TcpStream, conn: usize, sh: &Shared, handler: &Handler) {
             conn,
             nth,
             headers,
+            peer,
         };
         sh.log.lock().unwrap().push(hit.clone());
         nth += 1;

@@ -7,6 +7,7 @@
 
 use crate::directives::DirectiveArgs;
 use crate::only::Only;
+use crate::proxy_args::ProxyArgs;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use std::time::Duration;
 
@@ -169,6 +170,8 @@ pub(crate) struct CrawlArgs {
     pub(crate) redis_patience: Option<Duration>,
     #[command(flatten)]
     pub(crate) directives: DirectiveArgs,
+    #[command(flatten)]
+    pub(crate) proxy: ProxyArgs,
     #[command(flatten)]
     pub(crate) output: OutputArgs,
 }

@@ -19,6 +19,7 @@ mod messages;
 mod only;
 mod output;
 mod progress;
+mod proxy_args;
 mod runner;
 mod settings;
 mod shared;

@@ -8,7 +8,7 @@
 use trawler::ConfigError;
 
 /// The builder settings the flags set, each with its flag (or name on the command line).
-const FLAGS: [(&str, &str); 15] = [
+const FLAGS: [(&str, &str); 18] = [
     ("seed URL", "start URL"),
     ("concurrency", "--concurrency"),
     ("per_host_concurrency", "--per-host-concurrency"),
@@ -24,6 +24,9 @@ const FLAGS: [(&str, &str); 15] = [
     ("header", "--header"),
     ("cookie", "--cookie"),
     ("basic_auth", "--basic-auth"),
+    ("proxy_rule", "--proxy-rule"),
+    ("no_proxy", "--no-proxy"),
+    ("proxy", "--proxy"),
 ];
 
 /// The message of a configuration error, naming the flag instead of the setting.
@@ -76,6 +79,15 @@ mod tests {
             (&[seed, "--include", "("], "--include pattern \"(\""),
             (&[seed, "--exclude", "["], "--exclude pattern"),
             (&[seed, "--allow-host", "a b"], "--allow-host \"a b\""),
+            (
+                &[seed, "--proxy", "ftp://p:1"],
+                "--proxy \"ftp://p:1\" cannot",
+            ),
+            (
+                &[seed, "--proxy-rule", "a b=direct"],
+                "--proxy-rule pattern \"a b\"",
+            ),
+            (&[seed, "--no-proxy", "x/8"], "--no-proxy pattern \"x/8\""),
             (
                 &["localhost:8080/x"],
                 "start URL \"localhost:8080/x\" has no scheme",

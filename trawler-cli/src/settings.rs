@@ -87,6 +87,7 @@ pub(crate) fn crawl_config(args: &CrawlArgs) -> CrawlConfigBuilder {
     if let Some(n) = args.max_pages_per_host {
         b = b.max_pages_per_host(n);
     }
+    let b = args.proxy.apply(b);
     args.directives.apply(b)
 }
 

@@ -54,6 +54,7 @@ mod faults;
 mod graph;
 mod page;
 mod perm;
+mod proxy_server;
 mod redis_server;
 mod resources;
 mod rng;
@@ -69,6 +70,7 @@ mod text;
 mod tests;
 
 pub use coverage::Coverage;
+pub use proxy_server::{ProxyKind, ProxyServer};
 pub use redis_server::RedisServer;
 pub use runner::{STOP_TIMEOUT, Testbed};
 pub use sample::render_pages;

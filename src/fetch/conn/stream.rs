@@ -2,7 +2,7 @@
 //! [`Slot`], so the attempt being polled learns what came on its connection, and a
 //! connection [`Connections::reap`](super::Connections::reap) closed reads as closed.
 
-use super::{ATTEMPT, AttemptIo, Head, Slot, State};
+use super::{ATTEMPT, AbsoluteForm, AttemptIo, Head, Slot, State};
 use actix_rt::net::{ActixStream, TcpStream};
 use std::fmt;
 use std::io;
@@ -124,9 +124,12 @@ impl AsyncWrite for Tracked {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let slot = &self.slot;
-        let written = match slot.stream.borrow_mut().as_mut() {
-            Some(s) => Pin::new(s).poll_write(cx, buf),
-            None => return Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
+        let written = match slot.absolute.borrow_mut().as_mut() {
+            Some(rewrite) => write_absolute(slot, rewrite, cx, buf),
+            None => match slot.stream.borrow_mut().as_mut() {
+                Some(s) => Pin::new(s).poll_write(cx, buf),
+                None => return Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
+            },
         };
         if !slot.tls && matches!(written, Poll::Ready(Ok(n)) if n > 0) {
             let mut head = slot.head.borrow_mut();
@@ -139,7 +142,11 @@ impl AsyncWrite for Tracked {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.slot.stream.borrow_mut().as_mut() {
+        let slot = &self.slot;
+        if let Some(rewrite) = slot.absolute.borrow_mut().as_mut() {
+            std::task::ready!(drain(slot, rewrite, cx))?;
+        }
+        match slot.stream.borrow_mut().as_mut() {
             Some(s) => Pin::new(s).poll_flush(cx),
             None => Poll::Ready(Ok(())),
         }
@@ -151,6 +158,39 @@ impl AsyncWrite for Tracked {
             None => Poll::Ready(Ok(())),
         }
     }
+}
+
+/// A write through an [`AbsoluteForm`]: what was rewritten before goes out first, then
+/// `buf` is taken whole, rewritten, and put on the socket as far as it goes (the rest at
+/// the next write or flush).
+fn write_absolute(
+    slot: &Slot,
+    rewrite: &mut AbsoluteForm,
+    cx: &mut Context<'_>,
+    buf: &[u8],
+) -> Poll<io::Result<usize>> {
+    std::task::ready!(drain(slot, rewrite, cx))?;
+    rewrite.push(buf);
+    if let Poll::Ready(Err(e)) = drain(slot, rewrite, cx) {
+        return Poll::Ready(Err(e));
+    }
+    Poll::Ready(Ok(buf.len()))
+}
+
+/// Puts a rewriter's pending bytes on the socket.
+fn drain(slot: &Slot, rewrite: &mut AbsoluteForm, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    let mut stream = slot.stream.borrow_mut();
+    let Some(s) = stream.as_mut() else {
+        return Poll::Ready(Err(io::ErrorKind::NotConnected.into()));
+    };
+    while !rewrite.pending().is_empty() {
+        match std::task::ready!(Pin::new(&mut *s).poll_write(cx, rewrite.pending())) {
+            Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+            Ok(n) => rewrite.sent += n,
+            Err(e) => return Poll::Ready(Err(e)),
+        }
+    }
+    Poll::Ready(Ok(()))
 }
 
 impl ActixStream for Tracked {
