@@ -4,7 +4,9 @@
 //! Run with: cargo run --release --example testbed -- --pages 10000 [--hosts 2] [--port 18090]
 //!
 //! Other flags: `--links K`, `--page-bytes B`, `--seed S`, `--workers W`, `--seconds N`
-//! (default 600, at most 86400), `--latency-ms MS` (each answer waits that long).
+//! (default 600, at most 86400), `--latency-ms MS` (each answer waits that long),
+//! `--tls CA_FILE` (serve https, HTTP/2 and HTTP/1.1 by ALPN, with a CA made at start whose
+//! certificate goes to CA_FILE as PEM: `trawler crawl --ca-cert CA_FILE` trusts it).
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -13,14 +15,15 @@ use futures_util::future::{Either, select};
 use trawler_testbed::{Latency, SiteSpec, Testbed};
 
 const USAGE: &str = "usage: testbed [--pages N] [--hosts H] [--port P] [--links K] \
-[--page-bytes B] [--seed S] [--workers W] [--seconds N] [--latency-ms MS]";
+[--page-bytes B] [--seed S] [--workers W] [--seconds N] [--latency-ms MS] [--tls CA_FILE]";
 
-fn parse_args() -> Result<(SiteSpec, u64), String> {
+fn parse_args() -> Result<(SiteSpec, u64, Option<String>), String> {
     let mut spec = SiteSpec {
         pages: 10_000,
         ..SiteSpec::default()
     };
     let mut seconds = 600;
+    let mut ca_file = None;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -33,6 +36,10 @@ fn parse_args() -> Result<(SiteSpec, u64), String> {
             "--hosts" => spec.hosts = value.parse().map_err(bad)?,
             "--port" => spec.port = value.parse().map_err(bad)?,
             "--workers" => spec.workers = value.parse().map_err(bad)?,
+            "--tls" => {
+                spec.tls = true;
+                ca_file = Some(value);
+            }
             "--seconds" => seconds = value.parse::<u64>().map_err(bad)?.min(86_400),
             "--latency-ms" => {
                 let ms = value.parse::<u64>().map_err(bad)?;
@@ -41,7 +48,7 @@ fn parse_args() -> Result<(SiteSpec, u64), String> {
             _ => return Err(format!("unknown flag {flag} (see --help)")),
         }
     }
-    Ok((spec, seconds))
+    Ok((spec, seconds, ca_file))
 }
 
 fn main() -> ExitCode {
@@ -49,7 +56,7 @@ fn main() -> ExitCode {
         println!("{USAGE}");
         return ExitCode::SUCCESS;
     }
-    let (spec, seconds) = match parse_args() {
+    let (spec, seconds, ca_file) = match parse_args() {
         Ok(parsed) => parsed,
         Err(msg) => {
             eprintln!("testbed: {msg}");
@@ -63,6 +70,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let (Some(path), Some(pem)) = (&ca_file, testbed.ca_pem())
+        && let Err(err) = std::fs::write(path, pem)
+    {
+        eprintln!("testbed: cannot write the CA certificate to {path}: {err}");
+        return ExitCode::FAILURE;
+    }
     for url in testbed.host_urls() {
         println!("serving {url}");
     }

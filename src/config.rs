@@ -9,6 +9,7 @@
 
 mod build;
 mod checks;
+mod connection;
 mod directives;
 mod proxy;
 mod request_headers;
@@ -53,6 +54,10 @@ pub const DEFAULT_CRAWL_DELAY_CAP: Duration = Duration::from_secs(30);
 pub const DEFAULT_ROBOTS_MAX_AGE: Duration = Duration::from_secs(24 * 60 * 60);
 /// Whether sitemaps are read for URLs: off, since links alone reach what a site shows.
 pub const DEFAULT_SITEMAPS: bool = false;
+/// Whether answers' cookies are kept and sent back: on, as in Scrapy and a browser.
+pub const DEFAULT_COOKIES: bool = true;
+/// Whether HTTP/2 is offered to https servers (ALPN).
+pub const DEFAULT_HTTP2: bool = false;
 
 /// What to follow when `parse` follows nothing itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -96,6 +101,8 @@ pub struct CrawlConfig {
     pub(crate) request_headers: RequestHeaders,
     /// Which requests go through which proxies.
     pub(crate) proxies: crate::proxy::routes::Table,
+    pub(crate) cookies: bool,
+    pub(crate) http2: bool,
     pub(crate) continue_other_crawl: bool,
     pub(crate) max_duration: Option<Duration>,
 }
@@ -152,6 +159,8 @@ pub struct CrawlConfigBuilder {
     continue_other_crawl: bool,
     request_headers: request_headers::Given,
     proxies: proxy::Given,
+    cookies: bool,
+    http2: bool,
     max_duration: Option<Duration>,
     /// Set in `directives`; its agent comes from `user_agent` at `build()`.
     directives: DirectiveRules,
@@ -192,6 +201,8 @@ impl Default for CrawlConfigBuilder {
             continue_other_crawl: false,
             request_headers: request_headers::Given::default(),
             proxies: proxy::Given::default(),
+            cookies: DEFAULT_COOKIES,
+            http2: DEFAULT_HTTP2,
             max_duration: None,
             directives: DirectiveRules {
                 agent: String::new(),
@@ -464,14 +475,6 @@ impl CrawlConfigBuilder {
     #[must_use]
     pub fn collect_outcomes(mut self, on: bool) -> Self {
         self.collect_outcomes = on;
-        self
-    }
-
-    /// Trusts `der` (a DER-encoded CA certificate) for https, besides the Mozilla roots
-    /// built in (a private CA, a test server). By default, only the built-in roots.
-    #[must_use]
-    pub fn add_root_certificate(mut self, der: impl Into<Vec<u8>>) -> Self {
-        self.extra_roots.push(der.into());
         self
     }
 

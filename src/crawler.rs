@@ -196,7 +196,8 @@ impl<S: Spider> Crawler<S> {
             });
         }
         install_crypto_provider();
-        let tls = crate::tls::client_config(&self.config.extra_roots).map_err(Error::Config)?;
+        let tls = crate::tls::client_config(&self.config.extra_roots, self.config.http2)
+            .map_err(Error::Config)?;
         let Crawler {
             mut config,
             spider,
@@ -248,6 +249,7 @@ impl<S: Spider> Crawler<S> {
             request_headers: Arc::new(config.request_headers.clone()),
             transports,
             fence: store.fence(),
+            cookies: cookie_jars(&config, resume.as_ref()),
         });
         let thread = std::thread::Builder::new()
             .name("trawler-crawl".into())
@@ -367,4 +369,25 @@ fn install_crypto_provider() {
     ONCE.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
+}
+
+/// The crawl's cookie jars: none when cookies are off; a durable crawl's as it saved them.
+fn cookie_jars(
+    config: &CrawlConfig,
+    resume: Option<&crate::engine::Resume>,
+) -> Option<Arc<crate::cookies::CookieJars>> {
+    if !config.cookies {
+        return None;
+    }
+    let saved = resume.and_then(|r| r.cookies.as_deref());
+    let jars = match saved.map(crate::cookies::CookieJars::load) {
+        None => crate::cookies::CookieJars::default(),
+        Some(Ok(jars)) => jars,
+        Some(Err(e)) => {
+            // Cookies are no URLs: the crawl goes on without the saved ones.
+            tracing::warn!("the saved cookies cannot be read, starting without them: {e}");
+            crate::cookies::CookieJars::default()
+        }
+    };
+    Some(Arc::new(jars))
 }

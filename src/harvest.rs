@@ -101,6 +101,7 @@ pub(crate) fn harvest<S: Spider>(
 
     let referrer = Arc::new(request.url.clone());
     let depth = request.depth + 1;
+    let session = request.session.clone();
     // (url, the plugin's own request if it made one); the page's links first, in
     // document order, then what the plugin followed.
     let mut followed: Vec<(Url, Option<Request>)> = Vec::new();
@@ -142,6 +143,9 @@ pub(crate) fn harvest<S: Spider>(
                 }
                 None => Request::new(url),
             };
+            if r.session.is_none() {
+                r.session.clone_from(&session);
+            }
             r.depth = depth;
             r.attempts = 0;
             r.redirects = 0;

@@ -46,6 +46,7 @@ mod closure;
 mod config;
 #[cfg(feature = "content")]
 pub mod content;
+mod cookies;
 mod crawler;
 pub mod dom;
 mod element;
@@ -117,7 +118,8 @@ pub use crate::config::{
 };
 #[doc(inline)]
 pub use crate::config::{
-    DEFAULT_CRAWL_DELAY_CAP, DEFAULT_ROBOTS, DEFAULT_ROBOTS_MAX_AGE, DEFAULT_SITEMAPS,
+    DEFAULT_COOKIES, DEFAULT_CRAWL_DELAY_CAP, DEFAULT_HTTP2, DEFAULT_ROBOTS,
+    DEFAULT_ROBOTS_MAX_AGE, DEFAULT_SITEMAPS,
 };
 #[doc(inline)]
 pub use crate::config::{

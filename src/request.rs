@@ -16,6 +16,7 @@ pub struct Request {
     pub(crate) referrer: Option<Arc<Url>>,
     pub(crate) attempts: u32,
     pub(crate) redirects: u8,
+    pub(crate) session: Option<Arc<str>>,
 }
 
 impl Request {
@@ -29,6 +30,7 @@ impl Request {
             referrer: None,
             attempts: 0,
             redirects: 0,
+            session: None,
         }
     }
 
@@ -51,6 +53,22 @@ impl Request {
     pub fn with_label(mut self, label: impl Into<Arc<str>>) -> Self {
         self.label = Some(label.into());
         self
+    }
+
+    /// Sends the request in a session of its own: each session has its own cookie jar
+    /// and, when the crawl goes through a pool of proxies, keeps to one proxy of it (a
+    /// logged-in user, a shopping cart, one identity per proxy). The links of a page
+    /// fetched in a session, and its redirects, are requested in the same session unless
+    /// a request says another. By default, the crawl's one session.
+    #[must_use]
+    pub fn with_session(mut self, session: impl Into<Arc<str>>) -> Self {
+        self.session = Some(session.into());
+        self
+    }
+
+    /// The session set with [`with_session`](Self::with_session) (or inherited).
+    pub fn session(&self) -> Option<&str> {
+        self.session.as_deref()
     }
 
     /// The URL (canonical once the request has been accepted by the crawl).

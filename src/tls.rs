@@ -9,8 +9,9 @@ use crate::error::ConfigError;
 use rustls::pki_types::CertificateDer;
 use std::sync::Arc;
 
-/// ALPN protocols offered.
+/// ALPN protocols offered: HTTP/1.1 only, or HTTP/2 first when it is on.
 const ALPN: [&[u8]; 1] = [b"http/1.1"];
+const ALPN_H2: [&[u8]; 2] = [b"h2", b"http/1.1"];
 
 /// Checks that `der` is a certificate rustls accepts as a trust anchor.
 pub(crate) fn check_root(der: &[u8]) -> Result<(), ConfigError> {
@@ -20,8 +21,11 @@ pub(crate) fn check_root(der: &[u8]) -> Result<(), ConfigError> {
         .map_err(|e| ConfigError::BadCertificate(e.to_string()))
 }
 
-/// The client config trusting the webpki roots and `extra`.
-pub(crate) fn client_config(extra: &[Vec<u8>]) -> Result<Arc<rustls::ClientConfig>, ConfigError> {
+/// The client config trusting the webpki roots and `extra`, offering HTTP/2 when `http2`.
+pub(crate) fn client_config(
+    extra: &[Vec<u8>],
+    http2: bool,
+) -> Result<Arc<rustls::ClientConfig>, ConfigError> {
     let mut roots = actix_tls::connect::rustls_0_23::webpki_roots_cert_store();
     for der in extra {
         roots
@@ -34,7 +38,8 @@ pub(crate) fn client_config(extra: &[Vec<u8>]) -> Result<Arc<rustls::ClientConfi
         .map_err(|e| ConfigError::BadCertificate(e.to_string()))?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    config.alpn_protocols = ALPN.iter().map(|p| p.to_vec()).collect();
+    let alpn: &[&[u8]] = if http2 { &ALPN_H2 } else { &ALPN };
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     Ok(Arc::new(config))
 }
 
@@ -48,12 +53,17 @@ mod tests {
             check_root(b"not a certificate"),
             Err(ConfigError::BadCertificate(_))
         ));
-        assert!(client_config(&[b"junk".to_vec()]).is_err());
+        assert!(client_config(&[b"junk".to_vec()], false).is_err());
     }
 
     #[test]
-    fn only_http_1_1_is_offered() {
-        let config = client_config(&[]).unwrap();
+    fn http_2_is_offered_when_asked_for() {
+        let config = client_config(&[], false).unwrap();
         assert_eq!(config.alpn_protocols, [b"http/1.1".to_vec()]);
+        let config = client_config(&[], true).unwrap();
+        assert_eq!(
+            config.alpn_protocols,
+            [b"h2".to_vec(), b"http/1.1".to_vec()]
+        );
     }
 }

@@ -272,3 +272,65 @@ fn bad_proxies_are_refused_when_the_crawl_is_built() {
         .unwrap_err();
     assert_eq!(e.setting(), Some("proxy_rule"), "{e}");
 }
+
+#[test]
+fn a_session_keeps_to_one_proxy_of_the_pool() {
+    // `/` is followed in many sessions, each to `/s/NAME/0`, which links `/s/NAME/1..4`.
+    let site = RawServer::start(|hit, stream| {
+        let body = match hit
+            .path
+            .strip_prefix("/s/")
+            .and_then(|r| r.strip_suffix("/0"))
+        {
+            Some(name) => (1..=4)
+                .map(|i| format!("<a href=\"/s/{name}/{i}\">p</a>"))
+                .collect(),
+            None => String::new(),
+        };
+        let head = [("content-type", "text/html"), ("connection", "close")];
+        respond(
+            stream,
+            "200 OK",
+            &head,
+            format!("<html>{body}</html>").as_bytes(),
+        );
+        After::Close
+    });
+    let proxies = [proxy(ProxyKind::Http, None), proxy(ProxyKind::Http, None)];
+    // Sixteen sessions: all on one of the two proxies by chance once in 30,000 runs.
+    let names = [
+        "ann", "ben", "cat", "dan", "eve", "fay", "gus", "hal", "ivy", "jon", "kim", "lou", "max",
+        "ned", "oli", "pam",
+    ];
+    let spider = trawler::FnSpider::<()>::new().on_page(move |page, out| {
+        if page.url().path() == "/" {
+            for name in names {
+                let url = page.url().join(&format!("/s/{name}/0")).unwrap();
+                out.follow_request(trawler::Request::new(url).with_session(name));
+            }
+        }
+    });
+    let b = config(&site.url("/"))
+        .robots(false)
+        .proxy(proxies[0].url())
+        .proxy(proxies[1].url());
+    let report = Crawler::new(b.build().unwrap(), spider).run().unwrap();
+    assert_eq!((report.fetched, report.failed), (81, 0), "{report}");
+    let logs = [proxies[0].log(), proxies[1].log()];
+    let mut used = [0, 0];
+    for name in names {
+        let through: Vec<usize> = (0..2)
+            .filter(|&p| logs[p].contains(&format!("/s/{name}/")))
+            .collect();
+        assert_eq!(through.len(), 1, "session {name} went through {through:?}");
+        for i in 0..=4 {
+            let line = format!("GET {} HTTP/1.1", site.url(&format!("/s/{name}/{i}")));
+            assert!(logs[through[0]].contains(&line), "{line}");
+        }
+        used[through[0]] += 1;
+    }
+    assert!(
+        used[0] > 0 && used[1] > 0,
+        "sessions over two proxies: {used:?}"
+    );
+}

@@ -26,6 +26,7 @@ fn request(url: &str) -> QueuedRequest {
         redirects: 0,
         label: None,
         referrer: None,
+        session: None,
         due_ms: None,
     }
 }

@@ -34,7 +34,6 @@ use crate::retry::RetryPolicy;
 use actix::prelude::*;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use url::Url;
 
 /// How often a fetcher's transport gets its upkeep.
 const UPKEEP_EVERY: Duration = Duration::from_secs(1);
@@ -52,6 +51,8 @@ pub(crate) struct FetchSettings {
     pub(crate) transports: Arc<dyn TransportFactory>,
     /// The store's check right before each page request goes out (a shared crawl's).
     pub(crate) fence: Option<crate::store::Fence>,
+    /// The cookie jars; `None` when cookies are off.
+    pub(crate) cookies: Option<Arc<crate::cookies::CookieJars>>,
 }
 
 /// A fetcher: one per worker arbiter.
@@ -103,19 +104,33 @@ impl Fetcher {
         self.settings
             .request_headers
             .add_to(&request.url, &mut headers);
+        if let Some(jar) = &self.settings.cookies
+            && let Some(cookies) = jar.header_for(&request.url, request.session())
+        {
+            add_cookies(&mut headers, &cookies);
+        }
         Ok(headers)
+    }
+
+    /// Keeps the cookies an answer to `request` set.
+    fn keep_cookies(&self, request: &Request, response: &FetchResponse) {
+        if let Some(jar) = &self.settings.cookies {
+            let set = response.headers.get_all("set-cookie");
+            jar.store(&request.url, request.session(), set);
+        }
     }
 
     fn request(
         &self,
-        url: Url,
+        request: &Request,
         headers: Headers,
         max_body: usize,
         kind: RequestKind,
     ) -> FetchRequest {
-        let mut r = FetchRequest::new(url, max_body, self.settings.request_timeout);
+        let mut r = FetchRequest::new(request.url.clone(), max_body, self.settings.request_timeout);
         r.headers = headers;
         r.kind = kind;
+        r.session = request.session.clone();
         r
     }
 
@@ -157,7 +172,7 @@ impl Handler<FetchBatch> for Fetcher {
                 }
             };
             let request = self.request(
-                job.request.url.clone(),
+                &job.request,
                 headers,
                 self.settings.max_body,
                 RequestKind::Page,
@@ -203,6 +218,7 @@ impl Fetcher {
                 return;
             }
         };
+        self.keep_cookies(&job.request, &response);
         let s = &self.settings;
         match classify::answer(&job.request, &response, &s.middleware, &s.retry) {
             Route::Parse(meta) => self.routes.parser.do_send(Parse {
@@ -218,5 +234,45 @@ impl Fetcher {
             }),
             Route::Record(result) => self.routes.supervisor.do_send(Fetched { ticket, result }),
         }
+    }
+}
+
+/// Adds the jar's cookies to a request's `Cookie` field: after those set already (by a
+/// hook, or `cookie(...)`), which win for their names.
+fn add_cookies(headers: &mut Headers, jar: &str) {
+    let merged = match headers.get("cookie") {
+        None => jar.to_string(),
+        Some(given) => {
+            let names: Vec<&str> = (given.split(';'))
+                .filter_map(|p| p.split_once('=').map(|(n, _)| n.trim()))
+                .collect();
+            let mut merged = given.to_string();
+            for pair in jar.split("; ") {
+                let name = pair.split_once('=').map_or(pair, |(n, _)| n);
+                if !names.contains(&name) {
+                    merged.push_str("; ");
+                    merged.push_str(pair);
+                }
+            }
+            merged
+        }
+    };
+    // The jar's values came from Set-Cookie fields that were valid header values.
+    let _ = headers.set("cookie", &merged);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn given_cookies_win_over_the_jars_for_their_names() {
+        let mut h = Headers::new();
+        add_cookies(&mut h, "a=1; b=2");
+        assert_eq!(h.get("cookie"), Some("a=1; b=2"));
+        let mut h = Headers::new();
+        h.set("cookie", "b=mine; c=3").unwrap();
+        add_cookies(&mut h, "a=1; b=2");
+        assert_eq!(h.get("cookie"), Some("b=mine; c=3; a=1"));
     }
 }

@@ -25,6 +25,9 @@ use crate::outcome::Outcome;
 use crate::progress::Progress;
 use crate::report::{CrawlReport, StopReason};
 use crate::spider::Spider;
+
+/// How often a durable crawl's cookie jars are saved with its commits, at most.
+const COOKIES_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 use crate::store::{CrawlStore, OutcomeLog, StoreError};
 use actix::prelude::*;
 use actix_rt::ArbiterHandle;
@@ -84,6 +87,8 @@ pub(crate) struct CrawlSupervisor<S: Spider> {
     on_outcome: Option<OutcomeFn>,
     outcome_log: Option<Box<dyn OutcomeLog>>,
     wake_at: Option<Instant>,
+    /// When the cookie jars were last saved for a commit.
+    cookies_saved: Instant,
     stop_flag: Arc<AtomicBool>,
     progress: Progress,
     done: Option<oneshot::Sender<Finished>>,
@@ -113,6 +118,7 @@ impl<S: Spider> CrawlSupervisor<S> {
             on_outcome: setup.on_outcome,
             outcome_log: setup.outcome_log,
             wake_at: None,
+            cookies_saved: now,
             stop_flag: setup.stop_flag,
             progress: setup.progress,
             done: Some(setup.done),
@@ -184,6 +190,7 @@ impl<S: Spider> CrawlSupervisor<S> {
                 return;
             }
         };
+        self.save_cookies();
         // With pipelines, the commit waits until every item sent before it went through
         // them (the items of a page are sent before its outcome is noted).
         let wait = self.has_pipelines && self.items_tx.is_some();
@@ -194,6 +201,20 @@ impl<S: Spider> CrawlSupervisor<S> {
                 // The pipeline task is gone: nothing more will go through them.
                 self.engine.pipelines_marked(None);
             }
+        }
+    }
+
+    /// A durable crawl's cookie jars go with the commit when they changed, at most every
+    /// [`COOKIES_EVERY`], and with the last commit whatever the time.
+    fn save_cookies(&mut self) {
+        let Some(jars) = &self.fetch.cookies else {
+            return;
+        };
+        let last = self.engine.phase() != Phase::Running;
+        let due = last || self.cookies_saved.elapsed() >= COOKIES_EVERY;
+        if self.engine.is_journaled() && due && jars.take_dirty() {
+            self.engine.note_cookies(jars.save());
+            self.cookies_saved = Instant::now();
         }
     }
 

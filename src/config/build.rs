@@ -126,6 +126,8 @@ impl CrawlConfigBuilder {
             throttle: self.throttle,
             request_headers,
             proxies,
+            cookies: self.cookies,
+            http2: self.http2,
             continue_other_crawl: self.continue_other_crawl,
             max_duration: self.max_duration,
         })

@@ -35,6 +35,7 @@ impl<S: Spider> Engine<S> {
             spilled: _,
             sitemaps,
             variants,
+            cookies: _,
         } = resume;
         tracing::info!(queued = queued.len(), "resuming the crawl from its state");
         self.ledger.report = saved.report;
@@ -67,6 +68,16 @@ impl<S: Spider> Engine<S> {
             self.frontier.retry_waiting(host);
             self.delayed.push(self.clock + wait, (host, r));
         }
+    }
+
+    /// The cookie jars, saved, go with the next commit (a durable crawl's only).
+    pub(crate) fn note_cookies(&mut self, jars: Vec<u8>) {
+        self.journal.note_cookies(jars);
+    }
+
+    /// Whether a durable crawl keeps what the crawl learns (its commits are not empty).
+    pub(crate) fn is_journaled(&self) -> bool {
+        self.journal.is_on()
     }
 
     /// Whether a durable crawl's commit is due.

@@ -190,6 +190,14 @@ impl Journal {
                     .is_some_and(|t| now.saturating_duration_since(t) >= COMMIT_EVERY))
     }
 
+    /// The cookie jars, saved, to commit with the next batch.
+    pub(crate) fn note_cookies(&mut self, jars: Vec<u8>) {
+        if self.on {
+            self.batch.cookies = Some(jars);
+            self.touch();
+        }
+    }
+
     /// The batch to commit (its state is set when it is applied); the journal starts
     /// afresh.
     pub(crate) fn take(&mut self) -> CommitBatch {
@@ -264,5 +272,6 @@ pub(crate) fn resume_from(
         spilled: recovery.spilled,
         sitemaps: recovery.sitemaps,
         variants: recovery.variants,
+        cookies: recovery.cookies,
     }))
 }

@@ -88,6 +88,8 @@ pub(crate) struct Resume {
     pub(crate) sitemaps: Vec<Vec<u8>>,
     /// Query variants counted per path fingerprint.
     pub(crate) variants: Vec<(u64, u64)>,
+    /// The cookie jars as last committed.
+    pub(crate) cookies: Option<Vec<u8>>,
 }
 
 /// The crawl's state and rules.

@@ -190,12 +190,14 @@ impl<S: Spider> Engine<S> {
         let over = hops > self.cfg.max_redirects;
         let referrer = Arc::new(from.url.clone());
         let (priority, label) = (from.priority, from.label.clone());
+        let session = from.session.clone();
         let mut signals = Signals::default();
         let build = |url| {
             let mut r = Request::new(url);
             r.depth = from.depth;
             r.priority = priority;
             r.label = label;
+            r.session = session;
             r.referrer = Some(referrer);
             r.redirects = hops;
             r

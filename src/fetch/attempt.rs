@@ -65,12 +65,13 @@ pub(crate) async fn attempt(
     headers: &Headers,
     cap: usize,
     timeout: Duration,
+    session: Option<&std::sync::Arc<str>>,
 ) -> Result<Answer, AttemptError> {
     let start = Instant::now();
     let tries = async {
         let mut fresh_only = false;
         loop {
-            let io = AttemptIo::new(fresh_only);
+            let io = AttemptIo::new(fresh_only, session.cloned());
             let result = io.scope(once(client, url, headers, cap, &io)).await;
             match result {
                 Ok((answer, reusable)) => {
@@ -118,6 +119,9 @@ async fn once(
         req = req.insert_header(h.clone());
     }
     let mut res = req.send().await.map_err(send_error)?;
+    if res.version() == Version::HTTP_2 {
+        io.multiplexed();
+    }
     let status = res.status();
     if status == StatusCode::PROXY_AUTHENTICATION_REQUIRED
         && let Some(via) = io.absolute_via()

@@ -66,8 +66,15 @@ struct Slot {
     head: RefCell<Head>,
     /// The proxy this connection goes through, if any.
     via: Option<Via>,
+    /// The session it was opened for, when it goes through a proxy (a session keeps to
+    /// its proxy, so its connections are its own).
+    session: Option<Arc<str>>,
     /// Plain http through an HTTP proxy: the requests' rewriting into absolute form.
     absolute: RefCell<Option<AbsoluteForm>>,
+    /// HTTP/2: many attempts share the connection at once, and its reads are made by the
+    /// connection's own task, so no attempt owns it; it stays open until awc drops it or
+    /// its host is retired.
+    multiplexed: Cell<bool>,
 }
 
 /// The proxy a connection goes through: the crawl's routes, and the proxy's index there.
@@ -119,13 +126,14 @@ impl Slot {
 }
 
 /// What one attempt learned about its connection, filled in by the stream as it is polled.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct AttemptIo {
     conn: RefCell<Option<Rc<SlotRef>>>,
     reused: Cell<bool>,
     fresh_only: Cell<bool>,
     received: Cell<u64>,
     eof: Cell<bool>,
+    session: Option<Arc<str>>,
 }
 
 /// A handle on a [`Slot`] that an attempt holds (a newtype so `AttemptIo` can be `Debug`).
@@ -138,11 +146,22 @@ impl fmt::Debug for SlotRef {
 }
 
 impl AttemptIo {
-    /// A record for an attempt; `fresh_only` refuses idle connections.
-    pub(crate) fn new(fresh_only: bool) -> Rc<Self> {
-        let io = AttemptIo::default();
-        io.fresh_only.set(fresh_only);
-        Rc::new(io)
+    /// A record for an attempt in `session`; `fresh_only` refuses idle connections.
+    pub(crate) fn new(fresh_only: bool, session: Option<Arc<str>>) -> Rc<Self> {
+        Rc::new(AttemptIo {
+            conn: RefCell::new(None),
+            reused: Cell::new(false),
+            fresh_only: Cell::new(fresh_only),
+            received: Cell::new(0),
+            eof: Cell::new(false),
+            session,
+        })
+    }
+
+    /// Whether this attempt may take an idle connection of `slot` (one through a proxy
+    /// must have been opened for the same session).
+    fn may_reuse(&self, slot: &Slot) -> bool {
+        !self.fresh_only.get() && (slot.via.is_none() || slot.session == self.session)
     }
 
     /// Runs `fut` with this record as the current attempt of the thread.
@@ -182,11 +201,21 @@ impl AttemptIo {
     pub(crate) fn finish(&self, reusable: bool) {
         if let Some(slot) = self.conn.borrow_mut().take() {
             let slot = &slot.0;
-            if !reusable {
+            if slot.multiplexed.get() {
+                // Other attempts' streams go on on it.
+            } else if !reusable {
                 slot.close();
             } else if slot.state.get() == State::Active && slot.stream.borrow().is_some() {
                 slot.state.set(State::Idle(Instant::now()));
             }
+        }
+    }
+
+    /// The answer came over HTTP/2: the attempt's connection is shared by every attempt
+    /// to its host from now on (see [`Slot::multiplexed`]).
+    pub(crate) fn multiplexed(&self) {
+        if let Some(slot) = self.conn.borrow().as_ref() {
+            slot.0.multiplexed.set(true);
         }
     }
 
@@ -201,6 +230,11 @@ impl Drop for AttemptIo {
         // An attempt dropped midway (timeout, cancelled) leaves no connection marked busy.
         self.finish(true);
     }
+}
+
+/// The session of the attempt being polled on this thread, if any.
+pub(crate) fn current_session() -> Option<Arc<str>> {
+    ATTEMPT.try_with(|io| io.session.clone()).ok().flatten()
 }
 
 /// The key connections are grouped by: `host:port`.
@@ -263,6 +297,9 @@ impl Connections {
         via: Option<Via>,
         absolute: Option<AbsoluteForm>,
     ) -> Tracked {
+        // Requests and HTTP/2 frames are small writes that must go at once: Nagle's
+        // algorithm would hold one back until the server's (delayed) ACK of the last.
+        let _ = stream.set_nodelay(true);
         let key: Rc<str> = {
             let mut seen = self.hosts_seen.borrow_mut();
             match seen.get(key) {
@@ -281,8 +318,10 @@ impl Connections {
             key,
             tls,
             head: RefCell::new(Head::Passing),
+            session: via.as_ref().and_then(|_| current_session()),
             via,
             absolute: RefCell::new(absolute),
+            multiplexed: Cell::new(false),
         });
         let _ = ATTEMPT.try_with(|io| io.adopt(&slot, false));
         let mut open = self.open.borrow_mut();
@@ -335,11 +374,18 @@ impl Connections {
             let retired = self.retired.borrow();
             let mut open = self.open.borrow_mut();
             for s in open.iter() {
-                if let State::Idle(since) = s.state.get()
-                    && (now.saturating_duration_since(since) >= timeout
+                let idle_gone = |since: Instant| {
+                    now.saturating_duration_since(since) >= timeout
                         || retired.contains(&s.key)
-                        || s.peer_gone())
-                {
+                        || s.peer_gone()
+                };
+                let close = match s.state.get() {
+                    State::Idle(since) => idle_gone(since),
+                    // A host done with its HTTP/2 connection has no stream left on it.
+                    State::Active => s.multiplexed.get() && retired.contains(&s.key),
+                    State::Closed => false,
+                };
+                if close {
                     s.close();
                 }
             }

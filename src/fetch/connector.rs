@@ -60,8 +60,8 @@ impl Service<ConnectInfo<Uri>> for TrackingConnector {
         let key = conn_key(req.hostname(), req.port());
         let tls = req.request().scheme_str() == Some("https");
         if let Some(routes) = &self.routes {
-            let host = req.hostname();
-            if let Some(order) = routes.route(host, tls, host) {
+            let session = super::conn::current_session();
+            if let Some(order) = routes.route(req.hostname(), tls, session.as_deref()) {
                 let proxied = Proxied {
                     inner: self.inner.clone(),
                     routes: Arc::clone(routes),

@@ -54,6 +54,7 @@ impl Transport for HttpTransport {
                 &headers,
                 request.max_body,
                 request.timeout,
+                request.session.as_ref(),
             )
             .await
             .map_err(|e| match e {

@@ -40,6 +40,9 @@ pub struct FetchRequest {
     pub timeout: Duration,
     /// A page, or one of the crawler's own requests.
     pub kind: RequestKind,
+    /// The request's session ([`Request::with_session`](crate::Request::with_session)):
+    /// with a pool of proxies, a session keeps to one of them.
+    pub session: Option<std::sync::Arc<str>>,
 }
 
 impl FetchRequest {
@@ -51,6 +54,7 @@ impl FetchRequest {
             max_body,
             timeout,
             kind: RequestKind::Page,
+            session: None,
         }
     }
 }

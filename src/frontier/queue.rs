@@ -135,6 +135,7 @@ impl HostQueue {
         };
         let referrer = r.referrer.as_ref().map_or(0, |u| shared.referrer_id(u) + 1);
         let label = r.label.as_ref().map_or(0, |l| shared.label_id(l) + 1);
+        let session = r.session.as_ref().map_or(0, |l| shared.label_id(l) + 1);
         let need = suffix.len() + 32;
         let last_full = level
             .chunks
@@ -159,6 +160,7 @@ impl HostQueue {
         buf.push(u8::from(whole));
         put(buf, u64::from(referrer));
         put(buf, u64::from(label));
+        put(buf, u64::from(session));
         put(buf, suffix.len() as u64);
         buf.extend_from_slice(suffix.as_bytes());
         self.len += 1;
@@ -173,8 +175,17 @@ impl HostQueue {
         let level = entry.get_mut();
         let chunk = level.chunks.front_mut()?;
         let mut at = chunk.read;
-        let (seq, depth, attempts, redirects, whole, referrer, label, suffix) =
-            decode(&chunk.buf, &mut at);
+        let Record {
+            seq,
+            depth,
+            attempts,
+            redirects,
+            whole,
+            referrer,
+            label,
+            session,
+            suffix,
+        } = decode(&chunk.buf, &mut at);
         let mut text = String::with_capacity(origin.len() + suffix.len());
         if !whole {
             text.push_str(origin);
@@ -198,12 +209,12 @@ impl HostQueue {
         if referrer > 0 {
             r.referrer = shared.take_referrer(u32::try_from(referrer - 1).unwrap_or(u32::MAX));
         }
-        if label > 0 {
-            r.label = shared
-                .labels
-                .get(usize::try_from(label - 1).unwrap_or(usize::MAX))
-                .cloned();
-        }
+        let interned = |id: u64| {
+            let i = usize::try_from(id.checked_sub(1)?).ok()?;
+            shared.labels.get(i).cloned()
+        };
+        r.label = interned(label);
+        r.session = interned(session);
         Some((seq, r))
     }
 
@@ -217,7 +228,18 @@ impl HostQueue {
     }
 }
 
-type Record<'a> = (u64, u64, u64, u8, bool, u64, u64, &'a str);
+/// One queued request's record, as stored.
+struct Record<'a> {
+    seq: u64,
+    depth: u64,
+    attempts: u64,
+    redirects: u8,
+    whole: bool,
+    referrer: u64,
+    label: u64,
+    session: u64,
+    suffix: &'a str,
+}
 
 /// Reads one record at `at` (written by [`HostQueue::push`], so it is well formed).
 fn decode<'a>(buf: &'a [u8], at: &mut usize) -> Record<'a> {
@@ -229,13 +251,22 @@ fn decode<'a>(buf: &'a [u8], at: &mut usize) -> Record<'a> {
     *at += 2;
     let referrer = get(buf, at);
     let label = get(buf, at);
+    let session = get(buf, at);
     let len = usize::try_from(get(buf, at)).unwrap_or(0);
     let end = (*at + len).min(buf.len());
     let suffix = std::str::from_utf8(&buf[*at..end]).unwrap_or("/");
     *at = end;
-    (
-        seq, depth, attempts, redirects, whole, referrer, label, suffix,
-    )
+    Record {
+        seq,
+        depth,
+        attempts,
+        redirects,
+        whole,
+        referrer,
+        label,
+        session,
+        suffix,
+    }
 }
 
 /// Appends `v` as a LEB128 varint.
@@ -286,14 +317,14 @@ mod tests {
             r.redirects = 2;
             r.referrer = Some(Arc::clone(&from));
             if i == 7 {
-                r = r.with_priority(9).with_label("first");
+                r = r.with_priority(9).with_label("first").with_session("s1");
             }
             q.push(r, i, ORIGIN, &mut shared);
         }
         let (seq, first) = q.pop(ORIGIN, &mut shared).unwrap();
         assert_eq!(
-            (seq, first.url.path(), first.label()),
-            (7, "/p7", Some("first"))
+            (seq, first.url.path(), first.label(), first.session()),
+            (7, "/p7", Some("first"), Some("s1"))
         );
         let mut expect = (0..300u64).filter(|&i| i != 7);
         while let Some((seq, r)) = q.pop(ORIGIN, &mut shared) {
@@ -305,7 +336,7 @@ mod tests {
                 (3, u32::try_from(i % 3).unwrap(), 2)
             );
             assert_eq!(r.referrer().map(Url::as_str), Some("http://a.test/from"));
-            assert_eq!(r.priority, 0);
+            assert_eq!((r.priority, r.session()), (0, None));
         }
         assert!(expect.next().is_none() && q.is_empty());
         drop(first);

@@ -143,9 +143,14 @@ impl Routes {
     }
 
     /// The proxies a new connection to `host` may go through, in the order to try them;
-    /// `None` when it goes direct. `key` is what a sticky rotation keeps together (the
-    /// host, or a session).
-    pub(crate) fn route(&self, host: &str, https: bool, key: &str) -> Option<Vec<usize>> {
+    /// `None` when it goes direct. A connection for a `session` keeps to the session's
+    /// proxy whatever the rotation (sticky by the session's name).
+    pub(crate) fn route(
+        &self,
+        host: &str,
+        https: bool,
+        session: Option<&str>,
+    ) -> Option<Vec<usize>> {
         let choice = match self.rules.iter().find(|(p, _)| p.matches(host)) {
             Some((_, choice)) => choice,
             None if self.no_proxy.iter().any(|p| p.matches(host)) => return None,
@@ -165,12 +170,17 @@ impl Routes {
                 .min_by_key(|&i| self.proxies[i].benched_until.load(Ordering::Relaxed));
             return Some(soonest.into_iter().collect());
         }
-        match self.rotation {
-            Rotation::RoundRobin => {
+        let sticky = match (session, self.rotation) {
+            (Some(s), _) => Some(format!("session {s}")),
+            (None, Rotation::StickyPerHost) => Some(format!("host {host}")),
+            (None, Rotation::RoundRobin) => None,
+        };
+        match sticky {
+            None => {
                 let turn = self.turn.fetch_add(1, Ordering::Relaxed) % live.len();
                 live.rotate_left(turn);
             }
-            Rotation::StickyPerHost => {
+            Some(key) => {
                 let score =
                     |i: usize| xxh3_64(format!("{key}\n{}", self.proxies[i].proxy).as_bytes());
                 live.sort_by_key(|&i| std::cmp::Reverse(score(i)));
@@ -228,14 +238,14 @@ mod tests {
     #[test]
     fn rules_then_no_proxy_then_the_scheme_pool() {
         let r = Routes::new(&table()).unwrap();
-        assert_eq!(r.route("www.intranet.test", false, ""), None);
-        assert_eq!(r.route("a.local.test", false, ""), None);
-        let special = r.route("special.test", true, "").unwrap();
+        assert_eq!(r.route("www.intranet.test", false, None), None);
+        assert_eq!(r.route("a.local.test", false, None), None);
+        let special = r.route("special.test", true, None).unwrap();
         assert_eq!(r.proxy(special[0]).port, 9);
-        let https = r.route("site.test", true, "").unwrap();
+        let https = r.route("site.test", true, None).unwrap();
         assert_eq!(https.len(), 1);
         assert_eq!(r.proxy(https[0]).port, 3);
-        assert_eq!(r.route("site.test", false, "").unwrap().len(), 3);
+        assert_eq!(r.route("site.test", false, None).unwrap().len(), 3);
         assert!(Routes::new(&Table::default()).is_none());
     }
 
@@ -243,27 +253,27 @@ mod tests {
     fn round_robin_takes_turns_and_benched_proxies_sit_out() {
         let r = Routes::new(&table()).unwrap();
         let firsts: Vec<u16> = (0..6)
-            .map(|_| r.proxy(r.route("h.test", false, "").unwrap()[0]).port)
+            .map(|_| r.proxy(r.route("h.test", false, None).unwrap()[0]).port)
             .collect();
         assert_eq!(firsts, [1, 2, 3, 1, 2, 3]);
-        let two = r.route("h.test", false, "").unwrap()[0];
+        let two = r.route("h.test", false, None).unwrap()[0];
         r.failed(two, "test");
         for _ in 0..6 {
-            let order = r.route("h.test", false, "").unwrap();
+            let order = r.route("h.test", false, None).unwrap();
             assert_eq!(order.len(), 2);
             assert!(!order.contains(&two));
         }
         r.worked(two);
-        assert_eq!(r.route("h.test", false, "").unwrap().len(), 3);
+        assert_eq!(r.route("h.test", false, None).unwrap().len(), 3);
     }
 
     #[test]
     fn a_pool_all_benched_still_never_goes_direct() {
         let r = Routes::new(&table()).unwrap();
-        for i in r.route("h.test", false, "").unwrap() {
+        for i in r.route("h.test", false, None).unwrap() {
             r.failed(i, "test");
         }
-        let last = r.route("h.test", false, "").unwrap();
+        let last = r.route("h.test", false, None).unwrap();
         assert_eq!(last.len(), 1);
     }
 
@@ -277,17 +287,33 @@ mod tests {
         let hosts: Vec<String> = (0..200).map(|i| format!("h{i}.test")).collect();
         let before: Vec<usize> = hosts
             .iter()
-            .map(|h| r.route(h, false, h).unwrap()[0])
+            .map(|h| r.route(h, false, None).unwrap()[0])
             .collect();
         for (h, &b) in hosts.iter().zip(&before) {
-            assert_eq!(r.route(h, false, h).unwrap()[0], b);
+            assert_eq!(r.route(h, false, None).unwrap()[0], b);
         }
         let used: std::collections::HashSet<_> = before.iter().collect();
         assert_eq!(used.len(), 3, "hosts spread over the pool");
         r.failed(before[0], "test");
         for (h, &b) in hosts.iter().zip(&before) {
-            let now = r.route(h, false, h).unwrap()[0];
+            let now = r.route(h, false, None).unwrap()[0];
             assert_eq!(now == b, b != before[0], "{h}");
         }
+    }
+
+    #[test]
+    fn a_session_keeps_to_one_proxy_whatever_the_rotation() {
+        let r = Routes::new(&table()).unwrap();
+        let sessions: Vec<String> = (0..60).map(|i| format!("user{i}")).collect();
+        let first: Vec<usize> = (sessions.iter())
+            .map(|s| r.route("h.test", false, Some(s)).unwrap()[0])
+            .collect();
+        for (s, &f) in sessions.iter().zip(&first) {
+            for host in ["h.test", "other.test"] {
+                assert_eq!(r.route(host, false, Some(s)).unwrap()[0], f, "{s}");
+            }
+        }
+        let used: std::collections::HashSet<_> = first.iter().collect();
+        assert_eq!(used.len(), 3, "sessions spread over the pool");
     }
 }

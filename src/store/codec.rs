@@ -5,14 +5,16 @@
 //! request waiting for a retry, when it is due. The encoding is a version byte, then
 //! varints and length-prefixed strings; decoding checks every length and refuses anything
 //! malformed with a [`DecodeError`] (a store's bytes are never trusted to be intact).
-//! Version 1 (no due time) is still read.
+//! Versions 1 (no due time) and 2 (no session) are still read.
 
 use crate::request::Request;
 use std::sync::Arc;
 use url::Url;
 
 /// The encoding's version byte.
-const VERSION: u8 = 2;
+const VERSION: u8 = 3;
+/// The version before sessions, still read.
+const VERSION_2: u8 = 2;
 /// The version before due times, still read.
 const VERSION_1: u8 = 1;
 
@@ -33,6 +35,8 @@ pub struct QueuedRequest {
     pub label: Option<String>,
     /// The page it was found on, if any.
     pub referrer: Option<String>,
+    /// Its session, if any.
+    pub session: Option<String>,
     /// When a request waiting for a retry is due, in milliseconds since the Unix epoch
     /// (wall-clock time, so that it holds across restarts); `None`: at once.
     pub due_ms: Option<u64>,
@@ -54,6 +58,7 @@ impl QueuedRequest {
             redirects: r.redirects,
             label: r.label.as_deref().map(str::to_string),
             referrer: r.referrer.as_ref().map(|u| u.to_string()),
+            session: r.session.as_deref().map(str::to_string),
             due_ms: None,
         }
     }
@@ -66,6 +71,7 @@ impl QueuedRequest {
         r.attempts = self.attempts;
         r.redirects = self.redirects;
         r.label = self.label.as_deref().map(Arc::from);
+        r.session = self.session.as_deref().map(Arc::from);
         r.referrer = self
             .referrer
             .as_deref()
@@ -85,6 +91,7 @@ impl QueuedRequest {
         put_str(out, Some(&self.url));
         put_str(out, self.label.as_deref());
         put_str(out, self.referrer.as_deref());
+        put_str(out, self.session.as_deref());
     }
 
     /// The encoding, as a new buffer.
@@ -98,7 +105,7 @@ impl QueuedRequest {
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader { bytes, at: 0 };
         let version = r.byte()?;
-        if version != VERSION && version != VERSION_1 {
+        if !matches!(version, VERSION | VERSION_2 | VERSION_1) {
             return Err(DecodeError("unknown version"));
         }
         let depth = u32::try_from(r.varint()?).map_err(|_| DecodeError("depth"))?;
@@ -112,6 +119,10 @@ impl QueuedRequest {
         let url = r.string()?.ok_or(DecodeError("no URL"))?;
         let label = r.string()?;
         let referrer = r.string()?;
+        let session = match version {
+            VERSION => r.string()?,
+            _ => None,
+        };
         if r.at != bytes.len() {
             return Err(DecodeError("trailing bytes"));
         }
@@ -123,6 +134,7 @@ impl QueuedRequest {
             redirects,
             label,
             referrer,
+            session,
             due_ms,
         })
     }
@@ -211,6 +223,7 @@ mod tests {
             redirects: 1,
             label: Some("product".into()),
             referrer: Some("http://a.test/".into()),
+            session: Some("user-1".into()),
             due_ms: None,
         }
     }
@@ -228,7 +241,7 @@ mod tests {
     }
 
     #[test]
-    fn a_due_time_survives_and_version_1_is_still_read() {
+    fn a_due_time_survives_and_versions_1_and_2_are_still_read() {
         let mut q = sample();
         q.due_ms = Some(1_700_000_000_123);
         assert_eq!(QueuedRequest::decode(&q.to_bytes()), Ok(q.clone()));
@@ -243,7 +256,22 @@ mod tests {
         put_str(&mut v1, Some("http://a.test/p?q=%C3%A9"));
         put_str(&mut v1, Some("product"));
         put_str(&mut v1, Some("http://a.test/"));
-        assert_eq!(QueuedRequest::decode(&v1), Ok(sample()));
+        let before_sessions = QueuedRequest {
+            session: None,
+            ..sample()
+        };
+        assert_eq!(QueuedRequest::decode(&v1), Ok(before_sessions.clone()));
+        // Version 2: a due time, no session.
+        let mut v2 = vec![VERSION_2];
+        put(&mut v2, 3);
+        put(&mut v2, zigzag(-7));
+        put(&mut v2, 2);
+        v2.push(1);
+        put(&mut v2, 0);
+        put_str(&mut v2, Some("http://a.test/p?q=%C3%A9"));
+        put_str(&mut v2, Some("product"));
+        put_str(&mut v2, Some("http://a.test/"));
+        assert_eq!(QueuedRequest::decode(&v2), Ok(before_sessions));
     }
 
     #[test]
@@ -277,9 +305,9 @@ mod tests {
             url in "[a-z/?=&%0-9]{0,40}", depth in any::<u32>(), priority in any::<i32>(),
             attempts in any::<u32>(), redirects in any::<u8>(),
             label in proptest::option::of("[a-z]{0,8}"), referrer in proptest::option::of("[a-z:/.]{0,20}"),
-            due_ms in proptest::option::of(0..u64::MAX - 1),
+            session in proptest::option::of(".{0,8}"), due_ms in proptest::option::of(0..u64::MAX - 1),
         ) {
-            let q = QueuedRequest { url, depth, priority, attempts, redirects, label, referrer, due_ms };
+            let q = QueuedRequest { url, depth, priority, attempts, redirects, label, referrer, session, due_ms };
             prop_assert_eq!(QueuedRequest::decode(&q.to_bytes()), Ok(q));
         }
     }

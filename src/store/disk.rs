@@ -51,6 +51,7 @@ const META_STATE: &[u8] = b"state";
 const META_SEQ: &[u8] = b"seq";
 const META_SEEN: &[u8] = b"seen";
 const META_SPILLED: &[u8] = b"spilled";
+const META_COOKIES: &[u8] = b"cookies";
 /// Kind bytes of the `sites` keyspace's keys.
 const SITE_ROBOTS: u8 = b'r';
 const SITE_SITEMAP: u8 = b's';
@@ -298,6 +299,7 @@ impl CrawlStore for DiskStore {
         }
         queued.sort_unstable_by_key(|(seq, _)| *seq);
         let state = (self.meta.get(META_STATE).map_err(|e| self.err(e))?).map(|s| s.to_vec());
+        let cookies = (self.meta.get(META_COOKIES).map_err(|e| self.err(e))?).map(|s| s.to_vec());
         let mut host_pages = Vec::new();
         for kv in self.hosts.iter() {
             let (key, value) = kv.into_inner().map_err(|e| self.err(e))?;
@@ -326,6 +328,7 @@ impl CrawlStore for DiskStore {
             spilled: self.spilled,
             sitemaps,
             variants,
+            cookies,
         })
     }
 
@@ -426,6 +429,9 @@ impl CrawlStore for DiskStore {
         }
         if let Some(state) = &batch.state {
             w.insert(&self.meta, META_STATE, state.as_slice());
+        }
+        if let Some(cookies) = &batch.cookies {
+            w.insert(&self.meta, META_COOKIES, cookies.as_slice());
         }
         w.insert(&self.meta, META_SEQ, self.next_seq.to_be_bytes());
         w.insert(&self.meta, META_SEEN, self.seen_count.to_be_bytes());

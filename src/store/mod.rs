@@ -127,6 +127,8 @@ pub struct Recovery {
     /// Query variants counted per path (by path fingerprint), summed over every commit
     /// ([`CommitBatch::variants`]); at most [`MAX_RECOVERED_VARIANTS`] paths.
     pub variants: Vec<(u64, u64)>,
+    /// The cookie jars as last committed ([`CommitBatch::cookies`]).
+    pub cookies: Option<Vec<u8>>,
 }
 
 /// Paths whose query variants [`CrawlStore::recover`] gives back, at most (the crawl
@@ -170,6 +172,8 @@ pub struct CommitBatch {
     pub skipped: Vec<(u64, u64, QueuedRequest, crate::outcome::SkipReason)>,
     /// How far the outcome log is written ([`OutcomeLog::position`]), if there is one.
     pub log_position: Option<u64>,
+    /// The crawl's cookie jars, opaque to the store, replacing the last ones when set.
+    pub cookies: Option<Vec<u8>>,
 }
 
 /// A check made right before each request goes out ([`CrawlStore::fence`]).
@@ -207,6 +211,7 @@ impl CommitBatch {
             && self.sitemaps.is_empty()
             && self.variants.is_empty()
             && self.skipped.is_empty()
+            && self.cookies.is_none()
     }
 }
 

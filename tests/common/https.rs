@@ -34,6 +34,9 @@ pub fn pki() -> (Vec<u8>, rustls::ServerConfig) {
     (ca.der().to_vec(), server)
 }
 
+/// Pages `/fan.html` links.
+pub const FAN: usize = 40;
+
 /// One request as the https server saw it.
 #[derive(Debug, Clone)]
 pub struct HttpsHit {
@@ -48,8 +51,10 @@ pub struct HttpsHit {
 /// The server's request log.
 pub type HttpsLog = Arc<Mutex<Vec<HttpsHit>>>;
 
-/// Serves `/` (linking `/next.html`) and `/next.html` over https on 127.0.0.1:0 (404 for
-/// anything else); the server lives as long as the test process (its thread is detached).
+/// Serves `/` (linking `/next.html`) and `/next.html` over https on 127.0.0.1:0, and
+/// `/fan.html` linking [`FAN`] pages `/p/N.html` (404 for anything else), HTTP/2 to clients
+/// that offer it (ALPN); the server lives as long as the test process (its thread is
+/// detached).
 pub fn serve(tls: rustls::ServerConfig) -> (u16, HttpsLog) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -67,8 +72,18 @@ pub fn serve(tls: rustls::ServerConfig) -> (u16, HttpsLog) {
                         version: format!("{:?}", req.version()),
                     });
                     let body = match req.path() {
-                        "/" => Some(r#"<html><body><a href="/next.html">next</a></body></html>"#),
-                        "/next.html" => Some("<html><body>end</body></html>"),
+                        "/" => Some(
+                            r#"<html><body><a href="/next.html">next</a></body></html>"#
+                                .to_string(),
+                        ),
+                        "/fan.html" => Some(
+                            (0..FAN)
+                                .map(|i| format!("<a href=\"/p/{i}.html\">p</a>"))
+                                .collect(),
+                        ),
+                        p if p == "/next.html" || p.starts_with("/p/") => {
+                            Some("<html><body>end</body></html>".to_string())
+                        }
                         _ => None,
                     };
                     async move {

@@ -5,6 +5,7 @@
 //! (URLs, regexes, zero concurrency) are passed through as given and checked once, by
 //! `CrawlConfigBuilder::build`, so the CLI and the library report the same errors.
 
+use crate::connection_args::ConnectionArgs;
 use crate::directives::DirectiveArgs;
 use crate::only::Only;
 use crate::proxy_args::ProxyArgs;
@@ -172,6 +173,8 @@ pub(crate) struct CrawlArgs {
     pub(crate) directives: DirectiveArgs,
     #[command(flatten)]
     pub(crate) proxy: ProxyArgs,
+    #[command(flatten)]
+    pub(crate) connection: ConnectionArgs,
     #[command(flatten)]
     pub(crate) output: OutputArgs,
 }

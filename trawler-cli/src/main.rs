@@ -9,6 +9,7 @@
 #[cfg(test)]
 mod arg_props;
 mod args;
+mod connection_args;
 mod crawl;
 mod demo;
 mod directives;

@@ -88,6 +88,7 @@ pub(crate) fn crawl_config(args: &CrawlArgs) -> CrawlConfigBuilder {
         b = b.max_pages_per_host(n);
     }
     let b = args.proxy.apply(b);
+    let b = args.connection.apply(b);
     args.directives.apply(b)
 }
 

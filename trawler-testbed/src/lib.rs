@@ -65,6 +65,8 @@ mod site;
 mod spec;
 mod stats;
 mod text;
+#[cfg(feature = "tls")]
+mod tls;
 
 #[cfg(test)]
 mod tests;

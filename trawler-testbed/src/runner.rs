@@ -40,6 +40,7 @@ pub struct Testbed {
     shared: Arc<Shared>,
     urls: Vec<Url>,
     control: Option<Control>,
+    ca_pem: Option<String>,
 }
 
 #[derive(Debug)]
@@ -51,6 +52,7 @@ struct Control {
 struct Ready {
     shared: Arc<Shared>,
     handle: ServerHandle,
+    ca_pem: Option<String>,
 }
 
 impl Testbed {
@@ -96,7 +98,14 @@ impl Testbed {
             shared: ready.shared,
             urls,
             control: Some(control),
+            ca_pem: ready.ca_pem,
         })
+    }
+
+    /// With [`SiteSpec::tls`], the CA certificate (PEM) that signed the site's certificate.
+    #[must_use]
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// `http://127.0.0.1:PORT/` of host 0: the seed of a crawl.
@@ -238,12 +247,27 @@ fn serve(spec: SiteSpec, tx: &mpsc::Sender<io::Result<Ready>>) {
         .workers(spec.workers)
         .disable_signals()
         .shutdown_timeout(SHUTDOWN_GRACE_SECS)
-        .keep_alive(KeepAlive::Timeout(KEEP_ALIVE));
+        .keep_alive(KeepAlive::Timeout(KEEP_ALIVE))
+        // As nginx does by default: HTTP/2 frames are small writes, Nagle would hold them.
+        .tcp_nodelay(true);
         let mut origins = Vec::with_capacity(spec.hosts);
+        let (ca_pem, tls) = match identity(&spec) {
+            Ok(identity) => identity,
+            Err(err) => {
+                let _ = tx.send(Err(err));
+                return;
+            }
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
         for host in 0..spec.hosts {
             let ip = Ipv4Addr::new(127, 0, 0, u8::try_from(host + 1).unwrap_or(u8::MAX));
             let addr = SocketAddr::from((ip, spec.port));
-            server = match server.bind(addr) {
+            let bound = match &tls {
+                #[cfg(feature = "tls")]
+                Some(config) => server.bind_rustls_0_23(addr, config.clone()),
+                _ => server.bind(addr),
+            };
+            server = match bound {
                 Ok(server) => server,
                 Err(err) => {
                     let hint = if host > 0 {
@@ -262,7 +286,7 @@ fn serve(spec: SiteSpec, tx: &mpsc::Sender<io::Result<Ready>>) {
                 .into_iter()
                 .find(|a| a.ip() == ip)
                 .map_or(spec.port, |a| a.port());
-            origins.push(format!("http://{ip}:{bound}"));
+            origins.push(format!("{scheme}://{ip}:{bound}"));
         }
         let shared = Arc::new(Shared::new(spec, origins));
         let _ = slot.set(Arc::clone(&shared));
@@ -272,6 +296,7 @@ fn serve(spec: SiteSpec, tx: &mpsc::Sender<io::Result<Ready>>) {
             .send(Ok(Ready {
                 shared,
                 handle: handle.clone(),
+                ca_pem,
             }))
             .is_err()
         {
@@ -283,4 +308,20 @@ fn serve(spec: SiteSpec, tx: &mpsc::Sender<io::Result<Ready>>) {
             tracing::warn!("testbed: server ended with an error: {err}");
         }
     });
+}
+
+/// The CA (PEM) and server config of an https testbed; nothing for plain http.
+#[cfg(feature = "tls")]
+type Tls = rustls::ServerConfig;
+#[cfg(not(feature = "tls"))]
+type Tls = std::convert::Infallible;
+
+fn identity(spec: &SiteSpec) -> io::Result<(Option<String>, Option<Tls>)> {
+    #[cfg(feature = "tls")]
+    if spec.tls {
+        let (pem, config) = crate::tls::identity(spec.hosts)?;
+        return Ok((Some(pem), Some(config)));
+    }
+    let _ = spec;
+    Ok((None, None))
 }

@@ -143,6 +143,10 @@ pub struct SiteSpec {
     pub unreachable_pages: u32,
     /// Keep a timestamped log of every request. By default, [`DEFAULT_RECORD_LOG`].
     pub record_log: bool,
+    /// Serve https (HTTP/2 and HTTP/1.1 by ALPN) with a CA made at start
+    /// ([`Testbed::ca_pem`](crate::Testbed::ca_pem)); needs the `tls` feature. By default,
+    /// plain http.
+    pub tls: bool,
 }
 
 impl Default for SiteSpec {
@@ -161,6 +165,7 @@ impl Default for SiteSpec {
             sitemap: DEFAULT_SITEMAP,
             unreachable_pages: DEFAULT_UNREACHABLE_PAGES,
             record_log: DEFAULT_RECORD_LOG,
+            tls: false,
         }
     }
 }
@@ -173,6 +178,9 @@ impl SiteSpec {
     /// An `InvalidInput` error naming the first field that is out of range.
     pub fn validate(&self) -> io::Result<()> {
         let bad = |msg: String| Err(io::Error::new(io::ErrorKind::InvalidInput, msg));
+        if self.tls && !cfg!(feature = "tls") {
+            return bad("testbed: tls needs trawler-testbed's `tls` feature".to_string());
+        }
         if self.pages == 0 || self.pages.saturating_add(self.unreachable_pages) > MAX_PAGES {
             return bad(format!(
                 "testbed: pages + unreachable_pages must be in 1..={MAX_PAGES} (pages >= 1), got {} + {}",

@@ -38,12 +38,13 @@ impl Handler<FetchFile> for Fetcher {
         let headers = self.headers(&request, kind).unwrap_or_default();
         let fut = self
             .transport
-            .fetch(self.request(job.url.clone(), headers, cap, kind));
+            .fetch(self.request(&request, headers, cap, kind));
         let settings = self.settings.clone();
         let to = self.routes.files.clone();
         ctx.spawn(fut.into_actor(self).map(move |res, act, _| {
             let answer = match res {
                 Ok(a) => {
+                    act.keep_cookies(&request, &a);
                     let retry_after = (a.headers.get("retry-after"))
                         .and_then(|v| retry::parse_retry_after(v, SystemTime::now()))
                         .map(|d| d.min(settings.retry.retry_after_cap));

@@ -41,7 +41,7 @@ impl AsyncRead for Tracked {
             // awc checks an idle connection by reading it before handing it out: this is
             // that read, inside the attempt that will get the connection.
             State::Idle(_) => match &io {
-                Some(io) if !io.fresh_only.get() => {
+                Some(io) if io.may_reuse(slot) => {
                     slot.state.set(State::Active);
                     io.adopt(slot, true);
                 }

@@ -25,7 +25,7 @@ impl Server {
         let addr = self.listener.local_addr().unwrap();
         let stream = TcpStream::connect(addr).await.unwrap();
         let (server_end, _) = self.listener.accept().unwrap();
-        let io = AttemptIo::new(false);
+        let io = AttemptIo::new(false, None);
         let tracked = io.scope(async { conns.register(stream, key, false) }).await;
         assert!(!io.reused());
         io.finish(true);
@@ -84,7 +84,7 @@ async fn a_reused_connection_is_known_and_a_fresh_one_can_be_insisted_on() {
 
     // The pool's check of an idle connection, inside the next attempt: it is reused.
     std::io::Write::write_all(&mut server_end, b"hi").unwrap();
-    let io = AttemptIo::new(false);
+    let io = AttemptIo::new(false, None);
     let mut buf = [0u8; 2];
     let n = io.scope(tracked.read(&mut buf)).await.unwrap();
     assert_eq!(
@@ -95,7 +95,7 @@ async fn a_reused_connection_is_known_and_a_fresh_one_can_be_insisted_on() {
 
     // An attempt that wants a fresh connection sees the idle one as closed (awc then
     // drops it and connects anew).
-    let io = AttemptIo::new(true);
+    let io = AttemptIo::new(true, None);
     let n = io.scope(tracked.read(&mut buf)).await.unwrap();
     assert_eq!(n, 0);
     assert!(!tracked.slot.is_open());
@@ -109,7 +109,7 @@ async fn an_answer_whose_connection_ends_is_not_kept() {
     let addr = server.listener.local_addr().unwrap();
     let stream = TcpStream::connect(addr).await.unwrap();
     let (mut server_end, _) = server.listener.accept().unwrap();
-    let io = AttemptIo::new(false);
+    let io = AttemptIo::new(false, None);
     let mut tracked = io
         .scope(async { conns.register(stream, "a:1", false) })
         .await;

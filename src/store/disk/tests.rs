@@ -13,6 +13,7 @@ fn q(url: &str, attempts: u32) -> QueuedRequest {
         redirects: 0,
         label: None,
         referrer: Some("http://a.test/".to_string()),
+        session: None,
         due_ms: None,
     }
 }

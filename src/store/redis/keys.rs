@@ -182,6 +182,7 @@ mod tests {
                 redirects: 0,
                 label: None,
                 referrer: None,
+                session: None,
                 due_ms: due,
             };
             let e = entry(fp, host, kind, &q);
@@ -199,6 +200,7 @@ mod tests {
             redirects: 0,
             label: Some("l".into()),
             referrer: None,
+            session: None,
             due_ms: Some(5),
         };
         for kind in [Kind::Fetch, Kind::Retry, Kind::Skip(SkipReason::OffHost)]
