@@ -5,7 +5,7 @@
 //!
 //! Other flags: `--links K`, `--page-bytes B`, `--seed S`, `--workers W`, `--seconds N`
 //! (default 600, at most 86400), `--latency-ms MS` (each answer waits that long),
-//! `--tls CA_FILE` (serve https, HTTP/2 and HTTP/1.1 by ALPN, with a CA made at start whose
+//! `--edition E` (about one page in ten changed per edition, for recrawls), `--tls CA_FILE` (serve https, HTTP/2 and HTTP/1.1 by ALPN, with a CA made at start whose
 //! certificate goes to CA_FILE as PEM: `trawler crawl --ca-cert CA_FILE` trusts it).
 
 use std::process::ExitCode;
@@ -15,7 +15,7 @@ use futures_util::future::{Either, select};
 use trawler_testbed::{Latency, SiteSpec, Testbed};
 
 const USAGE: &str = "usage: testbed [--pages N] [--hosts H] [--port P] [--links K] \
-[--page-bytes B] [--seed S] [--workers W] [--seconds N] [--latency-ms MS] [--tls CA_FILE]";
+[--page-bytes B] [--seed S] [--workers W] [--seconds N] [--latency-ms MS] [--edition E] [--tls CA_FILE]";
 
 fn parse_args() -> Result<(SiteSpec, u64, Option<String>), String> {
     let mut spec = SiteSpec {
@@ -36,6 +36,7 @@ fn parse_args() -> Result<(SiteSpec, u64, Option<String>), String> {
             "--hosts" => spec.hosts = value.parse().map_err(bad)?,
             "--port" => spec.port = value.parse().map_err(bad)?,
             "--workers" => spec.workers = value.parse().map_err(bad)?,
+            "--edition" => spec.edition = value.parse().map_err(bad)?,
             "--tls" => {
                 spec.tls = true;
                 ca_file = Some(value);

@@ -19,7 +19,7 @@ use crate::middleware::Middleware;
 use crate::outcome::Outcome;
 use crate::pipeline::Pipeline;
 use crate::progress::Progress;
-use crate::report::CrawlReport;
+use crate::report::{CrawlReport, StopReason};
 use crate::spider::Spider;
 use crate::store::{CrawlStore, MemoryStore, OutcomeLog};
 use actix::Actor;
@@ -73,6 +73,7 @@ pub struct Crawler<S: Spider> {
     transports: Option<Arc<dyn TransportFactory>>,
     store: Option<Box<dyn CrawlStore>>,
     outcome_log: Option<Box<dyn OutcomeLog>>,
+    revisits: Option<Arc<dyn crate::revisit::PageCache>>,
 }
 
 impl<S: Spider> std::fmt::Debug for Crawler<S> {
@@ -99,7 +100,18 @@ impl<S: Spider> Crawler<S> {
             transports: None,
             store: None,
             outcome_log: None,
+            revisits: None,
         }
+    }
+
+    /// Keeps the crawl's pages in `cache` for the next crawl, and asks again only for
+    /// what changed since the last crawl that kept them there (see [`crate::revisit`]):
+    /// unchanged pages answer `304` and are parsed again from the cache. By default, none.
+    #[cfg(feature = "durable")]
+    #[must_use]
+    pub fn revisits(mut self, cache: crate::revisit::RevisitCache) -> Self {
+        self.revisits = Some(Arc::new(cache));
+        self
     }
 
     /// Tells a durable crawl where the `on_outcome` callback writes its records, so each
@@ -209,6 +221,7 @@ impl<S: Spider> Crawler<S> {
             transports,
             store,
             mut outcome_log,
+            revisits,
         } = self;
         fit_open_files(&mut config)?;
         let mut store = store.unwrap_or_else(|| Box::new(MemoryStore::new()));
@@ -250,6 +263,7 @@ impl<S: Spider> Crawler<S> {
             transports,
             fence: store.fence(),
             cookies: cookie_jars(&config, resume.as_ref()),
+            revisits: revisits.clone(),
         });
         let thread = std::thread::Builder::new()
             .name("trawler-crawl".into())
@@ -308,7 +322,13 @@ impl<S: Spider> Crawler<S> {
                 report
             })
             .map_err(Error::Runtime)?;
-        thread.join().unwrap_or(Err(Error::SupervisorDied))
+        let mut result = thread.join().unwrap_or(Err(Error::SupervisorDied));
+        if let (Some(cache), Ok(report)) = (&revisits, &mut result) {
+            // The kept pages this crawl never met are gone, if it ran to its end.
+            let completed = report.stop_reason == StopReason::Completed;
+            report.revisits.gone += cache.finish(completed).unwrap_or(0);
+        }
+        result
     }
 }
 

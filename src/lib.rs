@@ -68,6 +68,7 @@ mod proxy;
 mod report;
 mod request;
 pub mod retry;
+pub mod revisit;
 mod robots_meta;
 #[cfg(feature = "save")]
 pub mod save;
@@ -141,6 +142,8 @@ pub use crate::progress::{Progress, ProgressSnapshot};
 pub use crate::proxy::{DEFAULT_PROXY_PORT, Proxy, ProxyScheme, Rotation};
 #[doc(inline)]
 pub use crate::retry::RetryPolicy;
+#[doc(inline)]
+pub use crate::revisit::{Revisit, RevisitCounts};
 #[doc(inline)]
 pub use crate::traps::{
     DEFAULT_MAX_QUERY_PARAMS, DEFAULT_MAX_QUERY_VARIANTS, DEFAULT_MAX_SEGMENT_REPEATS,

@@ -132,6 +132,12 @@ pub struct Outcome {
     /// The page's links were not followed because it said `nofollow` (see
     /// [`obey_nofollow`](crate::CrawlConfigBuilder::obey_nofollow)).
     pub nofollow: bool,
+    /// With a page cache of an earlier crawl: what the page is to it (a `304` that
+    /// matched is [`Revisit::Unchanged`](crate::Revisit::Unchanged) with status 304).
+    pub revisit: Option<crate::revisit::Revisit>,
+    /// Body bytes not read because the server answered `304` to the kept page's
+    /// validators (the kept body's length).
+    pub bytes_saved: u64,
 }
 
 impl Outcome {
@@ -159,12 +165,22 @@ impl Outcome {
             links_truncated: false,
             noindex: false,
             nofollow: false,
+            revisit: None,
+            bytes_saved: 0,
         }
     }
 
     /// Whether an HTTP answer came.
     pub fn is_fetched(&self) -> bool {
         matches!(self.kind, OutcomeKind::Fetched)
+    }
+
+    /// Whether the server answered `304` to the validators of a page kept by an earlier
+    /// crawl (the kept page was parsed again).
+    pub fn is_not_modified(&self) -> bool {
+        self.is_fetched()
+            && self.status == Some(304)
+            && self.revisit == Some(crate::revisit::Revisit::Unchanged)
     }
 
     /// Whether the URL failed after all attempts.
@@ -186,10 +202,14 @@ impl Outcome {
     }
 }
 
-/// The flat JSON shape: `{"url", "outcome": "fetched|failed|skipped", "status", "error",
-/// "reason", "depth", "referrer", "attempts", "bytes", "elapsed_ms", "content_type",
-/// "redirected_to", "truncated", "label", "parse_error", "links_truncated", "noindex",
-/// "nofollow"}`; absent values (and false flags) are omitted.
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// The flat JSON shape: `{"url", "outcome": "fetched|not_modified|failed|skipped",
+/// "status", "error", "reason", "depth", "referrer", "attempts", "bytes", "elapsed_ms",
+/// "content_type", "redirected_to", "truncated", "label", "parse_error", "links_truncated",
+/// "noindex", "nofollow", "revisit", "bytes_saved"}`; absent values (and false flags) are omitted.
 impl Serialize for Outcome {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
@@ -224,8 +244,13 @@ impl Serialize for Outcome {
             noindex: bool,
             #[serde(skip_serializing_if = "std::ops::Not::not")]
             nofollow: bool,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            revisit: Option<crate::revisit::Revisit>,
+            #[serde(skip_serializing_if = "is_zero")]
+            bytes_saved: u64,
         }
         let (outcome, error, reason) = match &self.kind {
+            OutcomeKind::Fetched if self.is_not_modified() => ("not_modified", None, None),
             OutcomeKind::Fetched => ("fetched", None, None),
             OutcomeKind::Failed(e) => ("failed", Some(e.to_string()), None),
             OutcomeKind::Skipped(r) => ("skipped", None, Some(*r)),
@@ -249,6 +274,8 @@ impl Serialize for Outcome {
             links_truncated: self.links_truncated,
             noindex: self.noindex,
             nofollow: self.nofollow,
+            revisit: self.revisit,
+            bytes_saved: self.bytes_saved,
         }
         .serialize(serializer)
     }

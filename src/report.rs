@@ -78,6 +78,9 @@ pub struct CrawlReport {
     pub items: u64,
     /// Items dropped by a pipeline error (and failed pipeline closes).
     pub item_errors: u64,
+    /// With a page cache of an earlier crawl (`Crawler::revisits`): pages new, changed,
+    /// unchanged and gone, and the bytes `304`s saved.
+    pub revisits: crate::revisit::RevisitCounts,
     /// Wall time of the crawl.
     #[serde(skip)]
     pub elapsed: Duration,
@@ -133,6 +136,9 @@ impl CrawlReport {
         }
         if o.parse_error.is_some() {
             self.parse_errors += 1;
+        }
+        if let Some(r) = o.revisit {
+            self.revisits.add(r, o.bytes_saved);
         }
     }
 }

@@ -31,6 +31,7 @@ use crate::middleware::{Middleware, RequestKind};
 use crate::outcome::SkipReason;
 use crate::request::Request;
 use crate::retry::RetryPolicy;
+use crate::revisit::{Note, PageCache, Prior};
 use actix::prelude::*;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -53,6 +54,8 @@ pub(crate) struct FetchSettings {
     pub(crate) fence: Option<crate::store::Fence>,
     /// The cookie jars; `None` when cookies are off.
     pub(crate) cookies: Option<Arc<crate::cookies::CookieJars>>,
+    /// The pages an earlier crawl kept, asked again with their validators.
+    pub(crate) revisits: Option<Arc<dyn PageCache>>,
 }
 
 /// A fetcher: one per worker arbiter.
@@ -161,7 +164,7 @@ impl Handler<FetchBatch> for Fetcher {
 
     fn handle(&mut self, batch: FetchBatch, ctx: &mut Context<Self>) {
         for job in batch.0 {
-            let headers = match self.headers(&job.request, RequestKind::Page) {
+            let mut headers = match self.headers(&job.request, RequestKind::Page) {
                 Ok(h) => h,
                 Err(result) => {
                     self.routes.supervisor.do_send(Fetched {
@@ -171,6 +174,12 @@ impl Handler<FetchBatch> for Fetcher {
                     continue;
                 }
             };
+            let kept = (self.settings.revisits.as_ref()).map(|cache| {
+                (
+                    cache.before(&job.request.url, &mut headers),
+                    headers.clone(),
+                )
+            });
             let request = self.request(
                 &job.request,
                 headers,
@@ -181,14 +190,14 @@ impl Handler<FetchBatch> for Fetcher {
             let Some(fence) = self.settings.fence.clone() else {
                 ctx.spawn(
                     fut.into_actor(self)
-                        .map(move |res, act, _| act.deliver(job, res)),
+                        .map(move |res, act, _| act.deliver(job, res, kept)),
                 );
                 continue;
             };
             // Checked when the request is about to go out, not when it was handed over.
             let fenced = async move { if fence() { Some(fut.await) } else { None } };
             ctx.spawn(fenced.into_actor(self).map(move |res, act, _| match res {
-                Some(res) => act.deliver(job, res),
+                Some(res) => act.deliver(job, res, kept),
                 None => act.routes.supervisor.do_send(Fetched {
                     ticket: job.ticket,
                     result: FetchResult::Requeue,
@@ -200,7 +209,13 @@ impl Handler<FetchBatch> for Fetcher {
 
 impl Fetcher {
     /// Routes a finished attempt: HTML 2xx to the parser, everything else to the supervisor.
-    fn deliver(&mut self, job: FetchJob, res: Result<FetchResponse, TransportError>) {
+    /// `kept` is what the page cache knew of the page, with the headers sent.
+    fn deliver(
+        &mut self,
+        job: FetchJob,
+        res: Result<FetchResponse, TransportError>,
+        kept: Option<(Prior, Headers)>,
+    ) {
         let ticket = job.ticket;
         let response = match res {
             Ok(r) => r,
@@ -220,7 +235,17 @@ impl Fetcher {
         };
         self.keep_cookies(&job.request, &response);
         let s = &self.settings;
-        match classify::answer(&job.request, &response, &s.middleware, &s.retry) {
+        let (response, note) = match (&s.revisits, kept) {
+            (Some(cache), Some((prior, sent))) => {
+                cache.after(&job.request.url, prior, &sent, response)
+            }
+            _ => (response, None),
+        };
+        let mut route = classify::answer(&job.request, &response, &s.middleware, &s.retry);
+        if let Some(note) = note {
+            note_revisit(&mut route, note);
+        }
+        match route {
             Route::Parse(meta) => self.routes.parser.do_send(Parse {
                 ticket,
                 request: job.request,
@@ -234,6 +259,21 @@ impl Fetcher {
             }),
             Route::Record(result) => self.routes.supervisor.do_send(Fetched { ticket, result }),
         }
+    }
+}
+
+/// Tells an outcome what its page is to the page cache: a kept page standing in for a
+/// `304` keeps the status the server sent, and no body bytes were read for it.
+fn note_revisit(route: &mut Route, note: Note) {
+    let meta = match route {
+        Route::Parse(meta) | Route::Record(FetchResult::Answer(meta)) => meta,
+        Route::Record(_) => return,
+    };
+    meta.revisit = Some(note.revisit);
+    meta.saved = note.saved;
+    if note.saved > 0 {
+        meta.status = note.status;
+        meta.bytes = 0;
     }
 }
 

@@ -28,6 +28,8 @@ impl<S: Spider> Engine<S> {
             o.elapsed = m.elapsed;
             o.content_type = m.content_type.clone();
             o.truncated = m.truncated;
+            o.revisit = m.revisit;
+            o.bytes_saved = m.saved;
         }
         o
     }

@@ -52,6 +52,10 @@ pub(crate) struct ResponseMeta {
     pub(crate) truncated: bool,
     /// The raw `Location` of a redirect answer.
     pub(crate) location: Option<String>,
+    /// What the page is to the page cache of an earlier crawl, if there is one.
+    pub(crate) revisit: Option<crate::revisit::Revisit>,
+    /// Body bytes a `304` saved.
+    pub(crate) saved: u64,
 }
 
 /// How one attempt ended, when there is no page to parse.

@@ -53,6 +53,8 @@ pub(crate) fn answer(
         content_type,
         truncated: response.truncated,
         location: None,
+        revisit: None,
+        saved: 0,
     };
     let view = ResponseView {
         request,

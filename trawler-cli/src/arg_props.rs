@@ -138,7 +138,7 @@ fn outcome(args: &[OsString]) -> Said {
             }
             Err(e) => Said::Config(one_line(&messages::config_error(&e))),
         },
-        Command::Demo(_) | Command::Status(_) => Said::Nothing,
+        Command::Demo(_) | Command::Status(_) | Command::Config(_) => Said::Nothing,
     }
 }
 

@@ -45,6 +45,19 @@ pub(crate) enum Command {
     Demo(DemoArgs),
     /// Print the progress of a crawl shared through Redis (`crawl --redis`).
     Status(StatusArgs),
+    /// Print the settings a `trawler crawl` with these flags (and --config FILE) would use.
+    Config(ConfigArgs),
+}
+
+/// `trawler config`.
+#[derive(Debug, Args)]
+pub(crate) struct ConfigArgs {
+    /// Print the effective settings as TOML: those given, then every other one at its
+    /// default.
+    #[arg(long, required = true)]
+    pub(crate) print: bool,
+    #[command(flatten)]
+    pub(crate) crawl: CrawlArgs,
 }
 
 /// `trawler status`.
@@ -139,11 +152,20 @@ pub(crate) struct CrawlArgs {
     /// Stop after this many seconds (with --state, the next run goes on from there).
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     pub(crate) max_time: Option<Duration>,
+    /// Read flags from FILE (TOML: each flag a key without its dashes, the start URLs as
+    /// `urls`); a flag given here wins over the file's.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<std::path::PathBuf>,
     /// Keep the crawl's state in DIR: a crawl stopped or killed (even by kill -9) goes on
     /// where it was when run again, with the same command or just `--state DIR`. Records
     /// go to DIR/outcomes.jsonl (.csv) unless -o says where.
     #[arg(long, value_name = "DIR")]
     pub(crate) state: Option<std::path::PathBuf>,
+    /// Keep the pages in DIR for the next crawl, and ask again only for what changed
+    /// since the last crawl that kept them there (If-None-Match, If-Modified-Since):
+    /// unchanged pages are recorded as not_modified and their links followed from DIR.
+    #[arg(long, value_name = "DIR", conflicts_with = "redis")]
+    pub(crate) cache: Option<std::path::PathBuf>,
     /// With --state: go on with the crawl DIR holds even if its start URLs or scope differ.
     #[arg(long, requires = "state")]
     pub(crate) continue_other: bool,

@@ -12,6 +12,7 @@ use crate::state::{self, StateDir};
 use crate::{CliError, exit, settings};
 use std::process::ExitCode;
 use trawler::prelude::*;
+use trawler::revisit::RevisitCache;
 use trawler::store::{DiskStore, StoreError};
 
 /// Runs the crawl and returns the exit status.
@@ -63,6 +64,10 @@ fn run_with(
         }
     };
     let resuming = state.as_ref().is_some_and(|(s, _)| s.resuming);
+    let cache = match &args.cache {
+        None => None,
+        Some(dir) => Some(RevisitCache::open(dir).map_err(|e| cache_error(dir, &e))?),
+    };
     let writer = RecordWriter::create(path, format, args.output.overwrite, store.is_some())
         .map_err(|source| CliError::Create {
             path: path.to_string(),
@@ -73,6 +78,9 @@ fn run_with(
     let durable = store.is_some();
     if let Some(store) = store {
         crawler = crawler.store(store);
+    }
+    if let Some(cache) = cache {
+        crawler = crawler.revisits(cache);
     }
     let how = runner::Durability { durable, resuming };
     let done =
@@ -93,6 +101,17 @@ fn run_with(
             }
         })?;
     Ok(exit::exit_code(&done, args.fail_on_errors, ui.errors))
+}
+
+/// A page cache directory that cannot be used, said in one line.
+fn cache_error(dir: &std::path::Path, e: &StoreError) -> CliError {
+    match e {
+        StoreError::Locked(_) => CliError::State(format!(
+            "--cache {} is in use by another trawler process",
+            dir.display()
+        )),
+        other => CliError::State(format!("--cache {}: {other}", dir.display())),
+    }
 }
 
 /// A state directory that cannot be used, said in one line.

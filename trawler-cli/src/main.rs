@@ -9,6 +9,7 @@
 #[cfg(test)]
 mod arg_props;
 mod args;
+mod config_file;
 mod connection_args;
 mod crawl;
 mod demo;
@@ -29,8 +30,8 @@ mod summary;
 mod title_spider;
 
 use args::{Cli, Command};
-use clap::Parser;
 use clap::error::ErrorKind;
+use clap::{CommandFactory, FromArgMatches};
 use progress::Display;
 use runner::Ui;
 use std::io::{self, IsTerminal};
@@ -89,17 +90,33 @@ impl CliError {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let argv = match config_file::expand(std::env::args_os().collect()) {
+        Ok(argv) => argv,
+        Err(e) => {
+            eprintln!("trawler: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let matches = match Cli::command().try_get_matches_from(&argv) {
+        Ok(m) => m,
+        Err(e) => return usage_error(&e),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
     };
+    if let (Command::Config(_), Some(("config", m))) = (&cli.command, matches.subcommand()) {
+        print!("{}", config_file::print(m));
+        return ExitCode::SUCCESS;
+    }
+    state::set_argv(&argv);
     let tty = io::stderr().is_terminal();
     let bar = (tty && cli.quiet == 0).then(progress::new_bar);
     logging::init(cli.verbose, cli.quiet, bar.clone(), tty);
     let interval = match &cli.command {
         Command::Crawl(a) => a.output.progress_interval,
         Command::Demo(a) => a.output.progress_interval,
-        Command::Status(_) => std::time::Duration::ZERO,
+        Command::Status(_) | Command::Config(_) => std::time::Duration::ZERO,
     };
     let display = match bar {
         Some(bar) => Display::Bar(bar),
@@ -115,6 +132,7 @@ fn main() -> ExitCode {
         Command::Crawl(a) => crawl::run(a, &ui),
         Command::Demo(a) => demo::run(a, &ui),
         Command::Status(a) => shared::status(a),
+        Command::Config(_) => Ok(ExitCode::SUCCESS),
     };
     result.unwrap_or_else(|e| {
         if ui.errors {

@@ -60,6 +60,8 @@ mod tests {
             links_truncated: false,
             noindex: false,
             nofollow: false,
+            revisit: None,
+            bytes_saved: 0,
         }
     }
 

@@ -79,11 +79,26 @@ impl StateDir {
 }
 
 /// The arguments after `crawl` on this process's command line.
+/// The command line as parsed: a `--config` file's keys in (see [`set_argv`]).
+static ARGV: std::sync::OnceLock<Vec<std::ffi::OsString>> = std::sync::OnceLock::new();
+
+/// Notes the command line as parsed, so the command a state directory saves holds the
+/// `--config` file's settings as they were (a resumed crawl is the crawl it was).
+pub(crate) fn set_argv(argv: &[std::ffi::OsString]) {
+    let _ = ARGV.set(argv.to_vec());
+}
+
 pub(crate) fn crawl_argv() -> Vec<String> {
-    let all: Vec<String> = std::env::args_os()
-        .skip(1)
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
+    let all: Vec<String> = match ARGV.get() {
+        Some(argv) => argv
+            .iter()
+            .skip(1)
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
+        None => (std::env::args_os().skip(1))
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
+    };
     match all.iter().position(|a| a == "crawl") {
         Some(i) => all[i + 1..].to_vec(),
         None => Vec::new(),

@@ -39,6 +39,21 @@ pub(crate) fn table(report: &CrawlReport, broken: u64) -> String {
         ),
     );
     row("bytes", megabytes(report.bytes), String::new());
+    let r = &report.revisits;
+    if *r != trawler::RevisitCounts::default() {
+        row(
+            "revisited",
+            (r.new + r.changed + r.unchanged).to_string(),
+            format!(
+                "new {}, changed {}, unchanged {}, gone {}; {} saved",
+                r.new,
+                r.changed,
+                r.unchanged,
+                r.gone,
+                megabytes(r.bytes_saved)
+            ),
+        );
+    }
     row(
         "elapsed",
         format!("{:.2} s", report.elapsed.as_secs_f64()),

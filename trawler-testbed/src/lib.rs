@@ -50,6 +50,7 @@
 //! is the verdict a crawl of it gets ([`Coverage`]).
 
 mod coverage;
+mod editions;
 mod faults;
 mod graph;
 mod page;

@@ -14,10 +14,11 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_TYPE, RETRY_AFTER};
+use actix_web::http::header::{CONTENT_TYPE, ETAG, IF_NONE_MATCH, RETRY_AFTER};
 use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 
+use super::editions;
 use super::faults::{Fault, fault_of, faulted_requests, reset_response, slow_body_response};
 use super::site::{Resource, Site};
 use super::spec::{Latency, SiteSpec};
@@ -140,6 +141,25 @@ pub(crate) async fn handle(req: HttpRequest, slot: web::Data<Slot>) -> HttpRespo
     if !delay.is_zero() {
         actix_rt::time::sleep(delay).await;
     }
+    // A page's validator; a `304` when the request names it.
+    let page = match (fault, &resource) {
+        (None, Resource::Page(id)) => {
+            let version = editions::version(spec.seed, host, *id, spec.edition);
+            let etag = editions::etag(spec.seed, host, *id, version);
+            let asked = req
+                .headers()
+                .get(IF_NONE_MATCH)
+                .and_then(|v| v.to_str().ok());
+            if asked.is_some_and(|v| editions::matches(v, &etag)) {
+                counters.not_modified.fetch_add(1, Relaxed);
+                return HttpResponse::NotModified()
+                    .insert_header((ETAG, etag))
+                    .finish();
+            }
+            Some((version, etag))
+        }
+        _ => None,
+    };
     let (content_type, body) = match (fault, resource) {
         (Some(Fault::Reset), _) => return reset_response(),
         (Some(Fault::Stall), _) => {
@@ -177,6 +197,9 @@ pub(crate) async fn handle(req: HttpRequest, slot: web::Data<Slot>) -> HttpRespo
         ) => {
             let mut out = Vec::new();
             shared.site.render(host, generated, &mut out);
+            if let Some((version @ 1.., _)) = &page {
+                out.extend_from_slice(editions::marker(*version).as_bytes());
+            }
             let ty = if matches!(generated, Resource::Page(_)) {
                 HTML
             } else {
@@ -189,7 +212,11 @@ pub(crate) async fn handle(req: HttpRequest, slot: web::Data<Slot>) -> HttpRespo
         counters.bytes.fetch_add(body.len() as u64, Relaxed);
         return slow_body_response(content_type, body);
     }
-    respond(counters, HttpResponse::Ok(), content_type, body)
+    let mut ok = HttpResponse::Ok();
+    if let Some((_, etag)) = page {
+        ok.insert_header((ETAG, etag));
+    }
+    respond(counters, ok, content_type, body)
 }
 
 fn respond(

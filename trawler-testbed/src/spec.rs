@@ -143,6 +143,9 @@ pub struct SiteSpec {
     pub unreachable_pages: u32,
     /// Keep a timestamped log of every request. By default, [`DEFAULT_RECORD_LOG`].
     pub record_log: bool,
+    /// The site's edition: each one changes about one page in ten (see the `ETag`s and
+    /// `304`s every page answers with). By default, 0.
+    pub edition: u32,
     /// Serve https (HTTP/2 and HTTP/1.1 by ALPN) with a CA made at start
     /// ([`Testbed::ca_pem`](crate::Testbed::ca_pem)); needs the `tls` feature. By default,
     /// plain http.
@@ -165,6 +168,7 @@ impl Default for SiteSpec {
             sitemap: DEFAULT_SITEMAP,
             unreachable_pages: DEFAULT_UNREACHABLE_PAGES,
             record_log: DEFAULT_RECORD_LOG,
+            edition: 0,
             tls: false,
         }
     }

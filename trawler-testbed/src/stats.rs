@@ -54,6 +54,8 @@ pub struct TestbedStats {
     pub sitemap_hits: u64,
     /// 404 answers other than traps.
     pub not_found: u64,
+    /// `304` answers to an `If-None-Match` naming a page's `ETag`.
+    pub not_modified: u64,
     /// Requests that were answered with an injected fault.
     pub faults_injected: u64,
     /// The same counters for each host (their own `per_host` is empty).
@@ -90,6 +92,7 @@ impl TestbedStats {
         self.robots_hits += o.robots_hits;
         self.sitemap_hits += o.sitemap_hits;
         self.not_found += o.not_found;
+        self.not_modified += o.not_modified;
         self.faults_injected += o.faults_injected;
     }
 }
@@ -107,6 +110,7 @@ pub(crate) struct HostCounters {
     pub(crate) robots: AtomicU64,
     pub(crate) sitemaps: AtomicU64,
     pub(crate) not_found: AtomicU64,
+    pub(crate) not_modified: AtomicU64,
     pub(crate) faults: AtomicU64,
 }
 
@@ -122,6 +126,7 @@ impl HostCounters {
             robots: AtomicU64::new(0),
             sitemaps: AtomicU64::new(0),
             not_found: AtomicU64::new(0),
+            not_modified: AtomicU64::new(0),
             faults: AtomicU64::new(0),
         }
     }
@@ -142,6 +147,7 @@ impl HostCounters {
             robots_hits: self.robots.load(Relaxed),
             sitemap_hits: self.sitemaps.load(Relaxed),
             not_found: self.not_found.load(Relaxed),
+            not_modified: self.not_modified.load(Relaxed),
             faults_injected: self.faults.load(Relaxed),
             ..TestbedStats::default()
         };
