@@ -1,11 +1,13 @@
 //! The pages an earlier crawl kept, on disk (fjall): per URL fingerprint, the answer's
 //! cache policy (its headers, for the validators and the `304` check), a digest and the
-//! length of its body, the body itself (deflated, HTML pages only, so an unchanged page is
-//! parsed again as it was), and the number of the last crawl that met it.
+//! length of its body, and the number of the last crawl that met it (keyspace `pages`);
+//! and the body itself (keyspace `bodies`: deflated, HTML pages only, so an unchanged page
+//! is parsed again as it was). A `304` rewrites the small record only, never the body.
 //!
-//! Entry layout: version byte, last crawl (u64 BE), digest (u64 BE), body length (u64
-//! BE), policy length (u32 BE) and the policy as JSON, then the deflated body. Decoding
-//! checks every length; a damaged entry is treated as absent (the page is fetched whole).
+//! Record layout: version byte, last crawl (u64 BE), digest (u64 BE), body length (u64
+//! BE), a byte saying whether a body is kept, then the policy as JSON. Decoding checks
+//! every length; a damaged record or body is treated as absent (the page is fetched whole).
+//! Memory is bounded as the crawl state's is: small write buffers and block cache.
 
 use super::policy;
 use crate::store::StoreError;
@@ -27,7 +29,9 @@ pub(crate) struct Entry {
     pub(crate) digest: u64,
     /// The body's length as it was received (decoded).
     pub(crate) bytes: u64,
-    /// The body, when it was kept (HTML pages).
+    /// Whether the body is kept (HTML pages).
+    pub(crate) has_body: bool,
+    /// The body to keep, when it is new ([`Pages::put`]); `None` when read back.
     pub(crate) body: Option<Vec<u8>>,
 }
 
@@ -35,6 +39,7 @@ pub(crate) struct Entry {
 pub(crate) struct Pages {
     db: Database,
     pages: Keyspace,
+    bodies: Keyspace,
     path: PathBuf,
     /// This crawl's number (one more than the last one's).
     pub(crate) generation: u64,
@@ -76,13 +81,17 @@ impl Pages {
         let db_path = dir.join("db");
         let fresh = !db_path.exists();
         let db = Database::builder(&db_path)
+            .cache_size(crate::store::disk::CACHE)
+            .max_journaling_size(crate::store::disk::JOURNAL)
             .open()
             .map_err(|e| fjall_error(&db_path, e))?;
         let open = |name| {
-            db.keyspace(name, KeyspaceCreateOptions::default)
-                .map_err(|e| fjall_error(&db_path, e))
+            db.keyspace(name, || {
+                KeyspaceCreateOptions::default().max_memtable_size(crate::store::disk::MEMTABLE)
+            })
+            .map_err(|e| fjall_error(&db_path, e))
         };
-        let (pages, meta) = (open("pages")?, open("meta")?);
+        let (pages, bodies, meta) = (open("pages")?, open("bodies")?, open("meta")?);
         let format = meta
             .get(META_FORMAT)
             .map_err(|e| fjall_error(&db_path, e))?;
@@ -109,27 +118,47 @@ impl Pages {
         Ok(Pages {
             db,
             pages,
+            bodies,
             path: dir.to_path_buf(),
             generation,
             _lock: lock,
         })
     }
 
-    /// The page kept for `fingerprint`, if any (a damaged entry counts as none).
+    /// The page kept for `fingerprint`, if any (a damaged record counts as none); its
+    /// body is read when it is needed ([`body`](Self::body)).
     pub(crate) fn get(&self, fingerprint: u64) -> Option<Entry> {
         let value = self.pages.get(fingerprint.to_be_bytes()).ok()??;
         decode(&value)
     }
 
-    /// Keeps `entry` for `fingerprint`, met by this crawl.
+    /// The body kept for `entry` (`None` if there is none, or it is damaged).
+    pub(crate) fn body(&self, fingerprint: u64, entry: &Entry) -> Option<Vec<u8>> {
+        let deflated = self.bodies.get(fingerprint.to_be_bytes()).ok()??;
+        inflate(&deflated, entry.bytes)
+    }
+
+    /// Keeps `entry` for `fingerprint`, met by this crawl, with its body when it has one
+    /// (`entry.body`); without, the body kept before stays if `entry.has_body` says so.
     pub(crate) fn put(&self, fingerprint: u64, entry: &Entry) -> Result<(), StoreError> {
-        let value = encode(self.generation, entry)?;
-        (self.pages.insert(fingerprint.to_be_bytes(), value)).map_err(|e| self.err(e))
+        let key = fingerprint.to_be_bytes();
+        let mut batch = self.db.batch();
+        batch.insert(&self.pages, key, encode(self.generation, entry)?);
+        match &entry.body {
+            Some(body) => batch.insert(&self.bodies, key, deflate(body)?),
+            None if !entry.has_body => batch.remove(&self.bodies, key),
+            None => {}
+        }
+        batch.commit().map_err(|e| self.err(e))
     }
 
     /// Forgets the page kept for `fingerprint`.
     pub(crate) fn remove(&self, fingerprint: u64) -> Result<(), StoreError> {
-        (self.pages.remove(fingerprint.to_be_bytes())).map_err(|e| self.err(e))
+        let key = fingerprint.to_be_bytes();
+        let mut batch = self.db.batch();
+        batch.remove(&self.pages, key);
+        batch.remove(&self.bodies, key);
+        batch.commit().map_err(|e| self.err(e))
     }
 
     /// Marks the page kept for `fingerprint` as met by this crawl.
@@ -160,6 +189,9 @@ impl Pages {
         }
         for key in &gone {
             self.pages.remove(key.as_slice()).map_err(|e| self.err(e))?;
+            self.bodies
+                .remove(key.as_slice())
+                .map_err(|e| self.err(e))?;
         }
         self.db
             .persist(fjall::PersistMode::SyncAll)
@@ -174,21 +206,13 @@ impl Pages {
 
 fn encode(generation: u64, e: &Entry) -> Result<Vec<u8>, StoreError> {
     let policy = serde_json::to_vec(&e.policy).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    let mut out =
-        Vec::with_capacity(32 + policy.len() + e.body.as_ref().map_or(0, |b| b.len() / 3));
+    let mut out = Vec::with_capacity(26 + policy.len());
     out.push(ENTRY_VERSION);
     out.extend_from_slice(&generation.to_be_bytes());
     out.extend_from_slice(&e.digest.to_be_bytes());
     out.extend_from_slice(&e.bytes.to_be_bytes());
-    let len =
-        u32::try_from(policy.len()).map_err(|_| StoreError::Invalid("policy too long".into()))?;
-    out.extend_from_slice(&len.to_be_bytes());
+    out.push(u8::from(e.has_body || e.body.is_some()));
     out.extend_from_slice(&policy);
-    if let Some(body) = &e.body {
-        let mut z = flate2::write::DeflateEncoder::new(out, flate2::Compression::fast());
-        z.write_all(body)?;
-        out = z.finish()?;
-    }
     Ok(out)
 }
 
@@ -199,25 +223,37 @@ fn decode(v: &[u8]) -> Option<Entry> {
     }
     let digest = u64_at(9)?;
     let bytes = u64_at(17)?;
-    let len = u32::from_be_bytes(v.get(25..29)?.try_into().ok()?) as usize;
-    let policy = serde_json::from_slice(v.get(29..29usize.checked_add(len)?)?).ok()?;
-    let rest = &v[29 + len..];
-    let body = match rest.is_empty() {
-        true => None,
-        false => {
-            // Inflated up to the length recorded, never more (a damaged entry is no bomb).
-            let mut body = Vec::with_capacity(usize::try_from(bytes).ok()?.min(1 << 26));
-            let mut z = flate2::read::DeflateDecoder::new(rest).take(bytes);
-            z.read_to_end(&mut body).ok()?;
-            (body.len() as u64 == bytes).then_some(body)?.into()
-        }
+    let has_body = match *v.get(25)? {
+        0 => false,
+        1 => true,
+        _ => return None,
     };
+    let policy = serde_json::from_slice(v.get(26..)?).ok()?;
     Some(Entry {
         policy,
         digest,
         bytes,
-        body,
+        has_body,
+        body: None,
     })
+}
+
+fn deflate(body: &[u8]) -> Result<Vec<u8>, StoreError> {
+    let mut z = flate2::write::DeflateEncoder::new(
+        Vec::with_capacity(body.len() / 3),
+        flate2::Compression::fast(),
+    );
+    z.write_all(body)?;
+    Ok(z.finish()?)
+}
+
+/// The body, if it inflates to exactly the length recorded; never more than one byte past
+/// it is inflated (a damaged entry is no bomb).
+fn inflate(deflated: &[u8], bytes: u64) -> Option<Vec<u8>> {
+    let mut body = Vec::with_capacity(usize::try_from(bytes).ok()?.min(1 << 26));
+    let mut z = flate2::read::DeflateDecoder::new(deflated).take(bytes.saturating_add(1));
+    z.read_to_end(&mut body).ok()?;
+    (body.len() as u64 == bytes).then_some(body)
 }
 
 /// The validators an entry's page is asked with (see [`policy::validators`]).
@@ -245,6 +281,7 @@ mod tests {
             policy,
             digest: 7,
             bytes: body.map_or(10, |b| b.len() as u64),
+            has_body: body.is_some(),
             body: body.map(<[u8]>::to_vec),
         }
     }
@@ -255,21 +292,26 @@ mod tests {
         let bytes = encode(3, &entry(Some(&body))).unwrap();
         let back = decode(&bytes).unwrap();
         assert_eq!(
-            (back.digest, back.bytes, back.body.as_deref()),
-            (7, body.len() as u64, Some(&body[..]))
+            (back.digest, back.bytes, back.has_body),
+            (7, body.len() as u64, true)
         );
-        assert!(
-            decode(&encode(3, &entry(None)).unwrap())
-                .unwrap()
-                .body
-                .is_none()
-        );
-        for cut in [0, 5, 20, 30, bytes.len() - 1] {
+        assert!(!decode(&encode(3, &entry(None)).unwrap()).unwrap().has_body);
+        for cut in [0, 5, 20, 26, bytes.len() - 1] {
             assert!(decode(&bytes[..cut]).is_none(), "cut at {cut}");
         }
         let mut other = bytes.clone();
         other[0] = 9;
         assert!(decode(&other).is_none());
+        let deflated = deflate(&body).unwrap();
+        assert_eq!(
+            inflate(&deflated, body.len() as u64).as_deref(),
+            Some(&body[..])
+        );
+        assert_eq!(inflate(&deflated, 5), None, "longer than recorded");
+        assert_eq!(
+            inflate(&deflated[..deflated.len() / 2], body.len() as u64),
+            None
+        );
     }
 
     #[test]
@@ -295,7 +337,6 @@ mod tests {
         assert!(second.get(0).is_some() && second.get(1).is_some());
         assert!(second.get(2).is_none() && second.get(3).is_none());
         drop(second);
-        std::fs::write(dir.path().join("db").join("junk"), b"x").unwrap();
         let other = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(other.path().join("db")).unwrap();
         assert!(

@@ -45,6 +45,7 @@ impl RevisitCache {
             policy,
             digest: xxhash_rust::xxh3::xxh3_64(&answer.body),
             bytes: answer.body.len() as u64,
+            has_body: html,
             body: html.then(|| answer.body.to_vec()),
         };
         self.log(self.pages.put(fp, &entry));
@@ -105,12 +106,16 @@ impl PageCache for RevisitCache {
             &answer.headers,
             now,
         ) {
-            Some(Verdict::NotModified(new)) if answer.status == 304 && entry.body.is_some() => {
+            Some(Verdict::NotModified(new))
+                if answer.status == 304
+                    && entry.has_body
+                    && let Some(body) = self.pages.body(fp, &entry) =>
+            {
                 let (policy, head) = *new;
                 let saved = entry.bytes;
                 let kept = Entry { policy, ..entry };
                 self.log(self.pages.put(fp, &kept));
-                let stand_in = stand_in(&kept, &head, answer.elapsed);
+                let stand_in = stand_in(body, &head, answer.elapsed);
                 let note = Note {
                     revisit: Revisit::Unchanged,
                     saved,
@@ -118,7 +123,7 @@ impl PageCache for RevisitCache {
                 };
                 (stand_in, Some(note))
             }
-            Some(Verdict::NotModified(new)) if answer.status == 304 => {
+            Some(Verdict::NotModified(new)) if answer.status == 304 && !entry.has_body => {
                 let (policy, _) = *new;
                 // A page kept without its body (not HTML): nothing to parse again.
                 let saved = entry.bytes;
@@ -173,7 +178,7 @@ impl PageCache for RevisitCache {
 
 /// The kept page, as the answer it was (its headers updated by the `304`).
 fn stand_in(
-    entry: &Entry,
+    body: Vec<u8>,
     head: &http::response::Parts,
     elapsed: std::time::Duration,
 ) -> FetchResponse {
@@ -181,7 +186,6 @@ fn stand_in(
     for (name, value) in &head.headers {
         headers.append_raw(name.as_str(), value.as_bytes());
     }
-    let body = entry.body.clone().unwrap_or_default();
     let mut r = FetchResponse::new(head.status.as_u16(), headers, body);
     r.elapsed = elapsed;
     r

@@ -58,16 +58,16 @@ const SITE_SITEMAP: u8 = b's';
 const SITE_VARIANTS: u8 = b'v';
 /// Bytes of a keyspace's write buffer before it goes to disk (fjall's default, 64 MiB,
 /// would take most of a crawl's memory budget with two keyspaces).
-const MEMTABLE: u64 = 4 * 1024 * 1024;
+pub(crate) const MEMTABLE: u64 = 4 * 1024 * 1024;
 /// Bytes of a table of the seen keyspace on disk (see where it is used).
 const SEEN_TABLE: u64 = 16 * 1024 * 1024;
 /// Bytes of fjall's block cache.
-const CACHE: u64 = 16 * 1024 * 1024;
+pub(crate) const CACHE: u64 = 16 * 1024 * 1024;
 /// Bytes of journal kept before write buffers must go to disk: what a reopen after a kill
 /// replays (fjall's default, 512 MiB, took ~7 s to replay; this is its smallest). fjall's
 /// background workers stay at their default (two here): one worker spends ~30 % less CPU
 /// on a wide crawl, but its flushes fall behind and a reopen replays twice as much.
-const JOURNAL: u64 = 64 * 1024 * 1024;
+pub(crate) const JOURNAL: u64 = 64 * 1024 * 1024;
 
 /// A crawl's state in a directory (see the module docs).
 pub struct DiskStore {

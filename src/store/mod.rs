@@ -45,7 +45,7 @@
 
 mod codec;
 #[cfg(feature = "durable")]
-mod disk;
+pub(crate) mod disk;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
