@@ -56,6 +56,9 @@ impl AsyncRead for Tracked {
         let Some(s) = stream.as_mut() else {
             return Poll::Ready(Ok(()));
         };
+        if slot.via.is_some() {
+            quick_ack(s);
+        }
         let mut head = slot.head.borrow_mut();
         loop {
             match &mut *head {
@@ -98,6 +101,18 @@ impl AsyncRead for Tracked {
         }
     }
 }
+
+/// Asks the kernel to acknowledge what comes at once rather than after its delayed-ACK
+/// timer (Linux re-arms the delay on its own, so this is asked before each read). A proxy
+/// that relays an answer in many small writes with Nagle's algorithm on waits for each
+/// ACK: measured through microsocks, 43 ms an answer without this.
+#[cfg(target_os = "linux")]
+fn quick_ack(s: &TcpStream) {
+    let _ = rustix::net::sockopt::set_tcp_quickack(s, true);
+}
+
+#[cfg(not(target_os = "linux"))]
+fn quick_ack(_: &TcpStream) {}
 
 /// Reads from the socket itself, noting in the attempt what came.
 fn raw_read(
