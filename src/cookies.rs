@@ -362,6 +362,22 @@ mod tests {
         assert!(CookieJars::load(br#"[{"session":null,"site":"a","cookies":7}]"#).is_err());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_set_cookie_is_kept_or_ignored_without_a_panic(
+            values in proptest::collection::vec(proptest::collection::vec(proptest::prelude::any::<u8>(), 0..80), 0..4),
+            host in "[a-z]{1,8}(\\.[a-z]{2,3}){0,2}",
+        ) {
+            let jars = CookieJars::default();
+            let u = url(&format!("http://{host}/p/q"));
+            jars.store(&u, None, values.iter().map(Vec::as_slice));
+            if let Some(h) = jars.header_for(&u, None) {
+                proptest::prop_assert!(!h.contains('\n') && !h.contains('\r'));
+            }
+            let _ = CookieJars::load(&jars.save());
+        }
+    }
+
     #[test]
     fn malformed_set_cookie_values_are_ignored() {
         let jars = CookieJars::default();

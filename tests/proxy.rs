@@ -334,3 +334,42 @@ fn a_session_keeps_to_one_proxy_of_the_pool() {
         "sessions over two proxies: {used:?}"
     );
 }
+
+#[test]
+fn a_proxy_that_cannot_reach_the_site_or_is_no_proxy_fails_the_url_clearly() {
+    use std::io::Write;
+    let (ca, tls) = https::pki();
+    let (port, log) = https::serve(tls);
+    // A "proxy" answering every CONNECT with 502, and one that speaks another protocol.
+    let refusing = RawServer::start(|_, stream| {
+        respond(stream, "502 Bad Gateway", &[], b"");
+        After::Close
+    });
+    let not_a_proxy = RawServer::start(|_, stream| {
+        let _ = stream.write_all(b"SSH-2.0-OpenSSH_9.2\r\n\r\n");
+        After::Close
+    });
+    let seed = format!("https://127.0.0.1:{port}/");
+    for (proxy, says) in [
+        (
+            format!("http://{}", refusing.addr()),
+            "connect error: proxy http://127.0.0.1",
+        ),
+        (
+            format!("http://{}", not_a_proxy.addr()),
+            "proxy error: proxy http://127.0.0.1",
+        ),
+    ] {
+        let b = config(&seed)
+            .add_root_certificate(ca.clone())
+            .proxy(&proxy)
+            .robots(false);
+        let report = crawl(b);
+        assert_eq!((report.fetched, report.failed), (0, 1), "{report}");
+        let OutcomeKind::Failed(e) = &report.outcomes[0].kind else {
+            panic!("{:?}", report.outcomes[0]);
+        };
+        assert!(e.to_string().starts_with(says), "{proxy}: {e}");
+    }
+    assert!(log.lock().unwrap().is_empty(), "the site was reached");
+}

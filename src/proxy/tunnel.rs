@@ -78,6 +78,11 @@ async fn connect(
             _ => answer.push(byte[0]),
         }
     }
+    judge(&answer, proxy, &authority)
+}
+
+/// What a proxy's answer head to `CONNECT authority` means.
+fn judge(answer: &[u8], proxy: &Proxy, authority: &str) -> Result<(), TunnelError> {
     let status_line = answer.split(|&b| b == b'\n').next().unwrap_or_default();
     let status_line = String::from_utf8_lossy(status_line).trim().to_string();
     let code = (status_line.strip_prefix("HTTP/1."))
@@ -147,5 +152,44 @@ fn socks_error(proxy: &Proxy, host: &str, port: u16, e: tokio_socks::Error) -> T
             TunnelError::Proxy(format!("proxy {proxy} refused the credentials: {e}"))
         }
         other => TunnelError::Proxy(format!("proxy {proxy}: {other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn proxy() -> Proxy {
+        Proxy::parse("http://127.0.0.1:3128").unwrap()
+    }
+
+    #[test]
+    fn connect_answers_say_whose_fault_it_is() {
+        let j = |a: &[u8]| judge(a, &proxy(), "h:443");
+        assert_eq!(j(b"HTTP/1.1 200 Connection established\r\n\r\n"), Ok(()));
+        assert!(matches!(
+            j(b"HTTP/1.0 407 Proxy Authentication Required\r\n\r\n"),
+            Err(TunnelError::Proxy(_))
+        ));
+        assert!(matches!(
+            j(b"HTTP/1.0 401 Unauthorized\r\n\r\n"),
+            Err(TunnelError::Proxy(_))
+        ));
+        assert!(matches!(
+            j(b"HTTP/1.1 502 Bad Gateway\r\n\r\n"),
+            Err(TunnelError::Target(_))
+        ));
+        let Err(TunnelError::Proxy(e)) = j(b"SSH-2.0-OpenSSH_9.2\r\n\r\n") else {
+            panic!("an SSH server is no proxy")
+        };
+        assert!(e.contains("not an HTTP proxy"), "{e}");
+    }
+
+    proptest! {
+        #[test]
+        fn any_answer_is_judged_without_a_panic(answer in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = judge(&answer, &proxy(), "h:1");
+        }
     }
 }

@@ -314,6 +314,22 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_decode_or_fail_without_a_panic(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            len in 0u64..1 << 20,
+        ) {
+            let _ = decode(&bytes);
+            let _ = inflate(&bytes, len);
+            let mut versioned = bytes.clone();
+            if let Some(b) = versioned.first_mut() {
+                *b = ENTRY_VERSION;
+            }
+            let _ = decode(&versioned);
+        }
+    }
+
     #[test]
     fn a_second_crawl_sweeps_what_it_did_not_meet() {
         let dir = tempfile::tempdir().unwrap();
