@@ -14,6 +14,7 @@ use crate::error::{ConfigError, Error};
 use crate::fetch::client::ClientSettings;
 use crate::fetch::http::HttpTransports;
 use crate::fetch::limits;
+use crate::fetch::record::Recorder;
 use crate::fetch::transport::TransportFactory;
 use crate::middleware::Middleware;
 use crate::outcome::Outcome;
@@ -21,7 +22,7 @@ use crate::pipeline::Pipeline;
 use crate::progress::Progress;
 use crate::report::{CrawlReport, StopReason};
 use crate::spider::Spider;
-use crate::store::{CrawlStore, MemoryStore, OutcomeLog};
+use crate::store::{CrawlStore, MemoryStore, OutcomeLog, StoreError};
 use actix::Actor;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -74,6 +75,8 @@ pub struct Crawler<S: Spider> {
     store: Option<Box<dyn CrawlStore>>,
     outcome_log: Option<Box<dyn OutcomeLog>>,
     revisits: Option<Arc<dyn crate::revisit::PageCache>>,
+    #[cfg(feature = "warc")]
+    archive: Option<crate::archive::WarcConfig>,
 }
 
 impl<S: Spider> std::fmt::Debug for Crawler<S> {
@@ -101,7 +104,24 @@ impl<S: Spider> Crawler<S> {
             store: None,
             outcome_log: None,
             revisits: None,
+            #[cfg(feature = "warc")]
+            archive: None,
         }
+    }
+
+    /// Keeps every exchange of the crawl in WARC files (see [`crate::archive`]): pages,
+    /// redirects, error pages, robots.txt and sitemaps, each a `request` and a `response`
+    /// record with the body as it came (content coding kept). The files are written by a
+    /// thread of their own; when it falls behind, fetching waits for it. In a durable crawl
+    /// the archive is part of each commit: give the config a fixed
+    /// [`stamp`](crate::archive::WarcConfig::stamp), and a resumed run cuts the files back
+    /// to the last commit, so they hold each committed exchange once and no torn record.
+    /// By default, none.
+    #[cfg(feature = "warc")]
+    #[must_use]
+    pub fn archive(mut self, config: crate::archive::WarcConfig) -> Self {
+        self.archive = Some(config);
+        self
     }
 
     /// Keeps the crawl's pages in `cache` for the next crawl, and asks again only for
@@ -222,6 +242,8 @@ impl<S: Spider> Crawler<S> {
             store,
             mut outcome_log,
             revisits,
+            #[cfg(feature = "warc")]
+            archive,
         } = self;
         fit_open_files(&mut config)?;
         let mut store = store.unwrap_or_else(|| Box::new(MemoryStore::new()));
@@ -237,6 +259,10 @@ impl<S: Spider> Crawler<S> {
             error,
             report: None,
         })?;
+        #[cfg(feature = "warc")]
+        let archive = open_archive(archive, &*store, resume.as_ref())?;
+        #[cfg(not(feature = "warc"))]
+        let archive: Option<Arc<dyn Recorder>> = None;
         let client = ClientSettings {
             connect_timeout: config.connect_timeout,
             user_agent: config.user_agent.clone(),
@@ -264,7 +290,9 @@ impl<S: Spider> Crawler<S> {
             fence: store.fence(),
             cookies: cookie_jars(&config, resume.as_ref()),
             revisits: revisits.clone(),
+            archive: archive.clone(),
         });
+        let setup_archive = archive.clone();
         let thread = std::thread::Builder::new()
             .name("trawler-crawl".into())
             .spawn(move || {
@@ -286,6 +314,7 @@ impl<S: Spider> Crawler<S> {
                     store,
                     resume,
                     outcome_log,
+                    archive: setup_archive,
                     done,
                 };
                 let report = system.block_on(async move {
@@ -323,6 +352,15 @@ impl<S: Spider> Crawler<S> {
             })
             .map_err(Error::Runtime)?;
         let mut result = thread.join().unwrap_or(Err(Error::SupervisorDied));
+        if let Some(Err(e)) = archive.map(|a| a.finish()) {
+            result = match result {
+                Ok(report) => Err(Error::Store {
+                    error: StoreError::Archive(e),
+                    report: Some(Box::new(report)),
+                }),
+                failed => failed,
+            };
+        }
         if let (Some(cache), Ok(report)) = (&revisits, &mut result) {
             // The kept pages this crawl never met are gone, if it ran to its end.
             let completed = report.stop_reason == StopReason::Completed;
@@ -330,6 +368,30 @@ impl<S: Spider> Crawler<S> {
         }
         result
     }
+}
+
+/// The crawl's archive, when it keeps one: a new one, or a durable crawl's cut back to
+/// its last commit.
+#[cfg(feature = "warc")]
+fn open_archive(
+    config: Option<crate::archive::WarcConfig>,
+    store: &dyn CrawlStore,
+    resume: Option<&crate::engine::Resume>,
+) -> Result<Option<Arc<dyn Recorder>>, Error> {
+    use crate::archive::sink::ArchiveSink;
+    let Some(config) = config else {
+        return Ok(None);
+    };
+    let failed = |e: String| Error::Store {
+        error: StoreError::Archive(e),
+        report: None,
+    };
+    // A shared crawl's workers each write their own files, never cut back.
+    let committed =
+        (store.is_durable() && !store.is_shared()).then(|| resume.and_then(|r| r.saved.archive));
+    let writer = ArchiveSink::writer(config, committed).map_err(|e| failed(e.to_string()))?;
+    let sink = ArchiveSink::start(writer).map_err(Error::Runtime)?;
+    Ok(Some(Arc::new(sink)))
 }
 
 /// Makes sure the sockets the crawl may hold fit in the open-file limit: raises the soft

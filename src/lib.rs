@@ -104,7 +104,7 @@ pub use crate::middleware::{
 // client.
 #[doc(inline)]
 pub use crate::fetch::transport::{
-    FetchRequest, FetchResponse, Transport, TransportError, TransportFactory,
+    FetchRequest, FetchResponse, Transport, TransportError, TransportFactory, Wire,
 };
 #[doc(inline)]
 pub use crate::pipeline::{Collect, Collected, Csv, JsonLines, Pipeline};

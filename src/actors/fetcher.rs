@@ -21,6 +21,7 @@ use crate::config::RequestHeaders;
 use crate::engine::types::{FetchJob, FetchResult};
 use crate::error::FetchError;
 use crate::fetch::classify::{self, Route};
+use crate::fetch::record::Recorder;
 use crate::fetch::transport::{
     FetchRequest, FetchResponse, Transport, TransportError, TransportFactory,
 };
@@ -56,6 +57,8 @@ pub(crate) struct FetchSettings {
     pub(crate) cookies: Option<Arc<crate::cookies::CookieJars>>,
     /// The pages an earlier crawl kept, asked again with their validators.
     pub(crate) revisits: Option<Arc<dyn PageCache>>,
+    /// Where every exchange goes when the crawl keeps an archive.
+    pub(crate) archive: Option<Arc<dyn Recorder>>,
 }
 
 /// A fetcher: one per worker arbiter.
@@ -134,7 +137,22 @@ impl Fetcher {
         r.headers = headers;
         r.kind = kind;
         r.session = request.session.clone();
+        r.keep_wire = self.settings.archive.is_some();
         r
+    }
+
+    /// Hands an answer to the crawl's archive, if it keeps one: before the answer goes on,
+    /// so a committed outcome's exchange is always in the archive (see `fetch::record`).
+    /// `sent`: the headers given to the transport, when the archive is on.
+    fn archive(
+        &self,
+        url: &url::Url,
+        sent: Option<&Headers>,
+        res: &Result<FetchResponse, TransportError>,
+    ) {
+        if let (Some(archive), Some(sent), Ok(response)) = (&self.settings.archive, sent, res) {
+            archive.record(url, sent, response);
+        }
     }
 
     /// The process ran out of descriptors: the supervisor stops the crawl.
@@ -180,6 +198,7 @@ impl Handler<FetchBatch> for Fetcher {
                     headers.clone(),
                 )
             });
+            let sent = self.settings.archive.as_ref().map(|_| headers.clone());
             let request = self.request(
                 &job.request,
                 headers,
@@ -188,16 +207,19 @@ impl Handler<FetchBatch> for Fetcher {
             );
             let fut = self.transport.fetch(request);
             let Some(fence) = self.settings.fence.clone() else {
-                ctx.spawn(
-                    fut.into_actor(self)
-                        .map(move |res, act, _| act.deliver(job, res, kept)),
-                );
+                ctx.spawn(fut.into_actor(self).map(move |res, act, _| {
+                    act.archive(&job.request.url, sent.as_ref(), &res);
+                    act.deliver(job, res, kept)
+                }));
                 continue;
             };
             // Checked when the request is about to go out, not when it was handed over.
             let fenced = async move { if fence() { Some(fut.await) } else { None } };
             ctx.spawn(fenced.into_actor(self).map(move |res, act, _| match res {
-                Some(res) => act.deliver(job, res, kept),
+                Some(res) => {
+                    act.archive(&job.request.url, sent.as_ref(), &res);
+                    act.deliver(job, res, kept)
+                }
                 None => act.routes.supervisor.do_send(Fetched {
                     ticket: job.ticket,
                     result: FetchResult::Requeue,

@@ -21,6 +21,7 @@ use crate::actors::messages::*;
 use crate::actors::parser::Parser;
 use crate::config::CrawlConfig;
 use crate::engine::{Dispatch, Engine, Phase, Resume};
+use crate::fetch::record::Recorder;
 use crate::outcome::Outcome;
 use crate::progress::Progress;
 use crate::report::{CrawlReport, StopReason};
@@ -54,6 +55,8 @@ pub(crate) struct Setup<S: Spider> {
     pub(crate) store: Box<dyn CrawlStore>,
     pub(crate) resume: Option<Resume>,
     pub(crate) outcome_log: Option<Box<dyn OutcomeLog>>,
+    /// The crawl's archive, whose mark goes with each commit.
+    pub(crate) archive: Option<Arc<dyn Recorder>>,
     pub(crate) done: oneshot::Sender<Finished>,
 }
 
@@ -86,6 +89,7 @@ pub(crate) struct CrawlSupervisor<S: Spider> {
     has_pipelines: bool,
     on_outcome: Option<OutcomeFn>,
     outcome_log: Option<Box<dyn OutcomeLog>>,
+    archive: Option<Arc<dyn Recorder>>,
     wake_at: Option<Instant>,
     /// When the cookie jars were last saved for a commit.
     cookies_saved: Instant,
@@ -117,6 +121,7 @@ impl<S: Spider> CrawlSupervisor<S> {
             items_tx: None,
             on_outcome: setup.on_outcome,
             outcome_log: setup.outcome_log,
+            archive: setup.archive,
             wake_at: None,
             cookies_saved: now,
             stop_flag: setup.stop_flag,
@@ -190,6 +195,19 @@ impl<S: Spider> CrawlSupervisor<S> {
                 return;
             }
         };
+        if self.engine.is_journaled()
+            && let Some(archive) = &self.archive
+        {
+            // After the outcomes were handed out: every exchange of a committed outcome
+            // was recorded before it, so the mark covers them.
+            match archive.mark() {
+                Ok(mark) => self.engine.note_archive(mark),
+                Err(e) => {
+                    self.engine.store_failed(StoreError::Archive(e));
+                    return;
+                }
+            }
+        }
         self.save_cookies();
         // With pipelines, the commit waits until every item sent before it went through
         // them (the items of a page are sent before its outcome is noted).
@@ -293,6 +311,10 @@ impl<S: Spider> CrawlSupervisor<S> {
                 self.workers[w] = self.spawn_worker(w, ctx);
                 self.engine.worker_died(w, now);
             }
+        }
+        if let Some(e) = self.archive.as_ref().and_then(|a| a.failure()) {
+            // Pages whose exchanges cannot be kept are not worth fetching.
+            self.engine.store_failed(StoreError::Archive(e));
         }
         self.engine.upkeep(now);
         self.pump(ctx);

@@ -102,6 +102,30 @@ pub(crate) fn sort_file(path: &Path) -> Result<(), WarcError> {
     fs::rename(&tmp, path).map_err(|e| WarcError::io(path, e))
 }
 
+/// Keeps the lines of the index at `path` whose records start before `len` (the WARC file
+/// is cut there), sorted; a missing index is made empty.
+pub(crate) fn cut_file(path: &Path, len: u64) -> Result<(), WarcError> {
+    let text = match fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(WarcError::io(path, e)),
+    };
+    let before = |line: &str| {
+        CdxjEntry::parse(line)
+            .and_then(|e| e.offset())
+            .is_some_and(|o| o < len)
+    };
+    let mut kept: Vec<&str> = text.lines().filter(|l| before(l)).collect();
+    kept.sort_unstable();
+    let mut out = kept.join("\n");
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    let tmp = path.with_extension("cdxj.tmp");
+    fs::write(&tmp, out).map_err(|e| WarcError::io(&tmp, e))?;
+    fs::rename(&tmp, path).map_err(|e| WarcError::io(path, e))
+}
+
 /// The SURT key of `url`: `com,example)/a/b?x=1&y=2` for `http://www.Example.com/a/b?y=2&x=1`.
 ///
 /// Lower-cased; scheme, userinfo, fragment and a leading `www.` dropped; host labels reversed

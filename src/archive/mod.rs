@@ -12,6 +12,10 @@
 //!   body. [`complete_len`] finds where the whole records of a torn file end.
 //! - [`ReplayIndex`] looks recorded responses up by URL, and [`ReplayServer`] serves them on
 //!   127.0.0.1: recorded status, headers and body; URLs never recorded answer 404.
+//!   [`ReplayTransport`] answers a crawl from the archive instead of the network.
+//! - In a crawl ([`Crawler::archive`](crate::Crawler::archive)), the fetchers hand every
+//!   exchange to a writer thread (`sink`); a durable crawl's commits record where the
+//!   files end, and a resumed run cuts them back there ([`WarcWriter::resume`]).
 //!
 //! Compiled with the `warc` feature.
 
@@ -24,9 +28,11 @@ mod reader;
 mod record;
 mod replay;
 mod server;
+pub(crate) mod sink;
 #[cfg(test)]
 mod tests;
 mod time;
+mod transport;
 mod writer;
 
 use std::path::PathBuf;
@@ -38,6 +44,7 @@ pub use http::HttpResponse;
 pub use reader::{DEFAULT_MAX_BLOCK, WarcReader, WarcRecord, complete_len, read_record_at};
 pub use replay::{ReplayIndex, Replayed};
 pub use server::ReplayServer;
+pub use transport::ReplayTransport;
 pub use writer::{Position, RecordLocation, WarcWriter, Written};
 
 /// Size at which a WARC file is closed and the next one started: 1 GB, the size most web
@@ -56,6 +63,7 @@ pub struct WarcConfig {
     revisits: bool,
     compression: u32,
     info: Vec<(String, String)>,
+    stamp: Option<String>,
 }
 
 impl WarcConfig {
@@ -69,6 +77,7 @@ impl WarcConfig {
             revisits: false,
             compression: DEFAULT_COMPRESSION,
             info: Vec::new(),
+            stamp: None,
         }
     }
 
@@ -108,7 +117,34 @@ impl WarcConfig {
         self
     }
 
+    /// Names the files `PREFIX-STAMP-NNNNN` with this stamp instead of the time the writer
+    /// starts (`YYYYMMDDhhmmss`). A durable crawl needs one that stays the same across its
+    /// runs, so a resumed run finds its files ([`WarcWriter::resume`]). Letters, digits,
+    /// `-` and `_` only.
+    #[must_use]
+    pub fn stamp(mut self, stamp: &str) -> Self {
+        self.stamp = Some(stamp.to_owned());
+        self
+    }
+
+    /// The directory the files go to.
+    #[must_use]
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
     fn validate(&self) -> Result<(), WarcError> {
+        if let Some(stamp) = &self.stamp {
+            let plain = !stamp.is_empty()
+                && stamp
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+            if !plain {
+                return Err(WarcError::Config(format!(
+                    "stamp {stamp:?} must be letters, digits, '-' and '_'"
+                )));
+            }
+        }
         if self.compression > 9 {
             return Err(WarcError::Config(format!(
                 "gzip level {} is not between 0 and 9",

@@ -103,7 +103,7 @@ impl WarcWriter {
         config.validate()?;
         fs::create_dir_all(&config.dir).map_err(|e| WarcError::io(&config.dir, e))?;
         let mut writer = Self {
-            stamp: timestamp14(SystemTime::now()),
+            stamp: (config.stamp.clone()).unwrap_or_else(|| timestamp14(SystemTime::now())),
             config,
             serial: 0,
             current: None,
@@ -113,6 +113,131 @@ impl WarcWriter {
         };
         writer.open_next()?;
         Ok(writer)
+    }
+
+    /// Goes on with the files of an earlier writer with the same directory, prefix and
+    /// stamp ([`WarcConfig::stamp`]), cut back to `mark`: where they ended when the crawl
+    /// last committed. Files numbered after the mark's are removed, the mark's file is cut
+    /// to its length (its index keeps the lines before that) and written on; with no mark
+    /// (nothing was committed), every file of the stamp is removed and the first one
+    /// started again. So the files hold each committed exchange once, and no torn record.
+    /// Revisit records refer only to responses written since the writer was made.
+    ///
+    /// # Errors
+    ///
+    /// [`WarcError::Config`] without a stamp or with a bad setting; [`WarcError::Io`] if a
+    /// file cannot be cut, removed or opened, or the mark's file is shorter than the mark.
+    pub fn resume(config: WarcConfig, mark: Option<(u32, u64)>) -> Result<Self, WarcError> {
+        config.validate()?;
+        let Some(stamp) = config.stamp.clone() else {
+            return Err(WarcError::Config(
+                "a resumed archive needs its stamp (WarcConfig::stamp)".into(),
+            ));
+        };
+        fs::create_dir_all(&config.dir).map_err(|e| WarcError::io(&config.dir, e))?;
+        let (keep_serial, keep_len) = mark.unwrap_or((0, 0));
+        let mut writer = Self {
+            stamp,
+            config,
+            serial: 0,
+            current: None,
+            done: Vec::new(),
+            originals: HashMap::new(),
+            poisoned: false,
+        };
+        for serial in writer.serials_on_disk()? {
+            if serial > keep_serial {
+                let (warc, index) = writer.paths(serial);
+                for p in [warc, index] {
+                    match fs::remove_file(&p) {
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                            return Err(WarcError::io(&p, e));
+                        }
+                        _ => {}
+                    }
+                }
+            } else if serial < keep_serial {
+                writer.done.push(writer.paths(serial).0);
+            }
+        }
+        if keep_serial == 0 {
+            writer.open_next()?;
+            return Ok(writer);
+        }
+        let (path, cdxj_path) = writer.paths(keep_serial);
+        let file = OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .map_err(|e| WarcError::io(&path, e))?;
+        let on_disk = file.metadata().map_err(|e| WarcError::io(&path, e))?.len();
+        if on_disk < keep_len {
+            return Err(WarcError::io(
+                &path,
+                std::io::Error::other(format!(
+                    "{on_disk} bytes long, but the crawl's state says {keep_len}"
+                )),
+            ));
+        }
+        file.set_len(keep_len)
+            .map_err(|e| WarcError::io(&path, e))?;
+        cdxj::cut_file(&cdxj_path, keep_len)?;
+        let mut file = file;
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::End(0))
+            .map_err(|e| WarcError::io(&path, e))?;
+        let cdxj = OpenOptions::new()
+            .append(true)
+            .open(&cdxj_path)
+            .map_err(|e| WarcError::io(&cdxj_path, e))?;
+        writer.serial = keep_serial;
+        writer.current = Some(OpenWarc {
+            path,
+            file,
+            cdxj_path,
+            cdxj,
+            len: keep_len,
+            // Counted as holding one, so the next exchange may roll the file.
+            exchanges: 1,
+        });
+        Ok(writer)
+    }
+
+    /// The serial numbers of this writer's files (prefix and stamp) in its directory.
+    fn serials_on_disk(&self) -> Result<Vec<u32>, WarcError> {
+        let head = format!("{}-{}-", self.config.prefix, self.stamp);
+        let dir = &self.config.dir;
+        let mut serials = Vec::new();
+        for entry in fs::read_dir(dir).map_err(|e| WarcError::io(dir, e))? {
+            let entry = entry.map_err(|e| WarcError::io(dir, e))?;
+            let name = entry.file_name();
+            let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(&head)) else {
+                continue;
+            };
+            let digits = rest
+                .strip_suffix(".warc.gz")
+                .or_else(|| rest.strip_suffix(".cdxj"));
+            if let Some(n) = digits.filter(|d| d.len() == 5).and_then(|d| d.parse().ok()) {
+                serials.push(n);
+            }
+        }
+        serials.sort_unstable();
+        serials.dedup();
+        Ok(serials)
+    }
+
+    /// The WARC file and index of file number `serial`.
+    fn paths(&self, serial: u32) -> (PathBuf, PathBuf) {
+        let stem = format!("{}-{}-{:05}", self.config.prefix, self.stamp, serial);
+        (
+            self.config.dir.join(format!("{stem}.warc.gz")),
+            self.config.dir.join(format!("{stem}.cdxj")),
+        )
+    }
+
+    /// The serial number of the file being written, and its length up to the last whole
+    /// exchange: what a durable crawl's commit records.
+    #[must_use]
+    pub fn mark(&self) -> Option<(u32, u64)> {
+        self.current.as_ref().map(|c| (self.serial, c.len))
     }
 
     /// Records one exchange: a `request` and a `response` (or `revisit`) record, and the
@@ -339,9 +464,7 @@ impl WarcWriter {
 
     fn open_next(&mut self) -> Result<(), WarcError> {
         self.serial += 1;
-        let stem = format!("{}-{}-{:05}", self.config.prefix, self.stamp, self.serial);
-        let path = self.config.dir.join(format!("{stem}.warc.gz"));
-        let cdxj_path = self.config.dir.join(format!("{stem}.cdxj"));
+        let (path, cdxj_path) = self.paths(self.serial);
         let create = |p: &Path| {
             OpenOptions::new()
                 .write(true)

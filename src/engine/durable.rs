@@ -85,6 +85,11 @@ impl<S: Spider> Engine<S> {
         self.journal.due(now)
     }
 
+    /// Where the archive ends now: the next commit records it.
+    pub(crate) fn note_archive(&mut self, mark: Option<crate::fetch::record::ArchiveMark>) {
+        self.archive_mark = mark;
+    }
+
     /// Commits what changed since the last commit, with `log_position` (how far the
     /// outcome log is written). With `wait` (the crawl has pipelines), the commit is held
     /// until [`pipelines_marked`](Self::pipelines_marked) brings the pipelines' positions,
@@ -101,6 +106,7 @@ impl<S: Spider> Engine<S> {
             dispatched: self.ledger.dispatched(),
             log_position,
             pipelines: Vec::new(),
+            archive: self.archive_mark,
         };
         let mut batch = self.journal.take();
         batch.host_pages = self.host_budget.take_changes();

@@ -49,6 +49,9 @@ pub(crate) struct Saved {
     /// How far each pipeline's output is committed (see `Pipeline::position`).
     #[serde(default)]
     pub(crate) pipelines: Vec<Option<u64>>,
+    /// Where the crawl's archive ended at the commit (see `fetch::record`).
+    #[serde(default)]
+    pub(crate) archive: Option<crate::fetch::record::ArchiveMark>,
 }
 
 /// Changes noted since the last commit.

@@ -120,6 +120,8 @@ pub(crate) struct Engine<S: Spider> {
     store_error: Option<StoreError>,
     /// The pipelines' positions as last committed (see `Pipeline::position`).
     pipeline_positions: Vec<Option<u64>>,
+    /// Where the archive ended at the last mark (see `fetch::record`).
+    archive_mark: Option<crate::fetch::record::ArchiveMark>,
     /// Commits taken, in order, waiting for the pipelines' positions.
     held_commits: std::collections::VecDeque<durable::PendingCommit>,
     /// The store's spilled requests (see [`spill`]).
@@ -173,6 +175,7 @@ impl<S: Spider> Engine<S> {
             pipeline_positions: (resume.as_ref())
                 .map(|r| r.saved.pipelines.clone())
                 .unwrap_or_default(),
+            archive_mark: resume.as_ref().and_then(|r| r.saved.archive),
             held_commits: std::collections::VecDeque::new(),
             shared: store.is_shared(),
             rounds: shared::Rounds::default(),

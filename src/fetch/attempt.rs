@@ -19,6 +19,7 @@
 use super::client::Client;
 use super::conn::AttemptIo;
 use super::decode::{ACCEPT_ENCODING, BodyDecoder, Decoded};
+use super::transport::Wire;
 use crate::error::FetchError;
 use awc::error::{ConnectError, PayloadError, SendRequestError};
 use awc::http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -39,6 +40,8 @@ pub(crate) struct Answer {
     /// The body was cut at the cap.
     pub(crate) truncated: bool,
     pub(crate) elapsed: Duration,
+    /// What went over the wire, when asked for.
+    pub(crate) wire: Option<Box<Wire>>,
 }
 
 /// Why an attempt got no answer.
@@ -58,7 +61,8 @@ impl From<FetchError> for AttemptError {
 }
 
 /// Fetches `url` once (plus, at most, one resend after a stale connection), reading at
-/// most `cap` decoded bytes, all within `timeout`.
+/// most `cap` decoded bytes, all within `timeout`; with `keep_wire`, the answer also
+/// brings what went over the wire.
 pub(crate) async fn attempt(
     client: &Client,
     url: &Url,
@@ -66,13 +70,20 @@ pub(crate) async fn attempt(
     cap: usize,
     timeout: Duration,
     session: Option<&std::sync::Arc<str>>,
+    keep_wire: bool,
 ) -> Result<Answer, AttemptError> {
     let start = Instant::now();
     let tries = async {
         let mut fresh_only = false;
         loop {
             let io = AttemptIo::new(fresh_only, session.cloned());
-            let result = io.scope(once(client, url, headers, cap, &io)).await;
+            let ask = Ask {
+                url,
+                headers,
+                cap,
+                keep_wire,
+            };
+            let result = io.scope(once(client, &ask, &io)).await;
             match result {
                 Ok((answer, reusable)) => {
                     io.finish(reusable);
@@ -102,22 +113,31 @@ pub(crate) async fn attempt(
     }
 }
 
+/// One request, as [`once`] sends it.
+struct Ask<'a> {
+    url: &'a Url,
+    headers: &'a Headers,
+    cap: usize,
+    keep_wire: bool,
+}
+
 /// One request on one connection. Also says whether the connection may be reused.
 async fn once(
     client: &Client,
-    url: &Url,
-    headers: &Headers,
-    cap: usize,
+    ask: &Ask<'_>,
     io: &AttemptIo,
 ) -> Result<(Answer, bool), AttemptError> {
+    let (url, cap) = (ask.url, ask.cap);
     let mut req = client
         .http()
         .get(url.as_str())
         .no_decompress()
         .insert_header((header::ACCEPT_ENCODING, ACCEPT_ENCODING));
-    for h in headers {
+    for h in ask.headers {
         req = req.insert_header(h.clone());
     }
+    let sent = ask.keep_wire.then(|| sent_headers(url, req.headers()));
+    let mut raw = ask.keep_wire.then(bytes::BytesMut::new);
     let mut res = req.send().await.map_err(send_error)?;
     if res.version() == Version::HTTP_2 {
         io.multiplexed();
@@ -153,6 +173,9 @@ async fn once(
     while let Some(chunk) = res.next().await {
         let chunk = chunk.map_err(payload_error)?;
         received += chunk.len() as u64;
+        if let Some(raw) = &mut raw {
+            raw.extend_from_slice(&chunk);
+        }
         let more = decoder
             .push(&chunk)
             .map_err(|e| FetchError::Body(e.to_string()))?;
@@ -182,14 +205,46 @@ async fn once(
             Some(v) if v.contains("keep-alive") => true,
             _ => res.version() != Version::HTTP_10,
         };
+    let wire = sent.zip(raw).map(|(sent, raw)| {
+        let mut wire = Wire::new(sent, version_text(res.version()), raw.freeze());
+        wire.remote_ip = io.remote_ip();
+        Box::new(wire)
+    });
     let answer = Answer {
         status: status.as_u16(),
         headers: head,
         body: body.into(),
         truncated: cut || how == Decoded::Truncated,
         elapsed: Duration::ZERO,
+        wire,
     };
     Ok((answer, reusable))
+}
+
+/// The header fields a request goes out with: `Host` (which awc writes from the URL),
+/// then the request's own, the client's defaults among them.
+fn sent_headers(url: &Url, fields: &HeaderMap) -> crate::headers::Headers {
+    let mut sent = crate::headers::Headers::new();
+    let host = match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_owned(),
+        (None, _) => String::new(),
+    };
+    sent.append_raw("host", host.as_bytes());
+    for (name, value) in fields {
+        sent.append_raw(name.as_str(), value.as_bytes());
+    }
+    sent
+}
+
+fn version_text(v: Version) -> &'static str {
+    match v {
+        Version::HTTP_09 => "HTTP/0.9",
+        Version::HTTP_10 => "HTTP/1.0",
+        Version::HTTP_2 => "HTTP/2",
+        Version::HTTP_3 => "HTTP/3",
+        _ => "HTTP/1.1",
+    }
 }
 
 fn payload_error(e: PayloadError) -> FetchError {

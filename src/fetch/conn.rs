@@ -211,6 +211,18 @@ impl AttemptIo {
         }
     }
 
+    /// The server's address, when the attempt's connection goes straight to it (not
+    /// through a proxy).
+    pub(crate) fn remote_ip(&self) -> Option<std::net::IpAddr> {
+        let conn = self.conn.borrow();
+        let slot = &conn.as_ref()?.0;
+        if slot.via.is_some() {
+            return None;
+        }
+        let stream = slot.stream.borrow();
+        Some(stream.as_ref()?.peer_addr().ok()?.ip())
+    }
+
     /// The answer came over HTTP/2: the attempt's connection is shared by every attempt
     /// to its host from now on (see [`Slot::multiplexed`]).
     pub(crate) fn multiplexed(&self) {

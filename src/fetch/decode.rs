@@ -255,6 +255,12 @@ impl BodyDecoder {
         Ok((out, how))
     }
 
+    /// The body was cut before its end (an archived body marked truncated): what was
+    /// decoded so far, the codings left unfinished.
+    pub(crate) fn cut(self) -> Vec<u8> {
+        std::mem::take(&mut *self.out.borrow_mut())
+    }
+
     fn settle(&mut self, r: io::Result<()>) -> Result<bool, DecodeError> {
         match r {
             Ok(()) => Ok(true),

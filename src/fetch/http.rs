@@ -55,6 +55,7 @@ impl Transport for HttpTransport {
                 request.max_body,
                 request.timeout,
                 request.session.as_ref(),
+                request.keep_wire,
             )
             .await
             .map_err(|e| match e {
@@ -71,6 +72,7 @@ impl Transport for HttpTransport {
                 body: answer.body,
                 truncated: answer.truncated,
                 elapsed: answer.elapsed,
+                wire: answer.wire,
             })
         })
     }

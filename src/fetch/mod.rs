@@ -12,14 +12,16 @@
 //! - `decode`: gzip, deflate and br, inflated with a hard cap.
 //! - `head`: answers whose body ends with the connection, made readable to awc.
 //! - [`limits`]: the open-file limit fitted to the sockets a crawl may hold.
+//! - [`record`]: the archive seam, where every exchange goes when the crawl keeps an archive.
 
 pub(crate) mod attempt;
 pub(crate) mod classify;
 pub(crate) mod client;
 pub(crate) mod conn;
 pub(crate) mod connector;
-mod decode;
+pub(crate) mod decode;
 mod head;
 pub(crate) mod http;
 pub(crate) mod limits;
+pub(crate) mod record;
 pub(crate) mod transport;

@@ -43,6 +43,9 @@ pub struct FetchRequest {
     /// The request's session ([`Request::with_session`](crate::Request::with_session)):
     /// with a pool of proxies, a session keeps to one of them.
     pub session: Option<std::sync::Arc<str>>,
+    /// The crawl keeps an archive: bring back what went over the wire as well
+    /// ([`FetchResponse::wire`]). A transport that cannot may leave it out.
+    pub keep_wire: bool,
 }
 
 impl FetchRequest {
@@ -55,6 +58,7 @@ impl FetchRequest {
             timeout,
             kind: RequestKind::Page,
             session: None,
+            keep_wire: false,
         }
     }
 }
@@ -73,6 +77,37 @@ pub struct FetchResponse {
     pub truncated: bool,
     /// From sending the request to the last body byte.
     pub elapsed: Duration,
+    /// What went over the wire, when the request asked for it
+    /// ([`FetchRequest::keep_wire`]) and the transport could tell.
+    pub wire: Option<Box<Wire>>,
+}
+
+/// An exchange as it went over the wire, for an archive: the request's header fields as
+/// sent (the transport's own included), and the answer's body before content decoding.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Wire {
+    /// Every header field the request was sent with, in order.
+    pub request_headers: Headers,
+    /// The answer's HTTP version as the server wrote it (`HTTP/1.1`, `HTTP/2` ...).
+    pub version: String,
+    /// The body as received: transfer coding undone, content coding (gzip, br) kept; cut
+    /// where the transport stopped reading (then [`FetchResponse::truncated`] is set).
+    pub raw_body: bytes::Bytes,
+    /// The address the request was sent to, when it went straight to the server.
+    pub remote_ip: Option<std::net::IpAddr>,
+}
+
+impl Wire {
+    /// A record of `request_headers` sent and `raw_body` received over `version`.
+    pub fn new(request_headers: Headers, version: &str, raw_body: bytes::Bytes) -> Self {
+        Wire {
+            request_headers,
+            version: version.to_owned(),
+            raw_body,
+            remote_ip: None,
+        }
+    }
 }
 
 impl FetchResponse {
@@ -84,6 +119,7 @@ impl FetchResponse {
             body: body.into(),
             truncated: false,
             elapsed: Duration::ZERO,
+            wire: None,
         }
     }
 }

@@ -87,6 +87,10 @@ pub enum StoreError {
         "writing the outcome records failed: {0}; the crawl's state holds it up to its last commit"
     )]
     OutcomeLog(std::io::Error),
+    /// The crawl's archive could not be opened, cut back or written (disk full, say); a
+    /// durable crawl's state holds the archive up to its last commit.
+    #[error("the archive: {0}")]
+    Archive(String),
     /// What the store holds cannot be read (corrupt, another version, another crawl).
     #[error("crawl state: {0}")]
     Invalid(String),

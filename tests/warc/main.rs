@@ -4,6 +4,7 @@
 //! Needs the `warc` feature and warcio (`python3 -m pip install warcio`).
 
 mod client;
+mod crawl;
 mod site;
 mod warcio;
 

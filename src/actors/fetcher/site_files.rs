@@ -36,12 +36,14 @@ impl Handler<FetchFile> for Fetcher {
         // Hooks only add headers here; their verdict is for pages (an invalid header is
         // left out).
         let headers = self.headers(&request, kind).unwrap_or_default();
+        let sent = self.settings.archive.as_ref().map(|_| headers.clone());
         let fut = self
             .transport
             .fetch(self.request(&request, headers, cap, kind));
         let settings = self.settings.clone();
         let to = self.routes.files.clone();
         ctx.spawn(fut.into_actor(self).map(move |res, act, _| {
+            act.archive(&request.url, sent.as_ref(), &res);
             let answer = match res {
                 Ok(a) => {
                     act.keep_cookies(&request, &a);
