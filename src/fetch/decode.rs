@@ -257,6 +257,7 @@ impl BodyDecoder {
 
     /// The body was cut before its end (an archived body marked truncated): what was
     /// decoded so far, the codings left unfinished.
+    #[cfg(feature = "warc")]
     pub(crate) fn cut(self) -> Vec<u8> {
         std::mem::take(&mut *self.out.borrow_mut())
     }
