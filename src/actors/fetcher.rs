@@ -141,17 +141,19 @@ impl Fetcher {
         r
     }
 
-    /// Hands an answer to the crawl's archive, if it keeps one: before the answer goes on,
-    /// so a committed outcome's exchange is always in the archive (see `fetch::record`).
-    /// `sent`: the headers given to the transport, when the archive is on.
+    /// Hands an answer to the crawl's archive, if it keeps one, before the answer goes on
+    /// (see `fetch::record`). `sent`: the headers given to the transport, when the archive
+    /// is on; `page`: a page's exchange waits for its outcome, a site file's is written at
+    /// once.
     fn archive(
         &self,
         url: &url::Url,
         sent: Option<&Headers>,
         res: &Result<FetchResponse, TransportError>,
+        page: bool,
     ) {
         if let (Some(archive), Some(sent), Ok(response)) = (&self.settings.archive, sent, res) {
-            archive.record(url, sent, response);
+            archive.record(url, sent, response, page);
         }
     }
 
@@ -208,7 +210,7 @@ impl Handler<FetchBatch> for Fetcher {
             let fut = self.transport.fetch(request);
             let Some(fence) = self.settings.fence.clone() else {
                 ctx.spawn(fut.into_actor(self).map(move |res, act, _| {
-                    act.archive(&job.request.url, sent.as_ref(), &res);
+                    act.archive(&job.request.url, sent.as_ref(), &res, true);
                     act.deliver(job, res, kept)
                 }));
                 continue;
@@ -217,7 +219,7 @@ impl Handler<FetchBatch> for Fetcher {
             let fenced = async move { if fence() { Some(fut.await) } else { None } };
             ctx.spawn(fenced.into_actor(self).map(move |res, act, _| match res {
                 Some(res) => {
-                    act.archive(&job.request.url, sent.as_ref(), &res);
+                    act.archive(&job.request.url, sent.as_ref(), &res, true);
                     act.deliver(job, res, kept)
                 }
                 None => act.routes.supervisor.do_send(Fetched {

@@ -261,6 +261,11 @@ impl<S: Spider> CrawlSupervisor<S> {
 
     fn hand_out_outcomes(&mut self) {
         let outcomes = self.engine.take_outcomes();
+        if let Some(archive) = &self.archive
+            && !outcomes.is_empty()
+        {
+            archive.release(&mut outcomes.iter().map(|o| &o.url));
+        }
         if let Some(f) = &mut self.on_outcome {
             for o in &outcomes {
                 f(o);

@@ -54,6 +54,15 @@ pub enum WarcError {
     /// [`WarcWriter::position`](super::WarcWriter::position), and nothing more is written.
     #[error("an earlier write failed; the writer accepts no more records")]
     Poisoned,
+    /// What went wrong in one of several files (reading an archive of many).
+    #[error("{}: {source}", path.display())]
+    InFile {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong in it.
+        #[source]
+        source: Box<WarcError>,
+    },
     /// The writer's configuration is unusable.
     #[error("invalid WARC writer configuration: {0}")]
     Config(String),

@@ -44,6 +44,7 @@ pub use http::HttpResponse;
 pub use reader::{DEFAULT_MAX_BLOCK, WarcReader, WarcRecord, complete_len, read_record_at};
 pub use replay::{ReplayIndex, Replayed};
 pub use server::ReplayServer;
+pub use time::timestamp14;
 pub use transport::ReplayTransport;
 pub use writer::{Position, RecordLocation, WarcWriter, Written};
 

@@ -58,8 +58,16 @@ impl ReplayIndex {
             origins: Vec::new(),
         };
         for (file, path) in files.iter().enumerate() {
-            for record in WarcReader::open(path.as_ref())? {
-                index.add(file, &record?);
+            let path = path.as_ref();
+            let in_file = |e: WarcError| match e {
+                WarcError::Io { .. } => e,
+                e => WarcError::InFile {
+                    path: path.to_path_buf(),
+                    source: Box::new(e),
+                },
+            };
+            for record in WarcReader::open(path).map_err(in_file)? {
+                index.add(file, &record.map_err(in_file)?);
             }
         }
         Ok(index)

@@ -2,11 +2,14 @@
 //!
 //! Every fetcher hands its answers over (see the archive seam, `fetch::record`); the
 //! sink turns each into an [`Exchange`] on the fetcher's thread (cheap: the bytes are
-//! shared) and sends it to the writer thread, which compresses and appends. The channel is
-//! bounded: when the writer falls behind, the fetchers wait for it, so an archive slows a
-//! crawl down instead of filling memory. A durable crawl's commit asks for a mark, which
-//! is answered once everything sent before it is written: the commit then
-//! records where the archive ends.
+//! shared). A site file's goes to the writer thread at once; a page's is held until its
+//! outcome is handed out, then goes with the other outcomes' in their order. The writer
+//! thread compresses and appends. The channel is bounded: when the writer falls behind,
+//! whoever sends waits for it, so an archive slows a crawl down instead of filling memory
+//! (the held exchanges are those of pages between their fetch and their outcome, which
+//! the crawl's concurrency bounds). A durable crawl's commit asks for a mark, which is
+//! answered once everything sent before it is written: the commit then records where the
+//! archive ends.
 
 use super::exchange::{BodyForm, Exchange, RequestHead, ResponseHead};
 use super::writer::WarcWriter;
@@ -14,6 +17,7 @@ use super::{WarcConfig, WarcError};
 use crate::fetch::record::{ArchiveMark, Recorder};
 use crate::fetch::transport::FetchResponse;
 use crate::headers::Headers;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -25,7 +29,7 @@ use url::Url;
 const QUEUE: usize = 256;
 
 enum Job {
-    Write(Box<Exchange>),
+    Write(Vec<Exchange>),
     Mark(std::sync::mpsc::Sender<Result<Option<ArchiveMark>, String>>),
 }
 
@@ -37,6 +41,8 @@ pub(crate) struct ArchiveSink {
     tx: Mutex<Option<SyncSender<Job>>>,
     thread: Mutex<Option<Writing>>,
     failed: Arc<Mutex<Option<String>>>,
+    /// Pages' exchanges waiting for their outcomes, by URL.
+    held: Mutex<HashMap<String, Vec<Exchange>>>,
 }
 
 impl std::fmt::Debug for ArchiveSink {
@@ -58,6 +64,7 @@ impl ArchiveSink {
             tx: Mutex::new(Some(tx)),
             thread: Mutex::new(Some(thread)),
             failed,
+            held: Mutex::new(HashMap::new()),
         })
     }
 
@@ -79,11 +86,29 @@ impl ArchiveSink {
 }
 
 impl Recorder for ArchiveSink {
-    fn record(&self, url: &Url, sent: &Headers, response: &FetchResponse) {
+    fn record(&self, url: &Url, sent: &Headers, response: &FetchResponse, held: bool) {
         if lock(&self.failed).is_some() {
             return;
         }
-        self.send(Job::Write(Box::new(exchange(url, sent, response))));
+        let ex = exchange(url, sent, response);
+        if held {
+            let mut waiting = lock(&self.held);
+            waiting.entry(url.as_str().to_owned()).or_default().push(ex);
+        } else {
+            self.send(Job::Write(vec![ex]));
+        }
+    }
+
+    fn release(&self, urls: &mut dyn Iterator<Item = &Url>) {
+        let out: Vec<Exchange> = {
+            let mut waiting = lock(&self.held);
+            urls.filter_map(|u| waiting.remove(u.as_str()))
+                .flatten()
+                .collect()
+        };
+        if !out.is_empty() {
+            self.send(Job::Write(out));
+        }
     }
 
     fn mark(&self) -> Result<Option<ArchiveMark>, String> {
@@ -105,6 +130,9 @@ impl Recorder for ArchiveSink {
     }
 
     fn finish(&self) -> Result<(), String> {
+        // Exchanges of pages with no outcome (a stopped durable crawl fetches them again)
+        // are not kept.
+        lock(&self.held).clear();
         lock(&self.tx).take();
         let Some(thread) = lock(&self.thread).take() else {
             return self.failure().map_or(Ok(()), Err);
@@ -132,9 +160,12 @@ fn write_all(
     };
     for job in rx {
         match job {
-            Job::Write(ex) => {
-                if let Err(e) = writer.write(&ex) {
-                    fail(&e);
+            Job::Write(exchanges) => {
+                for ex in &exchanges {
+                    if let Err(e) = writer.write(ex) {
+                        fail(&e);
+                        break;
+                    }
                 }
             }
             Job::Mark(reply) => {

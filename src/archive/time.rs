@@ -55,7 +55,7 @@ pub(crate) fn warc_date(at: SystemTime) -> String {
 }
 
 /// `20261201153247`
-pub(crate) fn timestamp14(at: SystemTime) -> String {
+pub fn timestamp14(at: SystemTime) -> String {
     let c = civil(at);
     format!(
         "{:04}{:02}{:02}{:02}{:02}{:02}",

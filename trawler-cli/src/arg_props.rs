@@ -138,7 +138,9 @@ fn outcome(args: &[OsString]) -> Said {
             }
             Err(e) => Said::Config(one_line(&messages::config_error(&e))),
         },
-        Command::Demo(_) | Command::Status(_) | Command::Config(_) => Said::Nothing,
+        Command::Demo(_) | Command::Status(_) | Command::Config(_) | Command::Replay(_) => {
+            Said::Nothing
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 
 use crate::connection_args::ConnectionArgs;
 use crate::directives::DirectiveArgs;
+use crate::keep_args::KeepArgs;
 use crate::only::Only;
 use crate::proxy_args::ProxyArgs;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
@@ -47,6 +48,20 @@ pub(crate) enum Command {
     Status(StatusArgs),
     /// Print the settings a `trawler crawl` with these flags (and --config FILE) would use.
     Config(ConfigArgs),
+    /// Serve WARC files on 127.0.0.1 as the site they recorded (URLs not in them answer 404).
+    Replay(ReplayArgs),
+}
+
+/// `trawler replay`.
+#[derive(Debug, Args)]
+pub(crate) struct ReplayArgs {
+    /// The WARC files (.warc.gz or .warc), read in order: a URL recorded twice answers as
+    /// it was last recorded.
+    #[arg(value_name = "FILE", required = true)]
+    pub(crate) files: Vec<std::path::PathBuf>,
+    /// The port to listen on [default: any free port, printed at start].
+    #[arg(long, value_name = "PORT", default_value_t = 0)]
+    pub(crate) port: u16,
 }
 
 /// `trawler config`.
@@ -196,6 +211,8 @@ pub(crate) struct CrawlArgs {
     #[command(flatten)]
     pub(crate) proxy: ProxyArgs,
     #[command(flatten)]
+    pub(crate) keep: KeepArgs,
+    #[command(flatten)]
     pub(crate) connection: ConnectionArgs,
     #[command(flatten)]
     pub(crate) output: OutputArgs,
@@ -273,7 +290,7 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
 }
 
 /// A byte count with an optional K, M or G suffix (powers of 1024).
-fn parse_size(s: &str) -> Result<usize, String> {
+pub(crate) fn parse_size(s: &str) -> Result<usize, String> {
     let t = s.trim();
     let (digits, unit) = match t.char_indices().last() {
         Some((i, c)) if c.is_ascii_alphabetic() => (&t[..i], c.to_ascii_uppercase()),

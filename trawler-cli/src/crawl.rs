@@ -68,13 +68,24 @@ fn run_with(
         None => None,
         Some(dir) => Some(RevisitCache::open(dir).map_err(|e| cache_error(dir, &e))?),
     };
+    // Checked before the records' file is created, as the flags are.
+    let (spider, contents) = args.keep.spider()?;
+    let stamp = match (&state, &args.keep.warc) {
+        (Some((dir, _)), Some(_)) => Some(dir.warc_stamp()?),
+        _ => None,
+    };
+    let columns = spider.columns();
+    // Without --content or --extract the spider does nothing: every link found is
+    // followed, no DOM is built.
+    let mut crawler = args
+        .keep
+        .apply(Crawler::new(config, spider), stamp.as_deref())?;
     let writer = RecordWriter::create(path, format, args.output.overwrite, store.is_some())
         .map_err(|source| CliError::Create {
             path: path.to_string(),
             source,
-        })?;
-    // A spider with no callbacks: every link found is followed, no DOM is built.
-    let mut crawler = Crawler::new(config, FnSpider::<()>::new());
+        })?
+        .with_contents(contents, columns);
     let durable = store.is_some();
     if let Some(store) = store {
         crawler = crawler.store(store);

@@ -16,13 +16,17 @@ mod demo;
 mod directives;
 mod exit;
 mod interrupt;
+mod keep_args;
 mod logging;
 mod messages;
 mod only;
 mod output;
+mod page_content;
 mod progress;
 mod proxy_args;
+mod replay;
 mod runner;
+mod save_pages;
 mod settings;
 mod shared;
 mod state;
@@ -70,6 +74,13 @@ pub(crate) enum CliError {
     /// A crawl shared through Redis could not go on (Redis unreachable or lost).
     #[error("{0}")]
     Shared(String),
+    /// A flag about what is kept of the pages cannot be used (a bad --extract selector,
+    /// a --from-warc file that cannot be read, a --save directory that cannot be made).
+    #[error("{0}")]
+    Keep(String),
+    /// `trawler replay` cannot serve (its port is taken, say).
+    #[error("{0}")]
+    Serve(String),
     /// The demo site could not start.
     #[error("cannot start the demo site: {0}")]
     Testbed(#[source] io::Error),
@@ -81,6 +92,7 @@ impl CliError {
             CliError::Config(_)
             | CliError::Create { .. }
             | CliError::State(_)
+            | CliError::Keep(_)
             | CliError::Crawl(trawler::Error::Config(_)) => EXIT_USAGE,
             CliError::Shared(_) => EXIT_BROKEN,
             CliError::Testbed(e) if e.kind() == io::ErrorKind::InvalidInput => EXIT_USAGE,
@@ -116,7 +128,7 @@ fn main() -> ExitCode {
     let interval = match &cli.command {
         Command::Crawl(a) => a.output.progress_interval,
         Command::Demo(a) => a.output.progress_interval,
-        Command::Status(_) | Command::Config(_) => std::time::Duration::ZERO,
+        Command::Status(_) | Command::Config(_) | Command::Replay(_) => std::time::Duration::ZERO,
     };
     let display = match bar {
         Some(bar) => Display::Bar(bar),
@@ -133,6 +145,7 @@ fn main() -> ExitCode {
         Command::Demo(a) => demo::run(a, &ui),
         Command::Status(a) => shared::status(a),
         Command::Config(_) => Ok(ExitCode::SUCCESS),
+        Command::Replay(a) => replay::run(a, ui.errors),
     };
     result.unwrap_or_else(|e| {
         if ui.errors {

@@ -6,6 +6,7 @@
 //! fields as columns, so the two formats cannot disagree about a field.
 
 use crate::args::Format;
+use crate::page_content::Contents;
 use serde_json::Value;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -44,6 +45,13 @@ pub(crate) struct RecordWriter {
     /// The file, when records go to one (not stdout): for its length and for cutting it
     /// back when a durable crawl resumes.
     file: Option<File>,
+    /// Each page's content (`--content`, `--extract`), added to its record.
+    contents: Option<Contents>,
+    /// The CSV columns after [`CSV_COLUMNS`], for the contents' fields.
+    extra_columns: Vec<String>,
+    /// A CSV file that starts empty gets its header row before the first record (or the
+    /// first flush), once the columns are known.
+    header_due: bool,
 }
 
 enum Kind {
@@ -98,34 +106,82 @@ impl RecordWriter {
             .map_or(Ok(true), |f| f.metadata().map(|m| m.len() == 0))?;
         let kind = match format {
             Format::Jsonl => Kind::Jsonl(BufWriter::new(sink)),
-            Format::Csv => {
-                let mut w = csv::WriterBuilder::new().from_writer(sink);
-                if empty {
-                    w.write_record(CSV_COLUMNS)?;
-                }
-                Kind::Csv(Box::new(w))
-            }
+            Format::Csv => Kind::Csv(Box::new(csv::WriterBuilder::new().from_writer(sink))),
         };
-        Ok(RecordWriter { kind, file })
+        Ok(RecordWriter {
+            header_due: empty && format == Format::Csv,
+            kind,
+            file,
+            contents: None,
+            extra_columns: Vec::new(),
+        })
     }
 
-    /// Writes the record of one outcome.
+    /// Writes the CSV header row if it is due.
+    fn header(&mut self) -> io::Result<()> {
+        if let (Kind::Csv(w), true) = (&mut self.kind, self.header_due) {
+            let extra = self.extra_columns.iter().map(String::as_str);
+            w.write_record(CSV_COLUMNS.iter().copied().chain(extra))?;
+            self.header_due = false;
+        }
+        Ok(())
+    }
+
+    /// Adds each page's content to its record: JSON fields, or the CSV `columns` after the
+    /// outcome's. A CSV file started empty gets them in its header.
+    pub(crate) fn with_contents(
+        mut self,
+        contents: Option<Contents>,
+        columns: Vec<String>,
+    ) -> RecordWriter {
+        if contents.is_none() {
+            return self;
+        }
+        self.contents = contents;
+        self.extra_columns = columns;
+        self
+    }
+
+    /// Writes the record of one outcome (with its page's content, if any).
     pub(crate) fn write(&mut self, outcome: &Outcome) -> io::Result<()> {
-        match &mut self.kind {
-            Kind::Jsonl(w) => {
+        self.header()?;
+        let extra = (self.contents.as_ref()).and_then(|c| c.take(outcome.url.as_str()));
+        match (&mut self.kind, extra) {
+            (Kind::Jsonl(w), None) => {
                 serde_json::to_writer(&mut *w, outcome)?;
                 w.write_all(b"\n")
             }
-            Kind::Csv(w) => {
-                let record = serde_json::to_value(outcome)?;
-                w.write_record(CSV_COLUMNS.iter().map(|c| cell(&record, c)))?;
+            (Kind::Jsonl(w), Some(extra)) => {
+                let mut record = serde_json::to_value(outcome)?;
+                if let Value::Object(fields) = &mut record {
+                    fields.extend(extra);
+                }
+                serde_json::to_writer(&mut *w, &record)?;
+                w.write_all(b"\n")
+            }
+            (Kind::Csv(w), extra) => {
+                let mut record = serde_json::to_value(outcome)?;
+                if let (Value::Object(fields), Some(extra)) = (&mut record, extra) {
+                    fields.extend(extra);
+                }
+                let columns = CSV_COLUMNS.iter().copied();
+                let columns = columns.chain(self.extra_columns.iter().map(String::as_str));
+                w.write_record(columns.map(|c| cell(&record, c)))?;
                 Ok(())
             }
         }
     }
 
+    /// An outcome whose record is not written (`--only`): its page's content is dropped.
+    pub(crate) fn skip(&mut self, outcome: &Outcome) {
+        if let Some(c) = &self.contents {
+            c.take(outcome.url.as_str());
+        }
+    }
+
     /// Writes out everything buffered.
     pub(crate) fn flush(&mut self) -> io::Result<()> {
+        self.header()?;
         match &mut self.kind {
             Kind::Jsonl(w) => w.flush(),
             Kind::Csv(w) => w.flush(),
@@ -155,9 +211,7 @@ impl RecordWriter {
         };
         if f.metadata()?.len() > position {
             f.set_len(position)?;
-            if let (Kind::Csv(w), 0) = (&mut self.kind, position) {
-                w.write_record(CSV_COLUMNS)?;
-            }
+            self.header_due = position == 0 && matches!(self.kind, Kind::Csv(_));
         }
         Ok(())
     }
@@ -166,7 +220,12 @@ impl RecordWriter {
 /// One CSV cell: the JSON field as text, empty when the record leaves it out (as JSON
 /// does for absent values), `false` for the flags JSON omits when unset.
 fn cell(record: &Value, column: &str) -> String {
-    match record.get(column) {
+    // `content.title`, `extract.NAME`: a field of a nested object.
+    let field = match column.split_once('.') {
+        Some((outer, inner)) => record.get(outer).and_then(|o| o.get(inner)),
+        None => record.get(column),
+    };
+    match field {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Null) => String::new(),
         Some(v) => v.to_string(),

@@ -111,12 +111,13 @@ impl Recorder {
             (0, None) if o.is_fetched() => self.starts_fetched += 1,
             _ => {}
         }
-        if let (Some(w), None) = (&mut self.writer, &self.write_error)
-            && only::keeps(&self.only, o)
-            && let Err(e) = w.write(o)
-        {
-            self.write_error = Some(e);
-            self.stop.stop();
+        if let (Some(w), None) = (&mut self.writer, &self.write_error) {
+            if !only::keeps(&self.only, o) {
+                w.skip(o);
+            } else if let Err(e) = w.write(o) {
+                self.write_error = Some(e);
+                self.stop.stop();
+            }
         }
     }
 }

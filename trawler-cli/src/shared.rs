@@ -26,6 +26,7 @@ pub(crate) fn run(args: &CrawlArgs, url: &str, crawl: &str, ui: &Ui) -> Result<E
         ));
     }
     let config = settings::crawl_config(args).build()?;
+    args.keep.spider()?;
     let (path, format) = args.output.target().unwrap_or(("-", args.output.format));
     let worker = match (&args.worker, path) {
         (Some(name), _) => Some(name.clone()),
@@ -56,15 +57,19 @@ pub(crate) fn run(args: &CrawlArgs, url: &str, crawl: &str, ui: &Ui) -> Result<E
         };
         // After a first run, the file is this worker's own: join cuts it back.
         let ours = joined || committed.is_some();
-        let writer =
-            RecordWriter::create(path, format, args.output.overwrite, ours).map_err(|source| {
-                CliError::Create {
-                    path: path.to_string(),
-                    source,
-                }
-            })?;
+        let (spider, contents) = args.keep.spider()?;
+        let columns = spider.columns();
+        let crawler = args
+            .keep
+            .apply(Crawler::new(config.clone(), spider), None)?;
+        let writer = RecordWriter::create(path, format, args.output.overwrite, ours)
+            .map_err(|source| CliError::Create {
+                path: path.to_string(),
+                source,
+            })?
+            .with_contents(contents, columns);
         let log = store.committed_log();
-        let crawler = Crawler::new(config.clone(), FnSpider::<()>::new()).store(store);
+        let crawler = crawler.store(store);
         // Every worker's start URLs may be fetched by another one: no exit 3 here.
         let how = runner::Durability {
             durable: true,

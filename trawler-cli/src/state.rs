@@ -3,7 +3,8 @@
 //! The directory holds the library's disk store (`DIR/db`, locked while a crawl runs),
 //! the command line the crawl was started with (`DIR/command.json`, so `trawler crawl
 //! --state DIR` alone resumes it) and, unless `-o` says otherwise, the records
-//! (`DIR/outcomes.jsonl` or `.csv`). What a resumed crawl keeps, and what it fetches
+//! (`DIR/outcomes.jsonl` or `.csv`), and the stamp of its WARC files' names when it
+//! archives (`DIR/warc-stamp`). What a resumed crawl keeps, and what it fetches
 //! again, is the library's promise (README, Durable crawls): every record committed stays,
 //! the records written after the last commit are cut off and their URLs fetched again.
 
@@ -13,6 +14,7 @@ use clap::Parser;
 use std::path::{Path, PathBuf};
 
 const COMMAND: &str = "command.json";
+const WARC_STAMP: &str = "warc-stamp";
 
 /// A state directory and what is in it.
 #[derive(Debug)]
@@ -65,6 +67,24 @@ impl StateDir {
                 e.kind()
             ))),
         }
+    }
+
+    /// The stamp in the names of the crawl's WARC files (`--warc`): made when the crawl
+    /// first archives, then the same for every run, so a resumed run finds its files.
+    pub(crate) fn warc_stamp(&self) -> Result<String, CliError> {
+        let io = |e: std::io::Error| CliError::State(format!("{}: {e}", self.path.display()));
+        let file = self.path.join(WARC_STAMP);
+        match std::fs::read_to_string(&file) {
+            Ok(stamp) => return Ok(stamp.trim().to_string()),
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+            Err(_) => {}
+        }
+        std::fs::create_dir_all(&self.path).map_err(io)?;
+        let stamp = trawler::archive::timestamp14(std::time::SystemTime::now());
+        let tmp = self.path.join("warc-stamp.tmp");
+        std::fs::write(&tmp, &stamp).map_err(io)?;
+        std::fs::rename(&tmp, file).map_err(io)?;
+        Ok(stamp)
     }
 
     /// Saves the command line of a crawl this directory starts.

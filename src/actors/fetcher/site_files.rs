@@ -43,7 +43,7 @@ impl Handler<FetchFile> for Fetcher {
         let settings = self.settings.clone();
         let to = self.routes.files.clone();
         ctx.spawn(fut.into_actor(self).map(move |res, act, _| {
-            act.archive(&request.url, sent.as_ref(), &res);
+            act.archive(&request.url, sent.as_ref(), &res, false);
             let answer = match res {
                 Ok(a) => {
                     act.keep_cookies(&request, &a);
