@@ -266,3 +266,102 @@ fn bad_configurations_and_oversized_blocks_are_errors() {
     let not_a_record = read_record_at(&written.response.file, written.response.offset + 1);
     assert!(matches!(not_a_record, Err(WarcError::Malformed { .. })));
 }
+
+/// The URLs of the response records of every file in `dir` with `prefix`, in file order.
+fn archived(dir: &std::path::Path, prefix: &str) -> Vec<String> {
+    let mut files: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            name.starts_with(prefix) && name.ends_with(".warc.gz")
+        })
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .flat_map(|f| records(f))
+        .filter(|r| r.kind() == "response")
+        .map(|r| r.target_uri().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_resumed_writer_cuts_back_to_its_mark_and_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = || WarcConfig::new(dir.path(), "c").stamp("s1").max_size(1_500);
+    let page = vec![b'x'; 400];
+    let mut w = WarcWriter::create(config()).unwrap();
+    for i in 0..4 {
+        w.write(&exchange(
+            &format!("/{i}"),
+            html(page.len()),
+            &page,
+            BodyForm::Wire,
+        ))
+        .unwrap();
+    }
+    let mark = w.mark().unwrap();
+    assert!(mark.0 > 1, "rolled before the mark: {mark:?}");
+    for i in 4..9 {
+        w.write(&exchange(
+            &format!("/{i}"),
+            html(page.len()),
+            &page,
+            BodyForm::Wire,
+        ))
+        .unwrap();
+    }
+    // Killed: the last file unsorted, a torn record at its end.
+    let last = w.files().pop().unwrap();
+    drop(w);
+    let mut f = fs::OpenOptions::new().append(true).open(&last).unwrap();
+    std::io::Write::write_all(&mut f, b"\x1f\x8b\x08torn").unwrap();
+    // Another crawl's files in the same directory are left alone.
+    let other = WarcConfig::new(dir.path(), "c").stamp("s2");
+    let mut o = WarcWriter::create(other).unwrap();
+    o.write(&exchange("/other", html(page.len()), &page, BodyForm::Wire))
+        .unwrap();
+    o.finish().unwrap();
+
+    let mut w = WarcWriter::resume(config(), Some(mark)).unwrap();
+    assert_eq!(w.mark(), Some(mark));
+    let kept: Vec<String> = (0..4)
+        .map(|i| format!("http://127.0.0.1:8080/{i}"))
+        .collect();
+    assert_eq!(archived(dir.path(), "c-s1-"), kept);
+    w.write(&exchange("/again", html(page.len()), &page, BodyForm::Wire))
+        .unwrap();
+    let files = w.finish().unwrap();
+    let mut want = kept.clone();
+    want.push("http://127.0.0.1:8080/again".into());
+    assert_eq!(archived(dir.path(), "c-s1-"), want);
+    for f in &files {
+        for r in records(f) {
+            r.verify_digests().unwrap();
+        }
+        // Each index line points at a response of its own file.
+        let index = f.to_string_lossy().replace(".warc.gz", ".cdxj");
+        for entry in read_cdxj(std::path::Path::new(&index)).unwrap() {
+            let r = read_record_at(f, entry.offset().unwrap()).unwrap();
+            assert_eq!(r.target_uri(), Some(entry.url.as_str()));
+        }
+    }
+    assert_eq!(
+        archived(dir.path(), "c-s2-"),
+        ["http://127.0.0.1:8080/other"]
+    );
+
+    // Nothing committed: the stamp's files are all removed and the first started again.
+    let w = WarcWriter::resume(config(), None).unwrap();
+    assert_eq!(w.mark().map(|m| m.0), Some(1));
+    w.finish().unwrap();
+    assert!(archived(dir.path(), "c-s1-").is_empty());
+    assert_eq!(archived(dir.path(), "c-s2-").len(), 1);
+
+    // A mark past the file's end is refused; so is a resume without a stamp.
+    let err = WarcWriter::resume(config(), Some((1, 1 << 40))).unwrap_err();
+    assert!(err.to_string().contains("state says"), "{err}");
+    let err = WarcWriter::resume(WarcConfig::new(dir.path(), "c"), None).unwrap_err();
+    assert!(matches!(err, WarcError::Config(_)), "{err}");
+}
