@@ -21,9 +21,11 @@
 
 mod cdxj;
 mod digest;
+mod encode;
 mod error;
 mod exchange;
 mod http;
+mod pool;
 mod reader;
 mod record;
 mod replay;

@@ -1,4 +1,4 @@
-//! [`ArchiveSink`]: a crawl's WARC writer on a thread of its own, fed by the fetchers.
+//! [`ArchiveSink`]: a crawl's WARC writer, fed by the fetchers.
 //!
 //! Every fetcher hands its answers over (see the archive seam, `fetch::record`); the
 //! sink turns each into an [`Exchange`] on the fetcher's thread (cheap: the bytes are
@@ -12,35 +12,20 @@
 //! archive ends.
 
 use super::exchange::{BodyForm, Exchange, RequestHead, ResponseHead};
+use super::pool::{Work, WritePool};
 use super::writer::WarcWriter;
 use super::{WarcConfig, WarcError};
 use crate::fetch::record::{ArchiveMark, Recorder};
 use crate::fetch::transport::FetchResponse;
 use crate::headers::Headers;
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
+use std::sync::{Mutex, PoisonError};
 use std::time::SystemTime;
 use url::Url;
 
-/// Exchanges waiting for the writer at most (each holds one body).
-const QUEUE: usize = 256;
-
-enum Job {
-    Write(Vec<Exchange>),
-    Mark(std::sync::mpsc::Sender<Result<Option<ArchiveMark>, String>>),
-}
-
-/// The writer thread, which hands back the files it wrote.
-type Writing = JoinHandle<Result<Vec<PathBuf>, WarcError>>;
-
 /// A crawl's archive; see the module docs.
 pub(crate) struct ArchiveSink {
-    tx: Mutex<Option<SyncSender<Job>>>,
-    thread: Mutex<Option<Writing>>,
-    failed: Arc<Mutex<Option<String>>>,
+    pool: WritePool,
     /// Pages' exchanges waiting for their outcomes, by URL.
     held: Mutex<HashMap<String, Vec<Exchange>>>,
 }
@@ -52,18 +37,10 @@ impl std::fmt::Debug for ArchiveSink {
 }
 
 impl ArchiveSink {
-    /// Starts the writer thread on `writer`.
+    /// Starts the writing threads on `writer`.
     pub(crate) fn start(writer: WarcWriter) -> std::io::Result<Self> {
-        let (tx, rx) = sync_channel(QUEUE);
-        let failed = Arc::new(Mutex::new(None));
-        let fail = Arc::clone(&failed);
-        let thread = std::thread::Builder::new()
-            .name("trawler-warc".into())
-            .spawn(move || write_all(writer, &rx, &fail))?;
         Ok(ArchiveSink {
-            tx: Mutex::new(Some(tx)),
-            thread: Mutex::new(Some(thread)),
-            failed,
+            pool: WritePool::start(writer)?,
             held: Mutex::new(HashMap::new()),
         })
     }
@@ -78,16 +55,11 @@ impl ArchiveSink {
             Some(mark) => WarcWriter::resume(config, mark.map(|m| (m.serial, m.len))),
         }
     }
-
-    fn send(&self, job: Job) -> bool {
-        let tx = lock(&self.tx).clone();
-        tx.is_some_and(|tx| tx.send(job).is_ok())
-    }
 }
 
 impl Recorder for ArchiveSink {
     fn record(&self, url: &Url, sent: &Headers, response: &FetchResponse, held: bool) {
-        if lock(&self.failed).is_some() {
+        if self.pool.failure().is_some() {
             return;
         }
         let ex = exchange(url, sent, response);
@@ -95,7 +67,7 @@ impl Recorder for ArchiveSink {
             let mut waiting = lock(&self.held);
             waiting.entry(url.as_str().to_owned()).or_default().push(ex);
         } else {
-            self.send(Job::Write(vec![ex]));
+            self.pool.send(Work::Exchange(Box::new(ex)));
         }
     }
 
@@ -106,82 +78,37 @@ impl Recorder for ArchiveSink {
                 .flatten()
                 .collect()
         };
-        if !out.is_empty() {
-            self.send(Job::Write(out));
+        for ex in out {
+            self.pool.send(Work::Exchange(Box::new(ex)));
         }
     }
 
     fn mark(&self) -> Result<Option<ArchiveMark>, String> {
         let (tx, rx) = std::sync::mpsc::channel();
-        if !self.send(Job::Mark(tx)) {
-            return Err(self
-                .failure()
-                .unwrap_or_else(|| "the archive is closed".into()));
+        let closed = || {
+            self.failure()
+                .unwrap_or_else(|| "the archive is closed".into())
+        };
+        if !self.pool.send(Work::Mark(tx)) {
+            return Err(closed());
         }
-        rx.recv().unwrap_or_else(|_| {
-            Err(self
-                .failure()
-                .unwrap_or_else(|| "the archive stopped".into()))
-        })
+        rx.recv().unwrap_or_else(|_| Err(closed()))
     }
 
     fn failure(&self) -> Option<String> {
-        lock(&self.failed).clone()
+        self.pool.failure()
     }
 
     fn finish(&self) -> Result<(), String> {
         // Exchanges of pages with no outcome (a stopped durable crawl fetches them again)
         // are not kept.
         lock(&self.held).clear();
-        lock(&self.tx).take();
-        let Some(thread) = lock(&self.thread).take() else {
-            return self.failure().map_or(Ok(()), Err);
-        };
-        match thread.join() {
-            Ok(Ok(_files)) => self.failure().map_or(Ok(()), Err),
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err("the archive's writer panicked".into()),
-        }
+        self.pool.finish().map(|_files| ())
     }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// The writer thread: writes until every sender is gone, then finishes the last file.
-fn write_all(
-    mut writer: WarcWriter,
-    rx: &Receiver<Job>,
-    failed: &Mutex<Option<String>>,
-) -> Result<Vec<PathBuf>, WarcError> {
-    let fail = |e: &WarcError| {
-        lock(failed).get_or_insert_with(|| e.to_string());
-    };
-    for job in rx {
-        match job {
-            Job::Write(exchanges) => {
-                for ex in &exchanges {
-                    if let Err(e) = writer.write(ex) {
-                        fail(&e);
-                        break;
-                    }
-                }
-            }
-            Job::Mark(reply) => {
-                // Every write went straight to the file (the operating system has it, as
-                // the outcome log's flush gives it the records).
-                let mark = match lock(failed).clone() {
-                    Some(e) => Err(e),
-                    None => Ok(writer
-                        .mark()
-                        .map(|(serial, len)| ArchiveMark { serial, len })),
-                };
-                let _ = reply.send(mark);
-            }
-        }
-    }
-    writer.finish()
 }
 
 /// The exchange an answer stands for. With the transport's [`Wire`](crate::Wire), the

@@ -18,15 +18,12 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use super::cdxj::{self, CdxjEntry};
-use super::digest::Sha1Digest;
-use super::exchange::{BodyForm, Exchange};
-use super::http::{one_chunk, request_head_bytes, response_head_bytes};
+use super::cdxj;
+use super::encode::{Encoded, Original, encode, payload_digest};
+use super::exchange::Exchange;
 use super::record::{RecordParts, record_id};
 use super::time::{timestamp14, warc_date};
 use super::{WarcConfig, WarcError};
-
-const REVISIT_PROFILE: &str = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest";
 
 /// Where one record was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,14 +56,6 @@ pub struct Position {
     pub file: PathBuf,
     /// Its length up to and including the last whole record written.
     pub len: u64,
-}
-
-/// The first response with a given payload, for revisit records.
-#[derive(Debug, Clone)]
-struct Original {
-    record_id: String,
-    url: String,
-    date: String,
 }
 
 #[derive(Debug)]
@@ -260,82 +249,29 @@ impl WarcWriter {
     }
 
     fn write_exchange(&mut self, ex: &Exchange) -> Result<Written, WarcError> {
-        let date = warc_date(ex.fetched_at);
-        let url = ex.url.as_str().to_owned();
-        let (request_id, response_id) = (record_id(), record_id());
-        let ip = ex.remote_ip.map(|ip| ip.to_string());
-        let common = |kind: &'static str, id: &str, other: &str| {
-            let mut fields = vec![
-                ("WARC-Type", kind.to_owned()),
-                ("WARC-Record-ID", id.to_owned()),
-                ("WARC-Date", date.clone()),
-                ("WARC-Target-URI", url.clone()),
-            ];
-            if let Some(ip) = &ip {
-                fields.push(("WARC-IP-Address", ip.clone()));
-            }
-            fields.push(("WARC-Concurrent-To", other.to_owned()));
-            fields
-        };
-
-        let request_head = request_head_bytes(&ex.request);
-        let mut request = RecordParts {
-            fields: common("request", &request_id, &response_id),
-            content_type: "application/http; msgtype=request",
-            block: vec![&request_head],
-        };
-        let digest = request.block_digest();
-        request.fields.push(("WARC-Block-Digest", digest));
-
-        let head = response_head_bytes(&ex.response);
-        let (prefix, suffix) = match ex.body_form {
-            BodyForm::TransferDecoded if ex.response.is_chunked() => one_chunk(&ex.body),
-            _ => (Vec::new(), b"".as_slice()),
-        };
-        let payload = [prefix.as_slice(), &ex.body, suffix];
-        let payload_digest = {
-            let mut d = Sha1Digest::default();
-            payload.iter().for_each(|p| d.update(p));
-            d.finish()
-        };
+        let digest = payload_digest(ex);
         let original = (self.config.revisits && !ex.truncated && !ex.body.is_empty())
-            .then(|| self.originals.get(&payload_digest).cloned())
+            .then(|| self.originals.get(&digest).cloned())
             .flatten();
-        let revisit = original.is_some();
-        let mut response = if let Some(original) = &original {
-            let mut fields = common("revisit", &response_id, &request_id);
-            fields.push(("WARC-Profile", REVISIT_PROFILE.to_owned()));
-            fields.push(("WARC-Refers-To", original.record_id.clone()));
-            fields.push(("WARC-Refers-To-Target-URI", original.url.clone()));
-            fields.push(("WARC-Refers-To-Date", original.date.clone()));
-            RecordParts {
-                fields,
-                content_type: "application/http; msgtype=response",
-                block: vec![&head],
-            }
-        } else {
-            let mut block: Vec<&[u8]> = vec![&head];
-            block.extend(payload.iter().filter(|p| !p.is_empty()));
-            RecordParts {
-                fields: common("response", &response_id, &request_id),
-                content_type: "application/http; msgtype=response",
-                block,
-            }
-        };
-        let digest = response.block_digest();
-        response.fields.push(("WARC-Block-Digest", digest));
-        response
-            .fields
-            .push(("WARC-Payload-Digest", payload_digest.clone()));
-        if ex.truncated && !revisit {
-            response
-                .fields
-                .push(("WARC-Truncated", "length".to_owned()));
-        }
+        let encoded = encode(ex, self.config.compression, digest, original.as_ref());
+        self.append(encoded)
+    }
 
-        let request_gz = request.to_gzip(self.config.compression);
-        let response_gz = response.to_gzip(self.config.compression);
-        let size = (request_gz.len() + response_gz.len()) as u64;
+    /// Appends an exchange [`encode`]d beforehand (on any thread): rolls the file if it
+    /// would grow past its size, writes both records with one write, adds the CDXJ line.
+    pub(crate) fn append(&mut self, enc: Encoded) -> Result<Written, WarcError> {
+        if self.poisoned {
+            return Err(WarcError::Poisoned);
+        }
+        let result = self.append_encoded(enc);
+        if result.is_err() {
+            self.poisoned = true;
+        }
+        result
+    }
+
+    fn append_encoded(&mut self, enc: Encoded) -> Result<Written, WarcError> {
+        let size = (enc.request_gz.len() + enc.response_gz.len()) as u64;
         if self
             .current
             .as_ref()
@@ -346,7 +282,7 @@ impl WarcWriter {
         }
         let current = self.current.as_mut().ok_or(WarcError::Poisoned)?;
         let start = current.len;
-        let both = [request_gz.as_slice(), response_gz.as_slice()].concat();
+        let both = [enc.request_gz.as_slice(), enc.response_gz.as_slice()].concat();
         current
             .file
             .write_all(&both)
@@ -354,46 +290,19 @@ impl WarcWriter {
         current.len += size;
         current.exchanges += 1;
 
-        let response_offset = start + request_gz.len() as u64;
-        let mime = if revisit {
-            "warc/revisit".to_owned()
-        } else {
-            ex.response
-                .get("content-type")
-                .and_then(|t| t.split(';').next())
-                .unwrap_or("unk")
-                .trim()
-                .to_ascii_lowercase()
-        };
-        let entry = CdxjEntry {
-            key: cdxj::surt(&ex.url),
-            timestamp: timestamp14(ex.fetched_at),
-            url: url.clone(),
-            mime,
-            status: ex.response.status.to_string(),
-            digest: payload_digest
-                .strip_prefix("sha1:")
-                .unwrap_or(&payload_digest)
-                .to_owned(),
-            length: response_gz.len().to_string(),
-            offset: response_offset.to_string(),
-            filename: file_name(&current.path),
-        };
+        let response_offset = start + enc.request_gz.len() as u64;
+        let mut entry = enc.index;
+        entry.length = enc.response_gz.len().to_string();
+        entry.offset = response_offset.to_string();
+        entry.filename = file_name(&current.path);
         let line = entry.to_line() + "\n";
         current
             .cdxj
             .write_all(line.as_bytes())
             .map_err(|e| WarcError::io(&current.cdxj_path, e))?;
 
-        if self.config.revisits && !revisit && !ex.truncated && !ex.body.is_empty() {
-            self.originals.insert(
-                payload_digest,
-                Original {
-                    record_id: response_id.clone(),
-                    url,
-                    date,
-                },
-            );
+        if let (true, Some((digest, original))) = (self.config.revisits, enc.original) {
+            self.originals.insert(digest, original);
         }
         let location = |offset, length, record_id| RecordLocation {
             file: current.path.clone(),
@@ -402,9 +311,13 @@ impl WarcWriter {
             record_id,
         };
         Ok(Written {
-            request: location(start, request_gz.len() as u64, request_id),
-            response: location(response_offset, response_gz.len() as u64, response_id),
-            revisit,
+            request: location(start, enc.request_gz.len() as u64, enc.request_id),
+            response: location(
+                response_offset,
+                enc.response_gz.len() as u64,
+                enc.response_id,
+            ),
+            revisit: enc.revisit,
         })
     }
 
@@ -423,6 +336,17 @@ impl WarcWriter {
         let mut files = self.done.clone();
         files.extend(self.current.as_ref().map(|c| c.path.clone()));
         files
+    }
+
+    /// Whether the writer writes revisit records (then exchanges are encoded in order, as
+    /// each may refer to an earlier one).
+    pub(crate) fn keeps_revisits(&self) -> bool {
+        self.config.revisits
+    }
+
+    /// The gzip level of the records.
+    pub(crate) fn compression(&self) -> u32 {
+        self.config.compression
     }
 
     /// Makes what was written so far durable (`fsync` of the WARC file and its index), for a
