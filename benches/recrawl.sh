@@ -17,24 +17,8 @@ CONCURRENCY=${CONCURRENCY:-64}
 RUNS=${RUNS:-3}
 LATENCY_MS=${LATENCY_MS:-0}
 
-cargo build --release -q -p trawler-cli && cargo build --release -q --example testbed
-BIN=target/release/trawler
-TESTBED=target/release/examples/testbed
-WORK=$(mktemp -d)
-SITE_PID=""
-cleanup() {
-  [ -n "$SITE_PID" ] && kill "$SITE_PID" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$TESTBED" --hosts "$HOSTS" --pages "$PAGES" --port "$PORT" --seconds 3000 \
-  --latency-ms "$LATENCY_MS" >"$WORK/site.log" 2>&1 &
-SITE_PID=$!
-for _ in $(seq 200); do grep -q reachable "$WORK/site.log" && break; sleep 0.05; done
-SEEDS=()
-for h in $(seq 1 "$HOSTS"); do SEEDS+=("http://127.0.0.$h:$PORT/"); done
+SITE_FLAGS="--latency-ms $LATENCY_MS"
+source benches/site.sh
 
 # One crawl: $1 names it, the rest are extra flags.
 crawl() {

@@ -241,14 +241,6 @@ impl WarcWriter {
         if self.poisoned {
             return Err(WarcError::Poisoned);
         }
-        let result = self.write_exchange(ex);
-        if result.is_err() {
-            self.poisoned = true;
-        }
-        result
-    }
-
-    fn write_exchange(&mut self, ex: &Exchange) -> Result<Written, WarcError> {
         let digest = payload_digest(ex);
         let original = (self.config.revisits && !ex.truncated && !ex.body.is_empty())
             .then(|| self.originals.get(&digest).cloned())

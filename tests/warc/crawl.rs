@@ -2,11 +2,11 @@
 //! redirects, error pages) is in the WARC files, which warcio validates; a crawl run again
 //! from the files alone, the site gone, gives the same outcomes and items.
 
+use crate::files::{responses, warc_files};
 use crate::warcio;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
-use trawler::archive::{ReplayIndex, ReplayTransport, WarcConfig, WarcReader};
+use trawler::archive::{ReplayIndex, ReplayTransport, WarcConfig};
 use trawler::{Collect, CrawlConfig, CrawlReport, Crawler, FnSpider};
 use trawler_testbed::{SiteSpec, Testbed};
 
@@ -57,33 +57,6 @@ fn outcomes(report: &CrawlReport) -> BTreeMap<String, serde_json::Value> {
             (o.url.to_string(), v)
         })
         .collect()
-}
-
-fn warc_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_string_lossy().ends_with(".warc.gz"))
-        .collect();
-    files.sort();
-    files
-}
-
-/// The response records of `files` per URL.
-fn responses(files: &[PathBuf]) -> BTreeMap<String, usize> {
-    let mut by_url = BTreeMap::new();
-    for f in files {
-        for record in WarcReader::open(f).unwrap() {
-            let record = record.unwrap();
-            record.verify_digests().unwrap();
-            if record.kind() == "response" {
-                *by_url
-                    .entry(record.target_uri().unwrap().to_string())
-                    .or_insert(0) += 1;
-            }
-        }
-    }
-    by_url
 }
 
 #[test]

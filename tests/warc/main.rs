@@ -5,6 +5,7 @@
 
 mod client;
 mod crawl;
+mod files;
 mod site;
 mod warcio;
 

@@ -5,46 +5,21 @@
 //! bad flags refused in one line.
 
 mod cli_support;
+#[path = "../../tests/warc/files.rs"]
+mod files;
 #[path = "../../tests/warc/warcio.rs"]
 #[allow(dead_code)]
 mod warcio;
 
 use cli_support::{Running, assert_whole, by_url, read, records, run, site, trawler};
+use files::{responses, warc_files};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
-use trawler::archive::WarcReader;
 
 fn text(p: &Path) -> String {
     p.to_str().unwrap().to_string()
-}
-
-fn warc_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_string_lossy().ends_with(".warc.gz"))
-        .collect();
-    files.sort();
-    files
-}
-
-/// Response records per URL over `files`, each record's digests checked.
-fn responses(files: &[PathBuf]) -> BTreeMap<String, usize> {
-    let mut by_url = BTreeMap::new();
-    for f in files {
-        for record in WarcReader::open(f).unwrap() {
-            let record = record.unwrap();
-            record.verify_digests().unwrap();
-            if record.kind() == "response" {
-                *by_url
-                    .entry(record.target_uri().unwrap().to_string())
-                    .or_insert(0) += 1;
-            }
-        }
-    }
-    by_url
 }
 
 /// Records by URL without their timing, for comparing two crawls.
