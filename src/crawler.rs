@@ -77,6 +77,8 @@ pub struct Crawler<S: Spider> {
     revisits: Option<Arc<dyn crate::revisit::PageCache>>,
     #[cfg(feature = "warc")]
     archive: Option<crate::archive::WarcConfig>,
+    #[cfg(feature = "browser")]
+    render: Option<crate::browser::RenderConfig>,
 }
 
 impl<S: Spider> std::fmt::Debug for Crawler<S> {
@@ -106,7 +108,20 @@ impl<S: Spider> Crawler<S> {
             revisits: None,
             #[cfg(feature = "warc")]
             archive: None,
+            #[cfg(feature = "browser")]
+            render: None,
         }
+    }
+
+    /// Renders the pages `config`'s rule picks in a headless Chromium (see
+    /// [`crate::browser`]); the rest, robots.txt and sitemaps go through the HTTP client (or
+    /// the [`transport`](Self::transport) given). A browser that cannot be found or started
+    /// is an [`Error::Browser`] before anything is fetched. By default, nothing is rendered.
+    #[cfg(feature = "browser")]
+    #[must_use]
+    pub fn render(mut self, config: crate::browser::RenderConfig) -> Self {
+        self.render = Some(config);
+        self
     }
 
     /// Keeps every exchange of the crawl in WARC files (see [`crate::archive`]): pages,
@@ -244,6 +259,8 @@ impl<S: Spider> Crawler<S> {
             revisits,
             #[cfg(feature = "warc")]
             archive,
+            #[cfg(feature = "browser")]
+            render,
         } = self;
         fit_open_files(&mut config)?;
         let mut store = store.unwrap_or_else(|| Box::new(MemoryStore::new()));
@@ -277,8 +294,20 @@ impl<S: Spider> Crawler<S> {
             tls,
             proxies: crate::proxy::routes::Routes::new(&config.proxies).map(Arc::new),
         };
-        let transports =
+        let transports: Arc<dyn TransportFactory> =
             transports.unwrap_or_else(|| Arc::new(HttpTransports { settings: client }));
+        #[cfg(feature = "browser")]
+        let (transports, chrome) = match render {
+            None => (transports, None),
+            Some(render) => {
+                let rendering = crate::browser::launch(render, transports, &config)?;
+                let chrome = rendering.chrome.clone();
+                (
+                    Arc::new(rendering) as Arc<dyn TransportFactory>,
+                    Some(chrome),
+                )
+            }
+        };
         let fetch = Arc::new(FetchSettings {
             request_timeout: config.request_timeout,
             max_body: config.max_body,
@@ -352,6 +381,10 @@ impl<S: Spider> Crawler<S> {
             })
             .map_err(Error::Runtime)?;
         let mut result = thread.join().unwrap_or(Err(Error::SupervisorDied));
+        #[cfg(feature = "browser")]
+        if let Some(chrome) = chrome {
+            chrome.shutdown();
+        }
         if let Some(Err(e)) = archive.map(|a| a.finish()) {
             result = match result {
                 Ok(report) => Err(Error::Store {

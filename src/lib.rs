@@ -38,8 +38,10 @@ mod actors;
 mod admit;
 #[cfg(feature = "warc")]
 pub mod archive;
-#[doc(hidden)]
 pub mod bench_api;
+#[doc(hidden)]
+#[cfg(feature = "browser")]
+pub mod browser;
 pub mod canon;
 pub mod charset;
 mod closure;

@@ -10,6 +10,7 @@ use crate::directives::DirectiveArgs;
 use crate::keep_args::KeepArgs;
 use crate::only::Only;
 use crate::proxy_args::ProxyArgs;
+use crate::render_args::RenderArgs;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use std::time::Duration;
 
@@ -212,6 +213,8 @@ pub(crate) struct CrawlArgs {
     pub(crate) proxy: ProxyArgs,
     #[command(flatten)]
     pub(crate) keep: KeepArgs,
+    #[command(flatten)]
+    pub(crate) render: RenderArgs,
     #[command(flatten)]
     pub(crate) connection: ConnectionArgs,
     #[command(flatten)]

@@ -80,6 +80,7 @@ fn run_with(
     let mut crawler = args
         .keep
         .apply(Crawler::new(config, spider), stamp.as_deref())?;
+    crawler = args.render.apply(crawler, &args.allow_host)?;
     let writer = RecordWriter::create(path, format, args.output.overwrite, store.is_some())
         .map_err(|source| CliError::Create {
             path: path.to_string(),

@@ -24,6 +24,7 @@ mod output;
 mod page_content;
 mod progress;
 mod proxy_args;
+mod render_args;
 mod replay;
 mod runner;
 mod save_pages;

@@ -62,6 +62,7 @@ pub(crate) fn run(args: &CrawlArgs, url: &str, crawl: &str, ui: &Ui) -> Result<E
         let crawler = args
             .keep
             .apply(Crawler::new(config.clone(), spider), None)?;
+        let crawler = args.render.apply(crawler, &args.allow_host)?;
         let writer = RecordWriter::create(path, format, args.output.overwrite, ours)
             .map_err(|source| CliError::Create {
                 path: path.to_string(),

@@ -1,0 +1,391 @@
+//! One render: a tab opened, the page loaded under the crawl's rules, its DOM taken, the
+//! tab closed.
+//!
+//! Every request the page makes is paused before it leaves (the DevTools `Fetch` domain):
+//! - the main document goes on with the crawl's header fields added (credentials and
+//!   cookies the fetcher chose for this URL: they never reach another host), and is paused
+//!   again when its answer comes, for its status and header fields. A redirect is not
+//!   followed by the browser: the 3xx is the answer, which the crawl follows through its own
+//!   admission. An answer that is not HTML is taken as it came (its body read from the
+//!   browser), not rendered;
+//! - a sub-resource goes on only if it is for the page's own host or an allowed one, and
+//!   not of a blocked kind (images, media and fonts by default); the others fail in the
+//!   browser and never leave the machine.
+//!
+//! The DOM is taken once the page has loaded and no request of it has been in flight for
+//! [`quiet`](super::RenderConfig::quiet) (250 ms by default: a script's `fetch()` after the
+//! load, and timers shorter than that, are in), or
+//! [`settle`](super::RenderConfig::settle) after the load, whichever comes first. The whole
+//! render is bounded by the request's timeout; a page that never finishes loading is cut
+//! there, and its tab closed.
+
+use super::ResourceKind;
+use super::chrome::Chrome;
+use crate::error::FetchError;
+use crate::fetch::transport::{FetchRequest, FetchResponse};
+use crate::headers::Headers;
+use base64::Engine as _;
+use chromiumoxide::Page;
+use chromiumoxide::cdp::browser_protocol::fetch::{
+    ContinueRequestParams, EnableParams, EventRequestPaused, FailRequestParams,
+    GetResponseBodyParams, HeaderEntry, RequestPattern, RequestStage,
+};
+use chromiumoxide::cdp::browser_protocol::network::{
+    ErrorReason, EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent, ResourceType,
+};
+use chromiumoxide::cdp::browser_protocol::page::{EventLifecycleEvent, NavigateParams};
+use futures_util::StreamExt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use url::Url;
+
+/// What a render needs besides the request.
+#[derive(Debug, Clone)]
+pub(crate) struct Policy {
+    pub(crate) user_agent: String,
+    pub(crate) settle: Duration,
+    pub(crate) quiet: Duration,
+    pub(crate) block: Vec<ResourceKind>,
+    pub(crate) allow_hosts: Vec<String>,
+}
+
+/// Renders `request` in a new tab of `chrome`.
+pub(crate) async fn render(
+    chrome: Arc<Chrome>,
+    request: FetchRequest,
+    policy: Arc<Policy>,
+) -> Result<FetchResponse, FetchError> {
+    let start = Instant::now();
+    let deadline = tokio::time::Instant::now() + request.timeout;
+    let page = match tokio::time::timeout_at(deadline, chrome.new_tab()).await {
+        Ok(Ok(page)) => page,
+        Ok(Err(e)) => {
+            return Err(FetchError::Request(format!(
+                "the browser cannot render: {e}"
+            )));
+        }
+        Err(_) => return Err(FetchError::Timeout(request.timeout)),
+    };
+    let outcome = tokio::time::timeout_at(deadline, drive(&page, &request, &policy)).await;
+    // The tab goes whatever happened (bounded: a dead browser answers nothing).
+    let _ = tokio::time::timeout(Duration::from_secs(5), page.close()).await;
+    let mut response = match outcome {
+        Ok(r) => r?,
+        Err(_) => return Err(FetchError::Timeout(request.timeout)),
+    };
+    chrome
+        .renders
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    response.elapsed = start.elapsed();
+    Ok(response)
+}
+
+/// The main document's answer, as the browser saw it.
+struct Main {
+    status: u16,
+    headers: Headers,
+    /// Set when the answer is the result (a redirect, or not HTML): no DOM is taken.
+    body: Option<Vec<u8>>,
+}
+
+fn lost(e: impl std::fmt::Display) -> FetchError {
+    FetchError::Request(format!("the browser lost the page: {e}"))
+}
+
+async fn drive(
+    page: &Page,
+    request: &FetchRequest,
+    policy: &Policy,
+) -> Result<FetchResponse, FetchError> {
+    let mut paused = page
+        .event_listener::<EventRequestPaused>()
+        .await
+        .map_err(lost)?;
+    let mut lifecycle = page
+        .event_listener::<EventLifecycleEvent>()
+        .await
+        .map_err(lost)?;
+    let mut started = (page.event_listener::<EventRequestWillBeSent>().await).map_err(lost)?;
+    let mut finished = (page.event_listener::<EventLoadingFinished>().await).map_err(lost)?;
+    let mut failed = (page.event_listener::<EventLoadingFailed>().await).map_err(lost)?;
+    let every = |stage| {
+        RequestPattern::builder()
+            .url_pattern("*")
+            .request_stage(stage)
+    };
+    let documents = every(RequestStage::Response).resource_type(ResourceType::Document);
+    page.execute(
+        EnableParams::builder()
+            .pattern(every(RequestStage::Request).build())
+            .pattern(documents.build())
+            .build(),
+    )
+    .await
+    .map_err(lost)?;
+    page.set_user_agent(policy.user_agent.as_str())
+        .await
+        .map_err(lost)?;
+    let main_frame = page.mainframe().await.map_err(lost)?;
+    let nav_page = page.clone();
+    let url = request.url.to_string();
+    let mut navigation =
+        tokio::spawn(async move { nav_page.execute(NavigateParams::new(url)).await });
+    let mut main: Option<Main> = None;
+    let mut loaded: Option<Instant> = None;
+    let mut navigated = false;
+    // Requests of the page in flight, and since when there has been none.
+    let mut in_flight = std::collections::HashSet::new();
+    let mut quiet_since = Some(Instant::now());
+    loop {
+        // After the load: done once nothing was in flight for `quiet`, or at `settle`.
+        let until = loaded.map(|at| {
+            let settled = at + policy.settle;
+            quiet_since.map_or(settled, |q| (q + policy.quiet).min(settled))
+        });
+        let wait = until.map_or(Duration::from_secs(3600), |t| {
+            t.saturating_duration_since(Instant::now())
+        });
+        tokio::select! {
+            event = started.next() => {
+                let Some(event) = event else { return Err(lost("its connection closed")) };
+                in_flight.insert(event.request_id.clone());
+                quiet_since = None;
+            }
+            event = finished.next() => {
+                let Some(event) = event else { return Err(lost("its connection closed")) };
+                in_flight.remove(&event.request_id);
+                if in_flight.is_empty() {
+                    quiet_since = Some(Instant::now());
+                }
+            }
+            event = failed.next() => {
+                let Some(event) = event else { return Err(lost("its connection closed")) };
+                in_flight.remove(&event.request_id);
+                if in_flight.is_empty() {
+                    quiet_since = Some(Instant::now());
+                }
+            }
+            done = &mut navigation, if !navigated => {
+                navigated = true;
+                let error = match done {
+                    Ok(Ok(r)) => r.result.error_text.clone(),
+                    Ok(Err(e)) => Some(e.to_string()),
+                    Err(e) => Some(e.to_string()),
+                };
+                if let Some(m) = main.as_ref().filter(|m| m.body.is_some()) {
+                    let _ = m;
+                    break;
+                }
+                if let Some(text) = error.filter(|_| main.is_none()) {
+                    return Err(FetchError::Connect(format!("the browser could not load the page: {text}")));
+                }
+            }
+            event = paused.next() => {
+                let Some(event) = event else { return Err(lost("its connection closed")) };
+                let is_main = main_frame.as_ref() == Some(&event.frame_id)
+                    && event.resource_type == ResourceType::Document;
+                if is_main && main.is_none() {
+                    if let Some(answer) = main_answer(page, &event).await? {
+                        let done = answer.body.is_some();
+                        main = Some(answer);
+                        if done {
+                            break;
+                        }
+                        continue;
+                    }
+                    add_headers(page, &event, &request.headers).await?;
+                } else {
+                    allow_or_refuse(page, &event, &request.url, policy).await;
+                }
+            }
+            event = lifecycle.next() => {
+                let Some(event) = event else { return Err(lost("its connection closed")) };
+                if main_frame.as_ref() != Some(&event.frame_id) {
+                    continue;
+                }
+                match event.name.as_str() {
+                    "load" => loaded = loaded.or(Some(Instant::now())),
+                    "networkIdle" if loaded.is_some() => break,
+                    _ => {}
+                }
+            }
+            () = tokio::time::sleep(wait), if until.is_some() => break,
+        }
+    }
+    let Some(main) = main else {
+        return Err(lost("no answer came for the page"));
+    };
+    let body = match main.body {
+        Some(body) => body,
+        None => page.content().await.map_err(lost)?.into_bytes(),
+    };
+    let mut headers = Headers::new();
+    for (name, value) in main.headers.iter() {
+        // The body is the DOM, serialized as UTF-8: no coding, its own length.
+        let framing = ["content-encoding", "content-length", "transfer-encoding"];
+        if framing.iter().any(|f| name.eq_ignore_ascii_case(f)) {
+            continue;
+        }
+        if name.eq_ignore_ascii_case("content-type") && main.status < 300 {
+            headers.append_raw(name, b"text/html; charset=utf-8");
+        } else {
+            headers.append_raw(name, value);
+        }
+    }
+    let mut response = FetchResponse::new(main.status, headers, body);
+    if response.body.len() > request.max_body {
+        response.body = response.body.slice(..request.max_body);
+        response.truncated = true;
+    }
+    Ok(response)
+}
+
+/// At the main document's answer: its status and fields. A redirect or an answer that is
+/// not HTML is the result (`body` set); the request is then stopped in the browser.
+async fn main_answer(page: &Page, event: &EventRequestPaused) -> Result<Option<Main>, FetchError> {
+    let Some(status) = event.response_status_code else {
+        return Ok(None);
+    };
+    let status = u16::try_from(status).unwrap_or(0);
+    let mut headers = Headers::new();
+    for h in event.response_headers.iter().flatten() {
+        headers.append_raw(&h.name.to_ascii_lowercase(), h.value.as_bytes());
+    }
+    let html = headers
+        .get("content-type")
+        .is_none_or(|t| t.to_ascii_lowercase().contains("html"));
+    let body = if (300..400).contains(&status) {
+        Some(Vec::new())
+    } else if !html {
+        let got = page
+            .execute(GetResponseBodyParams::new(event.request_id.clone()))
+            .await
+            .map_err(lost)?;
+        Some(match got.result.base64_encoded {
+            true => base64::engine::general_purpose::STANDARD
+                .decode(&got.result.body)
+                .map_err(lost)?,
+            false => got.result.body.clone().into_bytes(),
+        })
+    } else {
+        None
+    };
+    let command = match body {
+        Some(_) => page
+            .execute(FailRequestParams::new(
+                event.request_id.clone(),
+                ErrorReason::Aborted,
+            ))
+            .await
+            .map(|_| ()),
+        None => page
+            .execute(ContinueRequestParams::new(event.request_id.clone()))
+            .await
+            .map(|_| ()),
+    };
+    command.map_err(lost)?;
+    Ok(Some(Main {
+        status,
+        headers,
+        body,
+    }))
+}
+
+/// The main document's request goes on with the crawl's header fields added.
+async fn add_headers(
+    page: &Page,
+    event: &EventRequestPaused,
+    given: &Headers,
+) -> Result<(), FetchError> {
+    let mut fields: Vec<HeaderEntry> = Vec::new();
+    if let Some(object) = event.request.headers.inner().as_object() {
+        for (name, value) in object {
+            if !given.contains(name) {
+                fields.push(HeaderEntry::new(
+                    name.clone(),
+                    value.as_str().unwrap_or_default(),
+                ));
+            }
+        }
+    }
+    for (name, value) in given.iter() {
+        fields.push(HeaderEntry::new(name, String::from_utf8_lossy(value)));
+    }
+    let params = ContinueRequestParams::builder()
+        .request_id(event.request_id.clone())
+        .headers(fields)
+        .build()
+        .map_err(lost)?;
+    page.execute(params).await.map_err(lost)?;
+    Ok(())
+}
+
+/// A sub-resource (or a frame's document) goes on if its host and kind are allowed.
+async fn allow_or_refuse(page: &Page, event: &EventRequestPaused, page_url: &Url, policy: &Policy) {
+    if event.response_status_code.is_some() || event.response_error_reason.is_some() {
+        // A frame's document at its answer: nothing to decide.
+        let _ = page
+            .execute(ContinueRequestParams::new(event.request_id.clone()))
+            .await;
+        return;
+    }
+    let blocked = match event.resource_type {
+        ResourceType::Image => policy.block.contains(&ResourceKind::Images),
+        ResourceType::Media => policy.block.contains(&ResourceKind::Media),
+        ResourceType::Font => policy.block.contains(&ResourceKind::Fonts),
+        ResourceType::Stylesheet => policy.block.contains(&ResourceKind::Stylesheets),
+        _ => false,
+    };
+    let target = Url::parse(&event.request.url).ok();
+    let allowed =
+        !blocked && target.is_some_and(|t| host_allowed(&t, page_url, &policy.allow_hosts));
+    let _ = match allowed {
+        true => page
+            .execute(ContinueRequestParams::new(event.request_id.clone()))
+            .await
+            .map(|_| ()),
+        false => page
+            .execute(FailRequestParams::new(
+                event.request_id.clone(),
+                ErrorReason::BlockedByClient,
+            ))
+            .await
+            .map(|_| ()),
+    };
+}
+
+/// Whether a page at `page` may load `target`: `data:` and `blob:` URLs, its own host and
+/// port, and the allowed hosts (with their subdomains; `*` for every host).
+pub(crate) fn host_allowed(target: &Url, page: &Url, allow: &[String]) -> bool {
+    if matches!(target.scheme(), "data" | "blob" | "about") {
+        return true;
+    }
+    let Some(host) = target.host_str().map(str::to_ascii_lowercase) else {
+        return false;
+    };
+    let same = page
+        .host_str()
+        .is_some_and(|h| h.eq_ignore_ascii_case(&host))
+        && page.port_or_known_default() == target.port_or_known_default();
+    same || (allow.iter()).any(|a| a == "*" || host == *a || host.ends_with(&format!(".{a}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_pages_own_origin_host_and_allowed_hosts_load() {
+        let page = Url::parse("http://127.0.0.1:8080/app").unwrap();
+        let ok = |u: &str, allow: &[&str]| {
+            let allow: Vec<String> = allow.iter().map(|s| s.to_string()).collect();
+            host_allowed(&Url::parse(u).unwrap(), &page, &allow)
+        };
+        assert!(ok("http://127.0.0.1:8080/app.js", &[]));
+        assert!(!ok("http://127.0.0.1:9090/app.js", &[]), "another port");
+        assert!(!ok("http://127.0.0.2:8080/app.js", &[]));
+        assert!(ok("http://cdn.example.org/x.js", &["example.org"]));
+        assert!(!ok("http://badexample.org/x.js", &["example.org"]));
+        assert!(ok("data:text/plain,x", &[]));
+    }
+}

@@ -1,0 +1,126 @@
+//! The flags that render pages in a headless Chromium (`--render-all`, `--render REGEX`),
+//! and how they map onto the library. The browser comes with the `browser` feature of
+//! this crate (`cargo install --path trawler-cli --features browser`); a `trawler` built
+//! without it refuses the flags in one line.
+
+use crate::CliError;
+use clap::Args;
+use std::path::PathBuf;
+use trawler::prelude::*;
+
+/// `trawler crawl`'s rendering flags.
+#[derive(Debug, Args)]
+pub(crate) struct RenderArgs {
+    /// Render every page in a headless Chromium (found on PATH, or --browser-path) and
+    /// crawl what its DOM holds once loaded: links made by JavaScript are found.
+    #[arg(long, conflicts_with = "render")]
+    pub(crate) render_all: bool,
+    /// Render the pages whose URL matches REGEX (may be repeated); the rest are fetched
+    /// over HTTP.
+    #[arg(long, value_name = "REGEX")]
+    pub(crate) render: Vec<String>,
+    /// The browser to render with [default: chromium, chromium-browser or google-chrome
+    /// on PATH].
+    #[arg(long, value_name = "PATH")]
+    pub(crate) browser_path: Option<PathBuf>,
+    /// Sub-resources a rendered page may not load, comma-separated: images, media, fonts,
+    /// stylesheets, or none [default: images,media,fonts].
+    #[arg(long, value_name = "KINDS")]
+    pub(crate) block: Option<String>,
+    /// Tabs open at once per worker [default: 4].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub(crate) tabs: Option<u16>,
+}
+
+impl RenderArgs {
+    fn wanted(&self) -> bool {
+        self.render_all || !self.render.is_empty()
+    }
+
+    /// The crawler with rendering set, when asked for.
+    #[cfg(feature = "browser")]
+    pub(crate) fn apply<S: Spider>(
+        &self,
+        crawler: Crawler<S>,
+        allow_hosts: &[String],
+    ) -> Result<Crawler<S>, CliError> {
+        use trawler::browser::{RenderConfig, RenderRule, ResourceKind};
+        if !self.wanted() {
+            return self.unused().map(|()| crawler);
+        }
+        let rule = match self.render_all {
+            true => RenderRule::All,
+            false => RenderRule::Matching(
+                (self.render.iter())
+                    .map(|r| {
+                        trawler::regex::Regex::new(r)
+                            .map_err(|e| CliError::Keep(format!("--render {r:?}: {e}")))
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+        };
+        let mut config = RenderConfig::new(rule);
+        if let Some(path) = &self.browser_path {
+            config = config.executable(path);
+        }
+        if let Some(tabs) = self.tabs {
+            config = config.tabs(usize::from(tabs));
+        }
+        if let Some(list) = &self.block {
+            let kinds = match list.trim() {
+                "none" => Vec::new(),
+                list => (list.split(','))
+                    .map(|k| {
+                        ResourceKind::parse(k).ok_or_else(|| {
+                            CliError::Keep(format!(
+                                "--block: {k:?} is not one of images, media, fonts, stylesheets, none"
+                            ))
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+            };
+            config = config.block(kinds);
+        }
+        // `--allow-host HOST[:PORT]`: the sub-resources of a host the crawl may visit.
+        for host in allow_hosts {
+            let name = match host.rsplit_once(':') {
+                Some((name, port)) if port.parse::<u16>().is_ok() => name,
+                _ => host.as_str(),
+            };
+            config = config.allow_host(name);
+        }
+        Ok(crawler.render(config))
+    }
+
+    /// Without the browser feature, the flags are refused in one line.
+    #[cfg(not(feature = "browser"))]
+    pub(crate) fn apply<S: Spider>(
+        &self,
+        crawler: Crawler<S>,
+        _allow_hosts: &[String],
+    ) -> Result<Crawler<S>, CliError> {
+        if self.wanted() {
+            return Err(CliError::Keep(
+                "--render: this trawler was built without the browser; install it with \
+                 `cargo install --path trawler-cli --features browser`"
+                    .into(),
+            ));
+        }
+        self.unused().map(|()| crawler)
+    }
+
+    /// The browser's own flags given without anything to render.
+    fn unused(&self) -> Result<(), CliError> {
+        let given = [
+            (self.browser_path.is_some(), "--browser-path"),
+            (self.block.is_some(), "--block"),
+            (self.tabs.is_some(), "--tabs"),
+        ];
+        match given.iter().find(|(g, _)| *g) {
+            Some((_, flag)) => Err(CliError::Keep(format!(
+                "{flag} is for rendered pages: give --render-all or --render REGEX too"
+            ))),
+            None => Ok(()),
+        }
+    }
+}
