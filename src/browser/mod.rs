@@ -198,8 +198,13 @@ impl RenderConfig {
         self
     }
 
-    /// The browser's path: the one given, or the first found on `PATH`.
-    pub(crate) fn find_executable(&self) -> Result<PathBuf, String> {
+    /// The browser's path: the one given, or the first found on `PATH`; or why there is
+    /// none, in words.
+    ///
+    /// # Errors
+    ///
+    /// No file at the path given, or none of [`BROWSER_NAMES`] on `PATH`.
+    pub fn find_executable(&self) -> Result<PathBuf, String> {
         if let Some(path) = &self.executable {
             return match path.is_file() {
                 true => Ok(path.clone()),

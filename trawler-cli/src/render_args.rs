@@ -82,6 +82,10 @@ impl RenderArgs {
             config = config.block(kinds);
         }
         // `--allow-host HOST[:PORT]`: the sub-resources of a host the crawl may visit.
+        // Said now, before the records file is made, not when the crawl starts.
+        config
+            .find_executable()
+            .map_err(|e| CliError::Keep(format!("--render: {e}")))?;
         for host in allow_hosts {
             let name = match host.rsplit_once(':') {
                 Some((name, port)) if port.parse::<u16>().is_ok() => name,
