@@ -1,9 +1,10 @@
-# Sourced by the crawl benchmarks (keep.sh, recrawl.sh): builds the `trawler` binary and the
-# testbed (release), serves HOSTS x PAGES testbed pages on a free loopback port (more testbed
+# Sourced by the crawl benchmarks (keep.sh, recrawl.sh, render.sh): builds the `trawler`
+# binary (with the features in CLI_FEATURES) and the testbed (release), serves HOSTS x PAGES testbed pages on a free loopback port (more testbed
 # flags in SITE_FLAGS), and sets BIN, WORK (a temporary directory, removed on exit) and
 # SEEDS (one start URL per host). Everything listens on 127.0.0.1 only; every wait is bounded.
 
-cargo build --release -q -p trawler-cli && cargo build --release -q --example testbed
+cargo build --release -q -p trawler-cli ${CLI_FEATURES:+--features "$CLI_FEATURES"}
+cargo build --release -q --example testbed
 BIN=target/release/trawler
 TESTBED=target/release/examples/testbed
 WORK=$(mktemp -d)

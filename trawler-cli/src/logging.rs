@@ -10,12 +10,14 @@ use tracing_subscriber::fmt::MakeWriter;
 
 /// Installs the global subscriber. `RUST_LOG`, when set, wins over -v/-q.
 pub(crate) fn init(verbose: u8, quiet: u8, bar: Option<ProgressBar>, ansi: bool) {
+    // The DevTools client logs the browser's connection closing as an error when the crawl
+    // closes it; what trawler makes of a browser's faults, it says itself.
     let level = match (quiet, verbose) {
         (q, _) if q >= 2 => "off",
-        (1, _) => "error",
-        (_, 0) => "warn",
+        (1, _) => "error,chromiumoxide=off",
+        (_, 0) => "warn,chromiumoxide=off",
         // -v shows the CLI's per-URL failures; the engine's own info is rarely wanted.
-        (_, 1) => "warn,trawler=info",
+        (_, 1) => "warn,trawler=info,chromiumoxide=off",
         (_, 2) => "info,trawler=debug",
         _ => "trace",
     };
