@@ -30,9 +30,6 @@ use tokio::sync::Mutex;
 /// started in a loop.
 pub(crate) const RESTART_GAP: Duration = Duration::from_millis(500);
 
-/// Idle tabs kept for the next renders at most (each holds a renderer's memory).
-const MAX_IDLE_TABS: usize = 64;
-
 /// How long Chromium may take to start and say where its DevTools listen.
 const LAUNCH_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -54,9 +51,6 @@ pub(crate) struct Chrome {
     pub(crate) starts: AtomicU64,
     /// Pages rendered (answers taken from a tab).
     pub(crate) renders: AtomicU64,
-    /// Tabs that rendered a page and wait for the next, with the browser start they
-    /// belong to.
-    idle: std::sync::Mutex<Vec<(u64, Page)>>,
     stop: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
     thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
 }
@@ -99,7 +93,6 @@ impl Chrome {
             last_start: Mutex::new(None),
             starts: AtomicU64::new(0),
             renders: AtomicU64::new(0),
-            idle: std::sync::Mutex::new(Vec::new()),
             stop: std::sync::Mutex::new(Some(stop_tx)),
             thread: std::sync::Mutex::new(Some(thread)),
         });
@@ -124,30 +117,6 @@ impl Chrome {
         F::Output: Send + 'static,
     {
         self.runtime.spawn(fut)
-    }
-
-    /// An idle tab of the running browser, or a new one; with the browser start it
-    /// belongs to.
-    pub(crate) async fn take_tab(&self) -> Result<(u64, Page), String> {
-        let generation = self.starts.load(Ordering::Relaxed);
-        let idle = self.idle.lock().ok().and_then(|mut idle| {
-            idle.retain(|(g, _)| *g == generation);
-            idle.pop()
-        });
-        if let Some(tab) = idle {
-            return Ok(tab);
-        }
-        let page = self.new_tab().await?;
-        Ok((self.starts.load(Ordering::Relaxed), page))
-    }
-
-    /// A tab that rendered a page, for the next one.
-    pub(crate) fn give_back(&self, generation: u64, page: Page) {
-        if let Ok(mut idle) = self.idle.lock()
-            && idle.len() < MAX_IDLE_TABS
-        {
-            idle.push((generation, page));
-        }
     }
 
     /// A new tab (about:blank) in the crawl's context, the browser started (again) first
@@ -260,9 +229,6 @@ impl Chrome {
     pub(crate) fn shutdown(self: &Arc<Self>) {
         let me = Arc::clone(self);
         let _ = self.runtime.block_on_thread(async move {
-            if let Ok(mut idle) = me.idle.lock() {
-                idle.clear();
-            }
             if let Some(mut live) = me.live.lock().await.take() {
                 // Closed as it asks to be (its connection ends cleanly), killed if it must.
                 let _ = tokio::time::timeout(Duration::from_secs(3), live.browser.close()).await;

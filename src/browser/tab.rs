@@ -49,7 +49,7 @@ pub(crate) struct Policy {
     pub(crate) allow_hosts: Vec<String>,
 }
 
-/// Renders `request` in a tab of `chrome` (an idle one, or a new one).
+/// Renders `request` in a new tab of `chrome`.
 pub(crate) async fn render(
     chrome: Arc<Chrome>,
     request: FetchRequest,
@@ -57,7 +57,7 @@ pub(crate) async fn render(
 ) -> Result<FetchResponse, FetchError> {
     let start = Instant::now();
     let deadline = tokio::time::Instant::now() + request.timeout;
-    let page = match tokio::time::timeout_at(deadline, chrome.take_tab()).await {
+    let page = match tokio::time::timeout_at(deadline, chrome.new_tab()).await {
         Ok(Ok(page)) => page,
         Ok(Err(e)) => {
             return Err(FetchError::Request(format!(
@@ -66,22 +66,12 @@ pub(crate) async fn render(
         }
         Err(_) => return Err(FetchError::Timeout(request.timeout)),
     };
-    let (generation, page) = page;
     let outcome = tokio::time::timeout_at(deadline, drive(&page, &request, &policy)).await;
+    // The tab goes whatever happened (bounded: a dead browser answers nothing).
+    let _ = tokio::time::timeout(Duration::from_secs(5), page.close()).await;
     let mut response = match outcome {
-        Ok(Ok(response)) => {
-            // A tab that rendered well serves the next page (no new tab, no new renderer).
-            chrome.give_back(generation, page);
-            response
-        }
-        failed => {
-            // The tab goes (bounded: a dead browser answers nothing).
-            let _ = tokio::time::timeout(Duration::from_secs(5), page.close()).await;
-            return match failed {
-                Ok(Err(e)) => Err(e),
-                _ => Err(FetchError::Timeout(request.timeout)),
-            };
-        }
+        Ok(r) => r?,
+        Err(_) => return Err(FetchError::Timeout(request.timeout)),
     };
     chrome
         .renders
