@@ -226,6 +226,12 @@ fn a_killed_browser_is_started_again_and_its_pages_fetched_again() {
     assert_eq!(report.failed, 0, "{report}");
     drop(server);
     assert!(our_browsers().is_empty(), "a browser outlived its crawl");
+    let mark = format!("trawler-chromium-{}-", std::process::id());
+    let left: Vec<_> = (std::fs::read_dir(std::env::temp_dir()).unwrap().flatten())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&mark))
+        .map(|e| e.path())
+        .collect();
+    assert!(left.is_empty(), "profiles left behind: {left:?}");
 }
 
 #[test]

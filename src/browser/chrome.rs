@@ -243,7 +243,15 @@ impl Chrome {
         if let Some(thread) = self.thread.lock().ok().and_then(|mut t| t.take()) {
             let _ = thread.join();
         }
-        let _ = std::fs::remove_dir_all(&self.profiles);
+        // Chromium's helper processes may still write a file or two as they exit: the
+        // profiles are removed until they stay removed, for a second at most.
+        for _ in 0..20 {
+            let _ = std::fs::remove_dir_all(&self.profiles);
+            std::thread::sleep(Duration::from_millis(50));
+            if !self.profiles.exists() {
+                break;
+            }
+        }
     }
 }
 
