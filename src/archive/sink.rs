@@ -130,14 +130,11 @@ pub(crate) fn exchange(url: &Url, sent: &Headers, response: &FetchResponse) -> E
         .wire
         .as_deref()
         .map_or(sent, |w| &w.request_headers);
-    if !given.contains("host")
-        && let Some(host) = url.host_str()
-    {
-        let host = match url.port() {
-            Some(p) => format!("{host}:{p}"),
-            None => host.to_owned(),
-        };
-        request.headers.push(("host".into(), host.into_bytes()));
+    if !given.contains("host") {
+        let host = &url[url::Position::BeforeHost..url::Position::AfterPort];
+        request
+            .headers
+            .push(("host".into(), host.as_bytes().to_vec()));
     }
     let (body, remote_ip) = match response.wire.as_deref() {
         Some(wire) => {

@@ -49,8 +49,6 @@ pub(crate) struct Chrome {
     last_start: Mutex<Option<Instant>>,
     /// Processes started, the first included.
     pub(crate) starts: AtomicU64,
-    /// Pages rendered (answers taken from a tab).
-    pub(crate) renders: AtomicU64,
     stop: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
     thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
 }
@@ -92,7 +90,6 @@ impl Chrome {
             profiles,
             last_start: Mutex::new(None),
             starts: AtomicU64::new(0),
-            renders: AtomicU64::new(0),
             stop: std::sync::Mutex::new(Some(stop_tx)),
             thread: std::sync::Mutex::new(Some(thread)),
         });

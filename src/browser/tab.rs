@@ -73,9 +73,6 @@ pub(crate) async fn render(
         Ok(r) => r?,
         Err(_) => return Err(FetchError::Timeout(request.timeout)),
     };
-    chrome
-        .renders
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     response.elapsed = start.elapsed();
     Ok(response)
 }

@@ -26,7 +26,7 @@ use awc::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use awc::http::{StatusCode, Version};
 use futures_util::StreamExt;
 use std::time::{Duration, Instant};
-use url::Url;
+use url::{Position, Url};
 
 /// Headers set on one request (beside the client's defaults).
 pub(crate) type Headers = Vec<(HeaderName, HeaderValue)>;
@@ -225,12 +225,10 @@ async fn once(
 /// then the request's own, the client's defaults among them.
 fn sent_headers(url: &Url, fields: &HeaderMap) -> crate::headers::Headers {
     let mut sent = crate::headers::Headers::new();
-    let host = match (url.host_str(), url.port()) {
-        (Some(h), Some(p)) => format!("{h}:{p}"),
-        (Some(h), None) => h.to_owned(),
-        (None, _) => String::new(),
-    };
-    sent.append_raw("host", host.as_bytes());
+    sent.append_raw(
+        "host",
+        url[Position::BeforeHost..Position::AfterPort].as_bytes(),
+    );
     for (name, value) in fields {
         sent.append_raw(name.as_str(), value.as_bytes());
     }
