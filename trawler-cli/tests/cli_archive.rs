@@ -300,6 +300,7 @@ fn bad_archive_and_content_flags_are_refused_in_one_line() {
         (vec!["--warc-gzip-level", "3"], "--warc"),
         (vec!["--warc", "x", "--warc-gzip-level", "12"], "12"),
         (vec!["--content", "pdf"], "pdf"),
+        (vec!["--save", "/proc/no-such-dir/mirror"], "--save"),
     ];
     for (flags, says) in cases {
         let mut args = vec!["crawl", "http://127.0.0.1:9/", "-o", &out];
