@@ -61,6 +61,10 @@ pub(crate) struct FetchedPage {
     pub(crate) headers: Headers,
     pub(crate) body: bytes::Bytes,
     pub(crate) truncated: bool,
+    /// The body is a browser's DOM.
+    pub(crate) rendered: bool,
+    /// A PNG of the rendered page, if the crawl takes them.
+    pub(crate) screenshot: Option<bytes::Bytes>,
 }
 
 /// Parses one page with `spider` and admits what it leads to.

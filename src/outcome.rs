@@ -138,6 +138,9 @@ pub struct Outcome {
     /// Body bytes not read because the server answered `304` to the kept page's
     /// validators (the kept body's length).
     pub bytes_saved: u64,
+    /// The page was rendered in the crawl's browser (its body is the DOM after its scripts
+    /// ran; `Crawler::render`, with the `browser` feature).
+    pub rendered: bool,
 }
 
 impl Outcome {
@@ -167,6 +170,7 @@ impl Outcome {
             nofollow: false,
             revisit: None,
             bytes_saved: 0,
+            rendered: false,
         }
     }
 
@@ -209,7 +213,7 @@ fn is_zero(n: &u64) -> bool {
 /// The flat JSON shape: `{"url", "outcome": "fetched|not_modified|failed|skipped",
 /// "status", "error", "reason", "depth", "referrer", "attempts", "bytes", "elapsed_ms",
 /// "content_type", "redirected_to", "truncated", "label", "parse_error", "links_truncated",
-/// "noindex", "nofollow", "revisit", "bytes_saved"}`; absent values (and false flags) are omitted.
+/// "noindex", "nofollow", "revisit", "bytes_saved", "rendered"}`; absent values (and false flags) are omitted.
 impl Serialize for Outcome {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
@@ -248,6 +252,8 @@ impl Serialize for Outcome {
             revisit: Option<crate::revisit::Revisit>,
             #[serde(skip_serializing_if = "is_zero")]
             bytes_saved: u64,
+            #[serde(skip_serializing_if = "std::ops::Not::not")]
+            rendered: bool,
         }
         let (outcome, error, reason) = match &self.kind {
             OutcomeKind::Fetched if self.is_not_modified() => ("not_modified", None, None),
@@ -276,6 +282,7 @@ impl Serialize for Outcome {
             nofollow: self.nofollow,
             revisit: self.revisit,
             bytes_saved: self.bytes_saved,
+            rendered: self.rendered,
         }
         .serialize(serializer)
     }

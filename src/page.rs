@@ -27,6 +27,8 @@ pub struct Page<'a> {
     pub(crate) body: &'a [u8],
     pub(crate) encoding: &'static Encoding,
     pub(crate) truncated: bool,
+    rendered: bool,
+    screenshot: Option<&'a [u8]>,
     /// The product token robots directives may be addressed to.
     agent: &'a str,
     text: OnceCell<Cow<'a, str>>,
@@ -63,6 +65,8 @@ impl<'a> Page<'a> {
             body: &fetched.body,
             encoding,
             truncated: fetched.truncated,
+            rendered: fetched.rendered,
+            screenshot: fetched.screenshot.as_deref(),
             agent,
             text: OnceCell::new(),
             html: OnceCell::new(),
@@ -110,6 +114,18 @@ impl<'a> Page<'a> {
     /// Whether the body was cut at the size cap.
     pub fn is_truncated(&self) -> bool {
         self.truncated
+    }
+
+    /// Whether the page was rendered in the crawl's browser: the body is the DOM after the
+    /// page's scripts ran (`Crawler::render`, with the `browser` feature).
+    pub fn is_rendered(&self) -> bool {
+        self.rendered
+    }
+
+    /// A PNG of the rendered page, when the crawl takes screenshots
+    /// (`RenderConfig::screenshots`, with the `browser` feature).
+    pub fn screenshot(&self) -> Option<&[u8]> {
+        self.screenshot
     }
 
     /// The page's character encoding: byte-order mark, then the Content-Type charset, then a

@@ -63,6 +63,9 @@ pub struct CrawlReport {
     pub bytes: u64,
     /// Pages whose body was cut at the size cap.
     pub truncated: u64,
+    /// Pages whose outcome is a rendered page (their last answer came from the crawl's
+    /// browser).
+    pub rendered: u64,
     /// Distinct canonical URLs the crawl saw (accepted or not), the size of the seen-set.
     pub urls_seen: u64,
     /// Links dropped because their canonical URL had been seen before.
@@ -134,6 +137,9 @@ impl CrawlReport {
         if o.truncated {
             self.truncated += 1;
         }
+        if o.rendered {
+            self.rendered += 1;
+        }
         if o.parse_error.is_some() {
             self.parse_errors += 1;
         }
@@ -186,6 +192,9 @@ impl fmt::Display for CrawlReport {
                 "{} robots.txt requests, {} sitemap requests ({} URLs listed)",
                 self.robots_fetches, self.sitemap_fetches, self.sitemap_urls
             )?;
+        }
+        if self.rendered > 0 {
+            writeln!(f, "{} pages rendered in the browser", self.rendered)?;
         }
         write!(
             f,

@@ -17,6 +17,7 @@ pub struct Request {
     pub(crate) attempts: u32,
     pub(crate) redirects: u8,
     pub(crate) session: Option<Arc<str>>,
+    pub(crate) render: bool,
 }
 
 impl Request {
@@ -31,6 +32,7 @@ impl Request {
             attempts: 0,
             redirects: 0,
             session: None,
+            render: false,
         }
     }
 
@@ -64,6 +66,22 @@ impl Request {
     pub fn with_session(mut self, session: impl Into<Arc<str>>) -> Self {
         self.session = Some(session.into());
         self
+    }
+
+    /// Renders the page in the crawl's browser (a crawl with `Crawler::render`, with the
+    /// `browser` feature), whatever its rule says: for a page
+    /// known to build its links with JavaScript. Its redirects are rendered too; the links
+    /// found on it are not, unless they say so or the rule picks them. A crawl without a
+    /// browser fetches it over HTTP.
+    #[must_use]
+    pub fn render(mut self) -> Self {
+        self.render = true;
+        self
+    }
+
+    /// Whether [`render`](Self::render) was asked for.
+    pub fn wants_render(&self) -> bool {
+        self.render
     }
 
     /// The session set with [`with_session`](Self::with_session) (or inherited).

@@ -28,6 +28,7 @@ fn request(url: &str) -> QueuedRequest {
         referrer: None,
         session: None,
         due_ms: None,
+        render: false,
     }
 }
 

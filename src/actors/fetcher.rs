@@ -137,6 +137,7 @@ impl Fetcher {
         r.headers = headers;
         r.kind = kind;
         r.session = request.session.clone();
+        r.render = request.render;
         r.keep_wire = self.settings.archive.is_some();
         r
     }
@@ -279,6 +280,8 @@ impl Fetcher {
                     headers: response.headers,
                     body: response.body,
                     truncated: response.truncated,
+                    rendered: response.rendered,
+                    screenshot: response.screenshot,
                 },
             }),
             Route::Record(result) => self.routes.supervisor.do_send(Fetched { ticket, result }),

@@ -28,6 +28,7 @@ impl<S: Spider> Engine<S> {
             o.elapsed = m.elapsed;
             o.content_type = m.content_type.clone();
             o.truncated = m.truncated;
+            o.rendered = m.rendered;
             o.revisit = m.revisit;
             o.bytes_saved = m.saved;
         }
@@ -193,6 +194,7 @@ impl<S: Spider> Engine<S> {
         let referrer = Arc::new(from.url.clone());
         let (priority, label) = (from.priority, from.label.clone());
         let session = from.session.clone();
+        let render = from.render;
         let mut signals = Signals::default();
         let build = |url| {
             let mut r = Request::new(url);
@@ -200,6 +202,7 @@ impl<S: Spider> Engine<S> {
             r.priority = priority;
             r.label = label;
             r.session = session;
+            r.render = render;
             r.referrer = Some(referrer);
             r.redirects = hops;
             r

@@ -50,6 +50,8 @@ pub(crate) struct ResponseMeta {
     pub(crate) elapsed: Duration,
     pub(crate) content_type: Option<String>,
     pub(crate) truncated: bool,
+    /// The answer came from the crawl's browser.
+    pub(crate) rendered: bool,
     /// The raw `Location` of a redirect answer.
     pub(crate) location: Option<String>,
     /// What the page is to the page cache of an earlier crawl, if there is one.

@@ -52,6 +52,7 @@ pub(crate) fn answer(
         elapsed: response.elapsed,
         content_type,
         truncated: response.truncated,
+        rendered: response.rendered,
         location: None,
         revisit: None,
         saved: 0,

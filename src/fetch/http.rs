@@ -73,6 +73,8 @@ impl Transport for HttpTransport {
                 truncated: answer.truncated,
                 elapsed: answer.elapsed,
                 wire: answer.wire,
+                rendered: false,
+                screenshot: None,
             })
         })
     }

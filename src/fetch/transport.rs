@@ -46,6 +46,9 @@ pub struct FetchRequest {
     /// The crawl keeps an archive: bring back what went over the wire as well
     /// ([`FetchResponse::wire`]). A transport that cannot may leave it out.
     pub keep_wire: bool,
+    /// The request asked to be rendered ([`Request::render`](crate::Request::render)): a
+    /// transport that renders pages renders it; any other sends it as usual.
+    pub render: bool,
 }
 
 impl FetchRequest {
@@ -59,6 +62,7 @@ impl FetchRequest {
             kind: RequestKind::Page,
             session: None,
             keep_wire: false,
+            render: false,
         }
     }
 }
@@ -80,6 +84,10 @@ pub struct FetchResponse {
     /// What went over the wire, when the request asked for it
     /// ([`FetchRequest::keep_wire`]) and the transport could tell.
     pub wire: Option<Box<Wire>>,
+    /// The body is a browser's DOM after the page ran, not the bytes the server sent.
+    pub rendered: bool,
+    /// A PNG of the rendered page, when the crawl asked for screenshots.
+    pub screenshot: Option<bytes::Bytes>,
 }
 
 /// An exchange as it went over the wire, for an archive: the request's header fields as
@@ -120,6 +128,8 @@ impl FetchResponse {
             truncated: false,
             elapsed: Duration::ZERO,
             wire: None,
+            rendered: false,
+            screenshot: None,
         }
     }
 }

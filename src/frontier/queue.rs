@@ -157,7 +157,7 @@ impl HostQueue {
         put(buf, u64::from(r.depth));
         put(buf, u64::from(r.attempts));
         buf.push(r.redirects);
-        buf.push(u8::from(whole));
+        buf.push(u8::from(whole) | (u8::from(r.render) << 1));
         put(buf, u64::from(referrer));
         put(buf, u64::from(label));
         put(buf, u64::from(session));
@@ -181,6 +181,7 @@ impl HostQueue {
             attempts,
             redirects,
             whole,
+            render,
             referrer,
             label,
             session,
@@ -206,6 +207,7 @@ impl HostQueue {
         r.depth = u32::try_from(depth).unwrap_or(u32::MAX);
         r.attempts = u32::try_from(attempts).unwrap_or(u32::MAX);
         r.redirects = redirects;
+        r.render = render;
         if referrer > 0 {
             r.referrer = shared.take_referrer(u32::try_from(referrer - 1).unwrap_or(u32::MAX));
         }
@@ -235,6 +237,7 @@ struct Record<'a> {
     attempts: u64,
     redirects: u8,
     whole: bool,
+    render: bool,
     referrer: u64,
     label: u64,
     session: u64,
@@ -247,7 +250,8 @@ fn decode<'a>(buf: &'a [u8], at: &mut usize) -> Record<'a> {
     let depth = get(buf, at);
     let attempts = get(buf, at);
     let redirects = buf.get(*at).copied().unwrap_or(0);
-    let whole = buf.get(*at + 1).is_some_and(|&b| b == 1);
+    let flags = buf.get(*at + 1).copied().unwrap_or(0);
+    let (whole, render) = (flags & 1 == 1, flags & 2 == 2);
     *at += 2;
     let referrer = get(buf, at);
     let label = get(buf, at);
@@ -262,6 +266,7 @@ fn decode<'a>(buf: &'a [u8], at: &mut usize) -> Record<'a> {
         attempts,
         redirects,
         whole,
+        render,
         referrer,
         label,
         session,

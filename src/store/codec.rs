@@ -2,17 +2,19 @@
 //!
 //! Everything the crawl needs to send the request again and to record its outcome: the
 //! URL, depth, priority, label, referrer, attempts made, redirects followed and, for a
-//! request waiting for a retry, when it is due. The encoding is a version byte, then
+//! request waiting for a retry, when it is due, and its flags (rendered in the browser). The encoding is a version byte, then
 //! varints and length-prefixed strings; decoding checks every length and refuses anything
 //! malformed with a [`DecodeError`] (a store's bytes are never trusted to be intact).
-//! Versions 1 (no due time) and 2 (no session) are still read.
+//! Versions 1 (no due time), 2 (no session) and 3 (no flags) are still read.
 
 use crate::request::Request;
 use std::sync::Arc;
 use url::Url;
 
 /// The encoding's version byte.
-const VERSION: u8 = 3;
+const VERSION: u8 = 4;
+/// The version before flags, still read.
+const VERSION_3: u8 = 3;
 /// The version before sessions, still read.
 const VERSION_2: u8 = 2;
 /// The version before due times, still read.
@@ -40,6 +42,8 @@ pub struct QueuedRequest {
     /// When a request waiting for a retry is due, in milliseconds since the Unix epoch
     /// (wall-clock time, so that it holds across restarts); `None`: at once.
     pub due_ms: Option<u64>,
+    /// The request asked to be rendered in the crawl's browser.
+    pub render: bool,
 }
 
 /// Bytes that are not a queued request.
@@ -60,6 +64,7 @@ impl QueuedRequest {
             referrer: r.referrer.as_ref().map(|u| u.to_string()),
             session: r.session.as_deref().map(str::to_string),
             due_ms: None,
+            render: r.render,
         }
     }
 
@@ -72,6 +77,7 @@ impl QueuedRequest {
         r.redirects = self.redirects;
         r.label = self.label.as_deref().map(Arc::from);
         r.session = self.session.as_deref().map(Arc::from);
+        r.render = self.render;
         r.referrer = self
             .referrer
             .as_deref()
@@ -92,6 +98,7 @@ impl QueuedRequest {
         put_str(out, self.label.as_deref());
         put_str(out, self.referrer.as_deref());
         put_str(out, self.session.as_deref());
+        out.push(u8::from(self.render));
     }
 
     /// The encoding, as a new buffer.
@@ -105,7 +112,7 @@ impl QueuedRequest {
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader { bytes, at: 0 };
         let version = r.byte()?;
-        if !matches!(version, VERSION | VERSION_2 | VERSION_1) {
+        if !matches!(version, VERSION | VERSION_3 | VERSION_2 | VERSION_1) {
             return Err(DecodeError("unknown version"));
         }
         let depth = u32::try_from(r.varint()?).map_err(|_| DecodeError("depth"))?;
@@ -120,8 +127,16 @@ impl QueuedRequest {
         let label = r.string()?;
         let referrer = r.string()?;
         let session = match version {
-            VERSION => r.string()?,
+            VERSION | VERSION_3 => r.string()?,
             _ => None,
+        };
+        let render = match version {
+            VERSION => match r.byte()? {
+                0 => false,
+                1 => true,
+                _ => return Err(DecodeError("flags")),
+            },
+            _ => false,
         };
         if r.at != bytes.len() {
             return Err(DecodeError("trailing bytes"));
@@ -136,6 +151,7 @@ impl QueuedRequest {
             referrer,
             session,
             due_ms,
+            render,
         })
     }
 }
@@ -225,6 +241,7 @@ mod tests {
             referrer: Some("http://a.test/".into()),
             session: Some("user-1".into()),
             due_ms: None,
+            render: true,
         }
     }
 
@@ -237,11 +254,12 @@ mod tests {
             (r.depth(), r.priority(), r.attempts(), r.redirects()),
             (3, -7, 2, 1)
         );
+        assert!(r.wants_render());
         assert_eq!(QueuedRequest::from_request(&r), q);
     }
 
     #[test]
-    fn a_due_time_survives_and_versions_1_and_2_are_still_read() {
+    fn a_due_time_survives_and_versions_1_to_3_are_still_read() {
         let mut q = sample();
         q.due_ms = Some(1_700_000_000_123);
         assert_eq!(QueuedRequest::decode(&q.to_bytes()), Ok(q.clone()));
@@ -258,6 +276,7 @@ mod tests {
         put_str(&mut v1, Some("http://a.test/"));
         let before_sessions = QueuedRequest {
             session: None,
+            render: false,
             ..sample()
         };
         assert_eq!(QueuedRequest::decode(&v1), Ok(before_sessions.clone()));
@@ -272,6 +291,19 @@ mod tests {
         put_str(&mut v2, Some("product"));
         put_str(&mut v2, Some("http://a.test/"));
         assert_eq!(QueuedRequest::decode(&v2), Ok(before_sessions));
+        // Version 3: a session, no flags byte.
+        let mut v3 = vec![VERSION_3];
+        v3.extend_from_slice(&v2[1..]);
+        put_str(&mut v3, Some("user-1"));
+        let before_flags = QueuedRequest {
+            render: false,
+            ..sample()
+        };
+        assert_eq!(QueuedRequest::decode(&v3), Ok(before_flags));
+        // A flags byte other than 0 or 1 is refused.
+        let mut bad = sample().to_bytes();
+        *bad.last_mut().unwrap() = 7;
+        assert_eq!(QueuedRequest::decode(&bad), Err(DecodeError("flags")));
     }
 
     #[test]
@@ -306,8 +338,9 @@ mod tests {
             attempts in any::<u32>(), redirects in any::<u8>(),
             label in proptest::option::of("[a-z]{0,8}"), referrer in proptest::option::of("[a-z:/.]{0,20}"),
             session in proptest::option::of(".{0,8}"), due_ms in proptest::option::of(0..u64::MAX - 1),
+            render in any::<bool>(),
         ) {
-            let q = QueuedRequest { url, depth, priority, attempts, redirects, label, referrer, session, due_ms };
+            let q = QueuedRequest { url, depth, priority, attempts, redirects, label, referrer, session, due_ms, render };
             prop_assert_eq!(QueuedRequest::decode(&q.to_bytes()), Ok(q));
         }
     }

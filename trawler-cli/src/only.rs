@@ -62,6 +62,7 @@ mod tests {
             nofollow: false,
             revisit: None,
             bytes_saved: 0,
+            rendered: false,
         }
     }
 

@@ -13,7 +13,7 @@ use std::io::{self, BufWriter, Write};
 use trawler::Outcome;
 
 /// The CSV columns, in order: every field of the JSON record.
-pub(crate) const CSV_COLUMNS: [&str; 18] = [
+pub(crate) const CSV_COLUMNS: [&str; 19] = [
     "url",
     "outcome",
     "status",
@@ -32,10 +32,17 @@ pub(crate) const CSV_COLUMNS: [&str; 18] = [
     "links_truncated",
     "noindex",
     "nofollow",
+    "rendered",
 ];
 
 /// The columns whose JSON field is a flag left out when false.
-const FLAGS: [&str; 4] = ["truncated", "links_truncated", "noindex", "nofollow"];
+const FLAGS: [&str; 5] = [
+    "truncated",
+    "links_truncated",
+    "noindex",
+    "nofollow",
+    "rendered",
+];
 
 type Sink = Box<dyn Write + Send>;
 

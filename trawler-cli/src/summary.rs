@@ -39,6 +39,13 @@ pub(crate) fn table(report: &CrawlReport, broken: u64) -> String {
         ),
     );
     row("bytes", megabytes(report.bytes), String::new());
+    if report.rendered > 0 {
+        row(
+            "rendered",
+            report.rendered.to_string(),
+            "pages taken from the browser".into(),
+        );
+    }
     let r = &report.revisits;
     if *r != trawler::RevisitCounts::default() {
         row(

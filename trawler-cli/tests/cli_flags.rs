@@ -5,7 +5,7 @@
 //! only the records the binary writes.
 //!
 //! Covered: `-c` (alone), `--per-host-concurrency`, `--rate`, `--adaptive-throttle`,
-//! `--exclude`, `--user-agent`, `--header`, `--basic-auth`, `--cookie`, `-v`/`-vv`, and the 18 columns of `--format csv` checked
+//! `--exclude`, `--user-agent`, `--header`, `--basic-auth`, `--cookie`, `-v`/`-vv`, and the 19 columns of `--format csv` checked
 //! cell by cell against the JSON records and the server.
 
 #[path = "../../tests/common/mod.rs"]
@@ -405,7 +405,7 @@ fn verbose_logs_broken_urls_and_very_verbose_every_url() {
 }
 
 /// The CSV columns, in order: every field of the JSON record.
-const CSV_COLUMNS: [&str; 18] = [
+const CSV_COLUMNS: [&str; 19] = [
     "url",
     "outcome",
     "status",
@@ -424,9 +424,10 @@ const CSV_COLUMNS: [&str; 18] = [
     "links_truncated",
     "noindex",
     "nofollow",
+    "rendered",
 ];
 
-/// `--format csv`: the 18 columns in order, and in every row each cell is what the JSON
+/// `--format csv`: the 19 columns in order, and in every row each cell is what the JSON
 /// record of the same URL says (empty when JSON leaves the field out, `false` for an absent
 /// `truncated`) and what the server did: the status it answered, the Content-Type it sent,
 /// the Location it redirected to, the body cut at `--max-body`, one request per attempt.
@@ -571,8 +572,14 @@ fn csv_has_all_18_columns_each_as_the_json_record_and_the_server_say() {
                 continue;
             }
             let from_json = match rec.get(column) {
-                None if ["truncated", "links_truncated", "noindex", "nofollow"]
-                    .contains(&column) =>
+                None if [
+                    "truncated",
+                    "links_truncated",
+                    "noindex",
+                    "nofollow",
+                    "rendered",
+                ]
+                .contains(&column) =>
                 {
                     "false".to_string()
                 }

@@ -15,6 +15,7 @@ fn q(url: &str, attempts: u32) -> QueuedRequest {
         referrer: Some("http://a.test/".to_string()),
         session: None,
         due_ms: None,
+        render: false,
     }
 }
 

@@ -184,6 +184,7 @@ mod tests {
                 referrer: None,
                 session: None,
                 due_ms: due,
+                render: false,
             };
             let e = entry(fp, host, kind, &q);
             prop_assert_eq!(parse_entry(&e), Some((fp, host, kind, q)));
@@ -202,6 +203,7 @@ mod tests {
             referrer: None,
             session: None,
             due_ms: Some(5),
+            render: true,
         };
         for kind in [Kind::Fetch, Kind::Retry, Kind::Skip(SkipReason::OffHost)]
             .into_iter()
