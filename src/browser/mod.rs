@@ -17,11 +17,14 @@
 //!   before they leave, the crawl's header fields go with the main document only, the page
 //!   is cut at the request's timeout.
 //! - `transport`: which requests are rendered, and a bound on the tabs open per worker.
+//! - `adaptive`: HTTP first, and the browser only for pages that look like a script's
+//!   shell and for hosts whose sampled pages gain links when rendered.
 //!
 //! Compiled with the `browser` feature. No browser is downloaded: Chromium is found on
 //! `PATH` (`chromium`, `chromium-browser`, `google-chrome`) or given with
 //! [`RenderConfig::executable`].
 
+mod adaptive;
 mod chrome;
 mod tab;
 mod transport;
@@ -30,6 +33,7 @@ use regex::Regex;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use adaptive::{MAX_LEARNING, RESAMPLE, SAMPLES};
 use transport::Rendering;
 
 /// The rendering transport for a crawl of `crawl`: the browser found and started, the
@@ -47,6 +51,8 @@ pub(crate) fn launch(
         quiet: config.quiet,
         block: config.block,
         allow_hosts: config.allow_hosts,
+        script: config.script,
+        screenshots: config.screenshots,
     };
     Ok(Rendering {
         http,
@@ -54,6 +60,7 @@ pub(crate) fn launch(
         rule: config.rule,
         policy: std::sync::Arc::new(policy),
         tabs: config.tabs,
+        adaptive: std::sync::Arc::new(adaptive::Hosts::default()),
     })
 }
 
@@ -79,6 +86,10 @@ pub enum RenderRule {
     All,
     /// Pages whose URL matches any of these.
     Matching(Vec<Regex>),
+    /// Pages that need it: each page is fetched over HTTP first and rendered if it looks
+    /// like a script's shell, or if its host's sampled pages gained links when rendered
+    /// (see [`SAMPLES`], [`RESAMPLE`] and the README's "JavaScript pages").
+    Adaptive,
 }
 
 impl RenderRule {
@@ -87,6 +98,7 @@ impl RenderRule {
         match self {
             RenderRule::All => true,
             RenderRule::Matching(res) => res.iter().any(|re| re.is_match(url)),
+            RenderRule::Adaptive => false,
         }
     }
 }
@@ -128,6 +140,8 @@ pub struct RenderConfig {
     pub(crate) quiet: Duration,
     pub(crate) block: Vec<ResourceKind>,
     pub(crate) allow_hosts: Vec<String>,
+    pub(crate) script: Option<std::sync::Arc<str>>,
+    pub(crate) screenshots: bool,
 }
 
 impl RenderConfig {
@@ -146,12 +160,37 @@ impl RenderConfig {
                 ResourceKind::Fonts,
             ],
             allow_hosts: Vec::new(),
+            script: None,
+            screenshots: false,
         }
     }
 
     /// Every page rendered.
     pub fn all() -> Self {
         RenderConfig::new(RenderRule::All)
+    }
+
+    /// Pages rendered where needed ([`RenderRule::Adaptive`]).
+    pub fn adaptive() -> Self {
+        RenderConfig::new(RenderRule::Adaptive)
+    }
+
+    /// JavaScript run in each rendered page once it has loaded, before its DOM is taken:
+    /// the body of an `async` function, awaited (`await` works in it), e.g. a scroll to the
+    /// bottom or clicks on "load more". What it makes the page fetch is waited for as the
+    /// page's own requests are. A script that throws is logged, and the page taken as it is.
+    #[must_use]
+    pub fn script(mut self, js: &str) -> Self {
+        self.script = Some(std::sync::Arc::from(js));
+        self
+    }
+
+    /// A PNG of each rendered page (the whole page, up to 4096 × 16384 CSS pixels), for the
+    /// spider as [`Page::screenshot`](crate::Page::screenshot).
+    #[must_use]
+    pub fn screenshots(mut self, on: bool) -> Self {
+        self.screenshots = on;
+        self
     }
 
     /// The browser to run; by default the first of [`BROWSER_NAMES`] found on `PATH`.

@@ -18,6 +18,11 @@
 //! [`settle`](super::RenderConfig::settle) after the load, whichever comes first. The whole
 //! render is bounded by the request's timeout; a page that never finishes loading is cut
 //! there, and its tab closed.
+//!
+//! A crawl's [`script`](super::RenderConfig::script) runs in the page once it has loaded
+//! (scroll, click "load more"); the wait for quiet starts when it has finished, so what
+//! it made the page fetch is in the DOM. A [`screenshot`](super::RenderConfig::screenshots)
+//! is taken of the page as its DOM is taken.
 
 use super::ResourceKind;
 use super::chrome::Chrome;
@@ -33,7 +38,10 @@ use chromiumoxide::cdp::browser_protocol::fetch::{
 use chromiumoxide::cdp::browser_protocol::network::{
     ErrorReason, EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent, ResourceType,
 };
-use chromiumoxide::cdp::browser_protocol::page::{EventLifecycleEvent, NavigateParams};
+use chromiumoxide::cdp::browser_protocol::page::{
+    CaptureScreenshotFormat, CaptureScreenshotParams, EventLifecycleEvent, NavigateParams, Viewport,
+};
+use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
 use futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -47,7 +55,15 @@ pub(crate) struct Policy {
     pub(crate) quiet: Duration,
     pub(crate) block: Vec<ResourceKind>,
     pub(crate) allow_hosts: Vec<String>,
+    /// JavaScript run in the page once it has loaded (the body of an async function).
+    pub(crate) script: Option<Arc<str>>,
+    /// A PNG of each rendered page.
+    pub(crate) screenshots: bool,
 }
+
+/// The largest screenshot taken, in CSS pixels: a page longer than this (an endless
+/// scroll) is cut at its bottom.
+const SHOT_MAX: (f64, f64) = (4096.0, 16384.0);
 
 /// Renders `request` in a new tab of `chrome`.
 pub(crate) async fn render(
@@ -130,12 +146,16 @@ async fn drive(
     let mut main: Option<Main> = None;
     let mut loaded: Option<Instant> = None;
     let mut navigated = false;
+    // The crawl's script: not run yet, then running (the page is not quiet meanwhile).
+    let mut script_due = policy.script.clone();
+    let mut script: Option<tokio::task::JoinHandle<Result<(), String>>> = None;
     // Requests of the page in flight, and since when there has been none.
     let mut in_flight = std::collections::HashSet::new();
     let mut quiet_since = Some(Instant::now());
     loop {
         // After the load: done once nothing was in flight for `quiet`, or at `settle`.
-        let until = loaded.map(|at| {
+        let ready = script_due.is_none() && script.is_none();
+        let until = loaded.filter(|_| ready).map(|at| {
             let settled = at + policy.settle;
             quiet_since.map_or(settled, |q| (q + policy.quiet).min(settled))
         });
@@ -202,19 +222,40 @@ async fn drive(
                 }
                 match event.name.as_str() {
                     "load" => loaded = loaded.or(Some(Instant::now())),
-                    "networkIdle" if loaded.is_some() => break,
+                    "networkIdle" if loaded.is_some() && ready => break,
                     _ => {}
                 }
             }
+            ran = async { script.as_mut().expect("a script runs").await }, if script.is_some() => {
+                script = None;
+                if let Ok(Err(e)) | Err(e) = ran.map_err(|e| e.to_string()) {
+                    tracing::debug!(url = %request.url, "the page's script failed: {e}");
+                }
+                // The wait for quiet starts again from here.
+                loaded = Some(Instant::now());
+                if in_flight.is_empty() {
+                    quiet_since = loaded;
+                }
+            }
             () = tokio::time::sleep(wait), if until.is_some() => break,
+        }
+        if loaded.is_some()
+            && let Some(js) = script_due.take()
+        {
+            script = Some(tokio::spawn(run_script(page.clone(), js)));
         }
     }
     let Some(main) = main else {
         return Err(lost("no answer came for the page"));
     };
+    let rendered = main.body.is_none();
     let body = match main.body {
         Some(body) => body,
         None => page.content().await.map_err(lost)?.into_bytes(),
+    };
+    let screenshot = match rendered && policy.screenshots {
+        true => Some(screenshot(page).await?),
+        false => None,
     };
     let mut headers = Headers::new();
     for (name, value) in main.headers.iter() {
@@ -230,11 +271,47 @@ async fn drive(
         }
     }
     let mut response = FetchResponse::new(main.status, headers, body);
+    response.rendered = rendered;
+    response.screenshot = screenshot.map(bytes::Bytes::from);
     if response.body.len() > request.max_body {
         response.body = response.body.slice(..request.max_body);
         response.truncated = true;
     }
     Ok(response)
+}
+
+/// Runs the crawl's script in the page: the body of an async function, awaited.
+async fn run_script(page: Page, js: Arc<str>) -> Result<(), String> {
+    let params = EvaluateParams::builder()
+        .expression(format!("(async () => {{\n{js}\n}})()"))
+        .await_promise(true)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let done = page.evaluate_expression(params).await;
+    done.map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// A PNG of the whole page (up to [`SHOT_MAX`]).
+async fn screenshot(page: &Page) -> Result<Vec<u8>, FetchError> {
+    let metrics = page.layout_metrics().await.map_err(lost)?;
+    let size = &metrics.css_content_size;
+    let clip = Viewport {
+        x: 0.0,
+        y: 0.0,
+        width: size.width.clamp(1.0, SHOT_MAX.0),
+        height: size.height.clamp(1.0, SHOT_MAX.1),
+        scale: 1.0,
+    };
+    let params = CaptureScreenshotParams::builder()
+        .format(CaptureScreenshotFormat::Png)
+        .clip(clip)
+        .capture_beyond_viewport(true)
+        .build();
+    let shot = page.execute(params).await.map_err(lost)?;
+    let data: &str = shot.result.data.as_ref();
+    base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .map_err(lost)
 }
 
 /// At the main document's answer: its status and fields. A redirect or an answer that is
