@@ -322,7 +322,9 @@ mod tests {
             r.redirects = 2;
             r.referrer = Some(Arc::clone(&from));
             if i == 7 {
-                r = r.with_priority(9).with_label("first").with_session("s1");
+                r = (r.with_priority(9).with_label("first"))
+                    .with_session("s1")
+                    .render();
             }
             q.push(r, i, ORIGIN, &mut shared);
         }
@@ -331,6 +333,7 @@ mod tests {
             (seq, first.url.path(), first.label(), first.session()),
             (7, "/p7", Some("first"), Some("s1"))
         );
+        assert!(first.wants_render());
         let mut expect = (0..300u64).filter(|&i| i != 7);
         while let Some((seq, r)) = q.pop(ORIGIN, &mut shared) {
             let i = expect.next().unwrap();
@@ -341,7 +344,10 @@ mod tests {
                 (3, u32::try_from(i % 3).unwrap(), 2)
             );
             assert_eq!(r.referrer().map(Url::as_str), Some("http://a.test/from"));
-            assert_eq!((r.priority, r.session()), (0, None));
+            assert_eq!(
+                (r.priority, r.session(), r.wants_render()),
+                (0, None, false)
+            );
         }
         assert!(expect.next().is_none() && q.is_empty());
         drop(first);

@@ -116,6 +116,24 @@ impl SavePath {
         Ok(SavePath { parts })
     }
 
+    /// The same path with `.ext` added to the file's name (`index.html.png`), for a
+    /// file that goes beside the page: a screenshot, metadata. `ext` must be 1 to 8 ASCII
+    /// lowercase letters or digits (so the name stays safe and under the file system's
+    /// limit: names are at most [`MAX_NAME`] bytes); otherwise the path is returned as it is.
+    #[must_use]
+    pub fn with_extension(&self, ext: &str) -> SavePath {
+        let safe = (1..=8).contains(&ext.len())
+            && ext
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        let mut path = self.clone();
+        if let (true, Some(last)) = (safe, path.parts.last_mut()) {
+            last.push('.');
+            last.push_str(ext);
+        }
+        path
+    }
+
     /// The names, host first.
     #[must_use]
     pub fn components(&self) -> &[String] {

@@ -172,3 +172,19 @@ proptest! {
         prop_assert_eq!(folded.len(), names.len());
     }
 }
+
+#[test]
+fn an_extension_goes_on_the_file_name_only_when_safe() {
+    let url = Url::parse("http://a.test:8080/docs/").unwrap();
+    let path = SavePath::for_url(&url).unwrap();
+    assert_eq!(
+        path.with_extension("png").to_string(),
+        "a.test%3A8080/docs/index.html.png"
+    );
+    for bad in ["", "PNG", "p/ng", "..", "abcdefghi"] {
+        assert_eq!(path.with_extension(bad), path, "{bad:?}");
+    }
+    let long = Url::parse(&format!("http://a.test/{}", "x".repeat(400))).unwrap();
+    let path = SavePath::for_url(&long).unwrap().with_extension("png");
+    assert!(path.components().iter().all(|c| c.len() <= MAX_NAME + 4));
+}

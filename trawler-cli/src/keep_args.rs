@@ -100,7 +100,16 @@ impl KeepArgs {
 
     /// The spider: content and named selectors for each page when asked for (on the
     /// parser threads), nothing otherwise; and where it leaves them for the records.
-    pub(crate) fn spider(&self) -> Result<(ContentSpider, Option<Contents>), CliError> {
+    /// The crawl's spider, which also saves the rendered pages' `screenshots` under a
+    /// directory when one is given (created now, so a bad one stops the command first).
+    pub(crate) fn spider(
+        &self,
+        screenshots: Option<&std::path::Path>,
+    ) -> Result<(ContentSpider, Option<Contents>), CliError> {
+        if let Some(dir) = screenshots {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| CliError::Keep(format!("--screenshots {}: {e}", dir.display())))?;
+        }
         let format = self.content.map(|f| match f {
             ContentForm::Text => ContentFormat::Text,
             ContentForm::Markdown => ContentFormat::Markdown,
@@ -113,7 +122,8 @@ impl KeepArgs {
                     .map_err(|e| CliError::Keep(format!("--extract: {e}")))?,
             ),
         };
-        Ok(ContentSpider::new(format, selectors))
+        let (spider, contents) = ContentSpider::new(format, selectors);
+        Ok((spider.screenshots(screenshots), contents))
     }
 
     /// `--save`'s response hook, if asked for.

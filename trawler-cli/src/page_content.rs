@@ -9,6 +9,7 @@
 
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use trawler::content::{ContentFormat, NamedSelectors, PageContent};
 use trawler::prelude::*;
@@ -40,6 +41,8 @@ pub(crate) struct ContentSpider {
     format: Option<ContentFormat>,
     selectors: Option<NamedSelectors>,
     contents: Contents,
+    /// Where rendered pages' screenshots are saved (`--screenshots`).
+    screenshots: Option<PathBuf>,
 }
 
 impl ContentSpider {
@@ -55,8 +58,15 @@ impl ContentSpider {
             format,
             selectors,
             contents,
+            screenshots: None,
         };
         (spider, wanted)
+    }
+
+    /// Saves each rendered page's screenshot under `dir`, by host and path, `.png` added.
+    pub(crate) fn screenshots(mut self, dir: Option<&Path>) -> Self {
+        self.screenshots = dir.map(Path::to_path_buf);
+        self
     }
 
     /// The extra columns of a CSV record, in order.
@@ -84,6 +94,13 @@ impl Spider for ContentSpider {
     type Item = ();
 
     fn parse(&self, page: &Page<'_>, _out: &mut Output<()>) -> Result<(), BoxError> {
+        if let (Some(dir), Some(png)) = (&self.screenshots, page.screenshot()) {
+            let saved = trawler::save::SavePath::for_url(page.url())
+                .and_then(|p| trawler::save::write_under(dir, &p.with_extension("png"), png));
+            if let Err(e) = saved {
+                tracing::warn!(url = %page.url(), "cannot save the screenshot: {e}");
+            }
+        }
         if self.format.is_none() && self.selectors.is_none() {
             return Ok(());
         }

@@ -1,4 +1,5 @@
-//! The flags that render pages in a headless Chromium (`--render-all`, `--render REGEX`),
+//! The flags that render pages in a headless Chromium (`--render-all`, `--render REGEX`,
+//! `--render-adaptive`, and the browser's own: `--render-script`, `--screenshots` ...),
 //! and how they map onto the library. The browser comes with the `browser` feature of
 //! this crate (`cargo install --path trawler-cli --features browser`); a `trawler` built
 //! without it refuses the flags in one line.
@@ -13,12 +14,25 @@ use trawler::prelude::*;
 pub(crate) struct RenderArgs {
     /// Render every page in a headless Chromium (found on PATH, or --browser-path) and
     /// crawl what its DOM holds once loaded: links made by JavaScript are found.
-    #[arg(long, conflicts_with = "render")]
+    #[arg(long, conflicts_with_all = ["render", "render_adaptive"])]
     pub(crate) render_all: bool,
     /// Render the pages whose URL matches REGEX (may be repeated); the rest are fetched
     /// over HTTP.
-    #[arg(long, value_name = "REGEX")]
+    #[arg(long, value_name = "REGEX", conflicts_with = "render_adaptive")]
     pub(crate) render: Vec<String>,
+    /// Fetch every page over HTTP first and render only those that need it: pages that
+    /// look like a script's empty shell, and hosts whose sampled pages gain links when
+    /// rendered.
+    #[arg(long)]
+    pub(crate) render_adaptive: bool,
+    /// JavaScript run in each rendered page once it has loaded (the body of an async
+    /// function: scroll, click "load more"), from FILE.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) render_script: Option<PathBuf>,
+    /// Save a PNG of each rendered page under DIR, by host and path (the page's name with
+    /// .png added).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) screenshots: Option<PathBuf>,
     /// The browser to render with [default: chromium, chromium-browser or google-chrome
     /// on PATH].
     #[arg(long, value_name = "PATH")]
@@ -34,7 +48,7 @@ pub(crate) struct RenderArgs {
 
 impl RenderArgs {
     fn wanted(&self) -> bool {
-        self.render_all || !self.render.is_empty()
+        self.render_all || self.render_adaptive || !self.render.is_empty()
     }
 
     /// The crawler with rendering set, when asked for.
@@ -48,9 +62,10 @@ impl RenderArgs {
         if !self.wanted() {
             return self.unused().map(|()| crawler);
         }
-        let rule = match self.render_all {
-            true => RenderRule::All,
-            false => RenderRule::Matching(
+        let rule = match (self.render_all, self.render_adaptive) {
+            (true, _) => RenderRule::All,
+            (_, true) => RenderRule::Adaptive,
+            _ => RenderRule::Matching(
                 (self.render.iter())
                     .map(|r| {
                         trawler::regex::Regex::new(r)
@@ -66,6 +81,12 @@ impl RenderArgs {
         if let Some(tabs) = self.tabs {
             config = config.tabs(usize::from(tabs));
         }
+        if let Some(file) = &self.render_script {
+            let js = std::fs::read_to_string(file)
+                .map_err(|e| CliError::Keep(format!("--render-script {}: {e}", file.display())))?;
+            config = config.script(&js);
+        }
+        config = config.screenshots(self.screenshots.is_some());
         if let Some(list) = &self.block {
             let kinds = match list.trim() {
                 "none" => Vec::new(),
@@ -119,10 +140,13 @@ impl RenderArgs {
             (self.browser_path.is_some(), "--browser-path"),
             (self.block.is_some(), "--block"),
             (self.tabs.is_some(), "--tabs"),
+            (self.render_script.is_some(), "--render-script"),
+            (self.screenshots.is_some(), "--screenshots"),
         ];
         match given.iter().find(|(g, _)| *g) {
             Some((_, flag)) => Err(CliError::Keep(format!(
-                "{flag} is for rendered pages: give --render-all or --render REGEX too"
+                "{flag} is for rendered pages: give --render-all, --render REGEX or \
+                 --render-adaptive too"
             ))),
             None => Ok(()),
         }

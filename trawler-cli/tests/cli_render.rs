@@ -1,8 +1,10 @@
-//! `trawler crawl --render-all` and `--render REGEX` with Debian's Chromium (the command's
-//! `browser` feature: `cargo test -p trawler-cli --features browser --test cli_render`, as
-//! `.ci/run` does): links a page makes with JavaScript are followed only when it is
-//! rendered; the browser's flags alone, a bad `--block` kind and a missing browser are one
-//! line and a non-zero exit. Built without the feature, `--render-all` is refused in one
+//! `trawler crawl --render-all`, `--render REGEX` and `--render-adaptive` with Debian's
+//! Chromium (the command's `browser` feature: `cargo test -p trawler-cli --features browser
+//! --test cli_render`, as `.ci/run` does): links a page makes with JavaScript are followed
+//! only when it is rendered; adaptive rendering renders the script's shell and not the
+//! plain page, runs `--render-script` in it and saves its `--screenshots`; the browser's
+//! flags alone, a bad `--block` kind, a missing browser or script file are one line and a
+//! non-zero exit. Built without the feature, `--render-all` is refused in one
 //! line that says how to get it.
 
 mod cli_support;
@@ -98,6 +100,54 @@ mod with_browser {
     }
 
     #[test]
+    fn adaptive_rendering_with_a_script_and_screenshots() {
+        let (url, server) = serve();
+        let dir = tempfile::tempdir().unwrap();
+        let (out, shots, script) = (
+            dir.path().join("adaptive.jsonl"),
+            dir.path().join("shots"),
+            dir.path().join("more.js"),
+        );
+        std::fs::write(
+            &script,
+            "// The application's page only: on the others it would gain a link.\n\
+             if (!document.getElementById('app')) return;\n\
+             const a = document.createElement('a'); a.href = '/from-script.html';\n\
+             document.body.appendChild(a);",
+        )
+        .unwrap();
+        let r = run(&[
+            "crawl",
+            &url,
+            "-o",
+            out.to_str().unwrap(),
+            "--render-adaptive",
+            "--render-script",
+            script.to_str().unwrap(),
+            "--screenshots",
+            shots.to_str().unwrap(),
+        ]);
+        assert_eq!(r.status.code(), Some(0), "{}", r.stderr);
+        let pages = fetched(&out);
+        for path in ["made-by-js.html", "from-script.html", "plain.html"] {
+            assert!(pages.contains(&format!("{url}{path}")), "{pages:?}");
+        }
+        // The shell was taken from the browser; the plain pages were not.
+        let rendered: Vec<String> = (records(&read(&out)).into_iter())
+            .filter(|r| r["rendered"] == true)
+            .map(|r| r["url"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(rendered, vec![url.clone()]);
+        assert!(r.stderr.contains("rendered"), "{}", r.stderr);
+        // Its screenshot, by host and path.
+        let host = url.trim_start_matches("http://").trim_end_matches('/');
+        let png = shots.join(host.replace(':', "%3A")).join("index.html.png");
+        let png = std::fs::read(&png).unwrap_or_else(|e| panic!("{}: {e}", png.display()));
+        assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+        drop(server.stop(false));
+    }
+
+    #[test]
     fn browser_flags_that_cannot_work_are_one_line() {
         for (args, says) in [
             (vec!["--tabs", "2"], "--tabs is for rendered pages"),
@@ -107,6 +157,18 @@ mod with_browser {
                 "/nonexistent/chromium",
             ),
             (vec!["--render", "(unclosed"], "--render"),
+            (
+                vec!["--screenshots", "shots"],
+                "--screenshots is for rendered pages",
+            ),
+            (
+                vec!["--render-adaptive", "--render-script", "/nonexistent/x.js"],
+                "/nonexistent/x.js",
+            ),
+            (
+                vec!["--render-all", "--render-adaptive"],
+                "--render-adaptive",
+            ),
         ] {
             let mut all = vec!["crawl", "http://127.0.0.1:9/"];
             all.extend(args.iter().copied());
