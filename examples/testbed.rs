@@ -5,7 +5,8 @@
 //!
 //! Other flags: `--links K`, `--page-bytes B`, `--seed S`, `--workers W`, `--seconds N`
 //! (default 600, at most 86400), `--latency-ms MS` (each answer waits that long),
-//! `--edition E` (about one page in ten changed per edition, for recrawls), `--tls CA_FILE` (serve https, HTTP/2 and HTTP/1.1 by ALPN, with a CA made at start whose
+//! `--edition E` (about one page in ten changed per edition, for recrawls), `--script-pages
+//! SHARE` (that share of the pages, 0 to 1, written by a script: found only by rendering), `--tls CA_FILE` (serve https, HTTP/2 and HTTP/1.1 by ALPN, with a CA made at start whose
 //! certificate goes to CA_FILE as PEM: `trawler crawl --ca-cert CA_FILE` trusts it).
 
 use std::process::ExitCode;
@@ -15,7 +16,8 @@ use futures_util::future::{Either, select};
 use trawler_testbed::{Latency, SiteSpec, Testbed};
 
 const USAGE: &str = "usage: testbed [--pages N] [--hosts H] [--port P] [--links K] \
-[--page-bytes B] [--seed S] [--workers W] [--seconds N] [--latency-ms MS] [--edition E] [--tls CA_FILE]";
+[--page-bytes B] [--seed S] [--workers W] [--seconds N] [--latency-ms MS] [--edition E] \
+[--script-pages SHARE] [--tls CA_FILE]";
 
 fn parse_args() -> Result<(SiteSpec, u64, Option<String>), String> {
     let mut spec = SiteSpec {
@@ -37,6 +39,11 @@ fn parse_args() -> Result<(SiteSpec, u64, Option<String>), String> {
             "--port" => spec.port = value.parse().map_err(bad)?,
             "--workers" => spec.workers = value.parse().map_err(bad)?,
             "--edition" => spec.edition = value.parse().map_err(bad)?,
+            "--script-pages" => {
+                spec.script_pages = value
+                    .parse()
+                    .map_err(|e: std::num::ParseFloatError| format!("{flag} {value}: {e}"))?;
+            }
             "--tls" => {
                 spec.tls = true;
                 ca_file = Some(value);

@@ -1,7 +1,9 @@
 //! One render: a tab opened, the page loaded under the crawl's rules, its DOM taken, the
 //! tab closed.
 //!
-//! Every request the page makes is paused before it leaves (the DevTools `Fetch` domain):
+//! Every request the page makes is paused before it leaves (the DevTools `Fetch` domain).
+//! When the HTTP client has already brought the page (adaptive rendering), the browser is
+//! handed that answer and the server is not asked twice. Otherwise:
 //! - the main document goes on with the crawl's header fields added (credentials and
 //!   cookies the fetcher chose for this URL: they never reach another host), and is paused
 //!   again when its answer comes, for its status and header fields. A redirect is not
@@ -33,7 +35,7 @@ use base64::Engine as _;
 use chromiumoxide::Page;
 use chromiumoxide::cdp::browser_protocol::fetch::{
     ContinueRequestParams, EnableParams, EventRequestPaused, FailRequestParams,
-    GetResponseBodyParams, HeaderEntry, RequestPattern, RequestStage,
+    FulfillRequestParams, GetResponseBodyParams, HeaderEntry, RequestPattern, RequestStage,
 };
 use chromiumoxide::cdp::browser_protocol::network::{
     ErrorReason, EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent, ResourceType,
@@ -65,11 +67,13 @@ pub(crate) struct Policy {
 /// scroll) is cut at its bottom.
 const SHOT_MAX: (f64, f64) = (4096.0, 16384.0);
 
-/// Renders `request` in a new tab of `chrome`.
+/// Renders `request` in a new tab of `chrome`; with `given`, the page's answer the HTTP
+/// client already brought, which the browser is handed instead of asking the server again.
 pub(crate) async fn render(
     chrome: Arc<Chrome>,
     request: FetchRequest,
     policy: Arc<Policy>,
+    given: Option<FetchResponse>,
 ) -> Result<FetchResponse, FetchError> {
     let start = Instant::now();
     let deadline = tokio::time::Instant::now() + request.timeout;
@@ -82,7 +86,8 @@ pub(crate) async fn render(
         }
         Err(_) => return Err(FetchError::Timeout(request.timeout)),
     };
-    let outcome = tokio::time::timeout_at(deadline, drive(&page, &request, &policy)).await;
+    let outcome =
+        tokio::time::timeout_at(deadline, drive(&page, &request, &policy, given.as_ref())).await;
     // The tab goes whatever happened (bounded: a dead browser answers nothing).
     let _ = tokio::time::timeout(Duration::from_secs(5), page.close()).await;
     let mut response = match outcome {
@@ -109,6 +114,7 @@ async fn drive(
     page: &Page,
     request: &FetchRequest,
     policy: &Policy,
+    given: Option<&FetchResponse>,
 ) -> Result<FetchResponse, FetchError> {
     let mut paused = page
         .event_listener::<EventRequestPaused>()
@@ -148,7 +154,7 @@ async fn drive(
     let mut navigated = false;
     // The crawl's script: not run yet, then running (the page is not quiet meanwhile).
     let mut script_due = policy.script.clone();
-    let mut script: Option<tokio::task::JoinHandle<Result<(), String>>> = None;
+    let mut script: Option<Aborting<Result<(), String>>> = None;
     // Requests of the page in flight, and since when there has been none.
     let mut in_flight = std::collections::HashSet::new();
     let mut quiet_since = Some(Instant::now());
@@ -202,6 +208,11 @@ async fn drive(
                 let is_main = main_frame.as_ref() == Some(&event.frame_id)
                     && event.resource_type == ResourceType::Document;
                 if is_main && main.is_none() {
+                    if let Some(answer) = given {
+                        hand_over(page, &event, answer).await?;
+                        main = Some(Main { status: answer.status, headers: answer.headers.clone(), body: None });
+                        continue;
+                    }
                     if let Some(answer) = main_answer(page, &event).await? {
                         let done = answer.body.is_some();
                         main = Some(answer);
@@ -226,7 +237,7 @@ async fn drive(
                     _ => {}
                 }
             }
-            ran = async { script.as_mut().expect("a script runs").await }, if script.is_some() => {
+            ran = async { (&mut script.as_mut().expect("a script runs").0).await }, if script.is_some() => {
                 script = None;
                 if let Ok(Err(e)) | Err(e) = ran.map_err(|e| e.to_string()) {
                     tracing::debug!(url = %request.url, "the page's script failed: {e}");
@@ -242,7 +253,7 @@ async fn drive(
         if loaded.is_some()
             && let Some(js) = script_due.take()
         {
-            script = Some(tokio::spawn(run_script(page.clone(), js)));
+            script = Some(Aborting(tokio::spawn(run_script(page.clone(), js))));
         }
     }
     let Some(main) = main else {
@@ -253,8 +264,11 @@ async fn drive(
         Some(body) => body,
         None => page.content().await.map_err(lost)?.into_bytes(),
     };
+    // A screenshot that cannot be taken is logged; the page is not lost for it.
     let screenshot = match rendered && policy.screenshots {
-        true => Some(screenshot(page).await?),
+        true => (screenshot(page).await)
+            .inspect_err(|e| tracing::debug!(url = %request.url, "no screenshot: {e}"))
+            .ok(),
         false => None,
     };
     let mut headers = Headers::new();
@@ -278,6 +292,16 @@ async fn drive(
         response.truncated = true;
     }
     Ok(response)
+}
+
+/// A task stopped when its handle goes (a render cut at its timeout leaves no script
+/// running behind it).
+struct Aborting<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for Aborting<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Runs the crawl's script in the page: the body of an async function, awaited.
@@ -363,6 +387,28 @@ async fn main_answer(page: &Page, event: &EventRequestPaused) -> Result<Option<M
         headers,
         body,
     }))
+}
+
+/// The main document is answered with `answer` (status, fields and the decoded body)
+/// without a request to the server.
+async fn hand_over(
+    page: &Page,
+    event: &EventRequestPaused,
+    answer: &FetchResponse,
+) -> Result<(), FetchError> {
+    let framing = ["content-encoding", "content-length", "transfer-encoding"];
+    let fields = (answer.headers.iter())
+        .filter(|(name, _)| !framing.iter().any(|f| name.eq_ignore_ascii_case(f)))
+        .map(|(name, value)| HeaderEntry::new(name, String::from_utf8_lossy(value)));
+    let params = FulfillRequestParams::builder()
+        .request_id(event.request_id.clone())
+        .response_code(i64::from(answer.status))
+        .response_headers(fields)
+        .body(base64::engine::general_purpose::STANDARD.encode(&answer.body))
+        .build()
+        .map_err(lost)?;
+    page.execute(params).await.map_err(lost)?;
+    Ok(())
 }
 
 /// The main document's request goes on with the crawl's header fields added.

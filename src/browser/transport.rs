@@ -70,8 +70,13 @@ struct Renderer {
 }
 
 impl Renderer {
-    /// Renders `request` in a tab, once one is free (its timeout running meanwhile).
-    async fn render(self, request: FetchRequest) -> Result<FetchResponse, TransportError> {
+    /// Renders `request` in a tab, once one is free (its timeout running meanwhile); with
+    /// `given`, from the answer the HTTP client brought.
+    async fn render(
+        self,
+        request: FetchRequest,
+        given: Option<FetchResponse>,
+    ) -> Result<FetchResponse, TransportError> {
         let Renderer {
             chrome,
             policy,
@@ -86,7 +91,7 @@ impl Renderer {
         let mut request = request;
         request.timeout = deadline.saturating_duration_since(Instant::now());
         match chrome
-            .spawn(tab::render(Arc::clone(&chrome), request, policy))
+            .spawn(tab::render(Arc::clone(&chrome), request, policy, given))
             .await
         {
             Ok(result) => result.map_err(TransportError::Fetch),
@@ -104,14 +109,14 @@ impl Transport for RenderingTransport {
             return self.http.fetch(request);
         }
         if request.render || self.rule.renders(request.url.as_str()) {
-            return Box::pin(self.renderer().render(request));
+            return Box::pin(self.renderer().render(request, None));
         }
         if !matches!(self.rule, RenderRule::Adaptive) {
             return self.http.fetch(request);
         }
         let host = request.url[..url::Position::BeforePath].to_owned();
         if self.adaptive.plan(&host) == Plan::Render {
-            return Box::pin(self.renderer().render(request));
+            return Box::pin(self.renderer().render(request, None));
         }
         let http = self.http.fetch(request.clone());
         let (renderer, hosts) = (self.renderer(), Arc::clone(&self.adaptive));
@@ -128,7 +133,8 @@ impl Transport for RenderingTransport {
                 return Ok(answer);
             }
             let url = request.url.clone();
-            let rendered = match renderer.render(request).await {
+            // The browser is handed the answer: the page is not requested twice.
+            let rendered = match renderer.render(request, Some(answer.clone())).await {
                 Ok(r) if r.rendered => r,
                 Ok(_) => return Ok(answer),
                 Err(e) => {

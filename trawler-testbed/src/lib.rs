@@ -44,7 +44,7 @@
 //! # Layout
 //!
 //! Pure core: `spec` (configuration), `rng` and `perm` (determinism), `graph` (one host's
-//! links), `text`, `page` and `resources` (bodies), `site` (all hosts and routing). Server:
+//! links), `text`, `page`, `scripted` and `resources` (bodies), `site` (all hosts and routing). Server:
 //! `faults`, `stats`, `server` (the actix-web handler) and `runner` ([`Testbed`]);
 //! `sample` renders pages without a server ([`render_pages`], for benchmarks); `coverage`
 //! is the verdict a crawl of it gets ([`Coverage`]).
@@ -61,6 +61,7 @@ mod resources;
 mod rng;
 mod runner;
 mod sample;
+mod scripted;
 mod server;
 mod site;
 mod spec;

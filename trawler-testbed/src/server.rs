@@ -20,6 +20,7 @@ use bytes::Bytes;
 
 use super::editions;
 use super::faults::{Fault, fault_of, faulted_requests, reset_response, slow_body_response};
+use super::scripted;
 use super::site::{Resource, Site};
 use super::spec::{Latency, SiteSpec};
 use super::stats::{HostCounters, LogEntry, RequestLog, TestbedStats, total};
@@ -197,6 +198,12 @@ pub(crate) async fn handle(req: HttpRequest, slot: web::Data<Slot>) -> HttpRespo
         ) => {
             let mut out = Vec::new();
             shared.site.render(host, generated, &mut out);
+            if let Resource::Page(id) = generated
+                && scripted::is_scripted(spec.seed, host, *id, spec.script_pages)
+            {
+                let page = std::mem::take(&mut out);
+                scripted::into_shell(&page, &mut out);
+            }
             if let Some((version @ 1.., _)) = &page {
                 out.extend_from_slice(editions::marker(*version).as_bytes());
             }

@@ -150,6 +150,10 @@ pub struct SiteSpec {
     /// ([`Testbed::ca_pem`](crate::Testbed::ca_pem)); needs the `tls` feature. By default,
     /// plain http.
     pub tls: bool,
+    /// Share of the pages (0 to 1; never the index) served as a script's shell that
+    /// writes the page in the browser: their links are found only by rendering. By
+    /// default, 0.
+    pub script_pages: f64,
 }
 
 impl Default for SiteSpec {
@@ -170,6 +174,7 @@ impl Default for SiteSpec {
             record_log: DEFAULT_RECORD_LOG,
             edition: 0,
             tls: false,
+            script_pages: 0.0,
         }
     }
 }
@@ -189,6 +194,12 @@ impl SiteSpec {
             return bad(format!(
                 "testbed: pages + unreachable_pages must be in 1..={MAX_PAGES} (pages >= 1), got {} + {}",
                 self.pages, self.unreachable_pages
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.script_pages) {
+            return bad(format!(
+                "testbed: script_pages must be in 0..=1, got {}",
+                self.script_pages
             ));
         }
         if !(1..=1_000).contains(&self.links_per_page) {
