@@ -14,11 +14,12 @@
 //!   host is rendered without fetching it over HTTP first (still sampled, so a host whose
 //!   pages stop needing it goes back to HTTP); otherwise only its shells are.
 //!
-//! A sample that gained nothing keeps the HTTP answer (the bytes the server sent); one
-//! that gained, and a shell, give the rendered page. A render that fails falls back to
-//! the HTTP answer already in hand: adaptive rendering never loses a page the HTTP client
-//! could fetch. The cost: one HTTP fetch and one scan of the body per page, plus a
-//! render (and a second request for the page) per shell and per sample.
+//! The browser is handed the HTTP answer rather than asking the server again. A render
+//! that gained gives the rendered page; one that gained nothing (a sample of a plain
+//! page, a shell whose script added nothing) keeps the HTTP answer, the bytes the server
+//! sent. A render that fails falls back to the HTTP answer already in hand: adaptive
+//! rendering never loses a page the HTTP client could fetch. The cost: one HTTP fetch and
+//! one scan of the body per page, plus a render per shell and per sample.
 
 use crate::extract::{extract_links, resolve_links};
 use dashmap::DashMap;
