@@ -108,3 +108,42 @@ impl RobotsRules {
         self.0.allows(url)
     }
 }
+
+/// The crawl's own HTTP transport for a crawl of `config` (the client settings a crawl of
+/// it gives its workers), for a loop that fetches without the crawl's machinery.
+///
+/// # Errors
+///
+/// The TLS settings of `config` cannot be built.
+pub fn http_transports(
+    config: &crate::CrawlConfig,
+) -> Result<std::sync::Arc<dyn crate::TransportFactory>, crate::ConfigError> {
+    crate::crawler::install_crypto_provider();
+    let tls = crate::tls::client_config(&config.extra_roots, config.http2)?;
+    let settings = crate::fetch::client::ClientSettings::for_crawl(config, tls);
+    Ok(std::sync::Arc::new(crate::fetch::http::HttpTransports {
+        settings,
+    }))
+}
+
+/// A page request of `url` as the crawl's fetcher makes it for `config` (its body cap and
+/// timeout).
+#[must_use]
+pub fn page_request(config: &crate::CrawlConfig, url: Url) -> crate::FetchRequest {
+    crate::FetchRequest::new(url, config.max_body, config.request_timeout)
+}
+
+/// What the crawl does with a fetched page to find its links, without admission: the
+/// encoding decided, the links extracted (streaming), resolved, made canonical and
+/// fingerprinted; the fingerprints go to `out`.
+pub fn link_fingerprints(url: &Url, content_type: Option<&str>, body: &[u8], out: &mut Vec<u64>) {
+    let encoding = crate::charset::detect(content_type, body, Some(url));
+    let raw = crate::extract::extract_links(body, encoding);
+    let resolver = crate::extract::Resolver::new(url, raw.base.as_deref(), encoding);
+    for href in &raw.hrefs {
+        if let Some(mut link) = resolver.resolve(href) {
+            crate::canon::canonicalize(&mut link, crate::canon::CanonOptions::default());
+            out.push(crate::canon::fingerprint(&link));
+        }
+    }
+}

@@ -280,20 +280,7 @@ impl<S: Spider> Crawler<S> {
         let archive = open_archive(archive, &*store, resume.as_ref())?;
         #[cfg(not(feature = "warc"))]
         let archive: Option<Arc<dyn Recorder>> = None;
-        let client = ClientSettings {
-            connect_timeout: config.connect_timeout,
-            user_agent: config.user_agent.clone(),
-            max_active: config.concurrency,
-            // Enough idle connections for a worker's share of the crawl, and for one host's
-            // full concurrency; the rest are closed.
-            max_idle: limits::max_idle(
-                config.concurrency,
-                config.per_host_concurrency,
-                config.workers,
-            ),
-            tls,
-            proxies: crate::proxy::routes::Routes::new(&config.proxies).map(Arc::new),
-        };
+        let client = ClientSettings::for_crawl(&config, tls);
         let transports: Arc<dyn TransportFactory> =
             transports.unwrap_or_else(|| Arc::new(HttpTransports { settings: client }));
         #[cfg(feature = "browser")]
@@ -479,7 +466,7 @@ fn with_file_limit(what: &str) -> String {
 
 /// awc's rustls build selects no crypto provider; install ring's once per process (a
 /// provider the host program installed first is kept).
-fn install_crypto_provider() {
+pub(crate) fn install_crypto_provider() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();

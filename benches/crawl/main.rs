@@ -17,6 +17,7 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod ceiling;
 mod machine;
 mod options;
 mod report;
@@ -39,6 +40,8 @@ const GRACE: Duration = Duration::from_secs(60);
 pub(crate) struct Run {
     pub(crate) pages: u32,
     pub(crate) rep: u32,
+    /// A run of the ceiling loop, not of trawler.
+    pub(crate) ceiling: bool,
     pub(crate) load_before: f64,
     pub(crate) reachable: u64,
     pub(crate) crawl: CrawlResult,
@@ -57,9 +60,16 @@ fn main() {
         PathBuf::from,
     );
     let outcome = match flag("--role") {
-        Some("server") => number(flag("--pages"), 1_000)
-            .and_then(|pages| roles::serve(pages, number(flag("--server-workers"), 1)?)),
+        Some("server") => number(flag("--pages"), 1_000).and_then(|pages| {
+            roles::serve(
+                pages,
+                number(flag("--server-workers"), 1)?,
+                flag("--urls-out"),
+            )
+        }),
         Some("crawl") => crawl_args(&flag).and_then(|a| roles::crawl(&a)),
+        Some("ceiling") => crawl_args(&flag)
+            .and_then(|a| ceiling::run(&a, flag("--urls").ok_or("--urls is required")?)),
         Some(other) => Err(format!("unknown role {other}")),
         None => match options::parse(&args, &target) {
             Ok(Asked::Help) => {
@@ -92,9 +102,15 @@ fn drive(o: &Options) -> Result<(), String> {
     let mut runs = Vec::new();
     for &pages in &o.sizes {
         for rep in 1..=o.reps {
-            let run = run_once(o, pages, rep)?;
-            eprintln!("{}", report::one_line(&run));
-            runs.push(run);
+            // trawler, then the ceiling: interleaved, so both meet the same machine.
+            for ceiling in [false, true] {
+                if ceiling && !o.ceiling {
+                    continue;
+                }
+                let run = run_once(o, pages, rep, ceiling)?;
+                eprintln!("{}", report::one_line(&run));
+                runs.push(run);
+            }
         }
     }
     let written = report::write(o, &runs).map_err(|e| format!("writing the report: {e}"))?;
@@ -170,27 +186,32 @@ impl Drop for Proc {
     }
 }
 
-fn run_once(o: &Options, pages: u32, rep: u32) -> Result<Run, String> {
-    let mut server = Proc::spawn(&[
+fn run_once(o: &Options, pages: u32, rep: u32, ceiling: bool) -> Result<Run, String> {
+    let urls = o.out.join(format!("urls-{pages}.txt"));
+    let mut server_args: Vec<String> = vec![
         "--role".into(),
         "server".into(),
         "--pages".into(),
         pages.to_string(),
         "--server-workers".into(),
         o.server_workers.to_string(),
-    ])?;
+    ];
+    if ceiling {
+        server_args.extend(["--urls-out".into(), urls.to_string_lossy().into_owned()]);
+    }
+    let mut server = Proc::spawn(&server_args)?;
     let ready: ServerReady = server.read(Duration::from_secs(120), "server")?;
     let server_pid = Some(server.child.id());
     let load_before = machine::load_average().unwrap_or(f64::NAN);
     let server_cpu_before = machine::cpu_seconds(server_pid).unwrap_or_default();
 
-    let state = o.state.then(|| o.out.join(format!("state-{pages}-{rep}")));
+    let state = (o.state && !ceiling).then(|| o.out.join(format!("state-{pages}-{rep}")));
     if let Some(dir) = &state {
         let _ = std::fs::remove_dir_all(dir);
     }
     let mut crawl_args: Vec<String> = vec![
         "--role".into(),
-        "crawl".into(),
+        if ceiling { "ceiling" } else { "crawl" }.into(),
         "--url".into(),
         ready.url.clone(),
         "--concurrency".into(),
@@ -205,9 +226,15 @@ fn run_once(o: &Options, pages: u32, rep: u32) -> Result<Run, String> {
     if let Some(dir) = &state {
         crawl_args.extend(["--state-dir".into(), dir.to_string_lossy().into_owned()]);
     }
+    if ceiling {
+        crawl_args.extend(["--urls".into(), urls.to_string_lossy().into_owned()]);
+    }
     let mut crawler = Proc::spawn(&crawl_args)?;
     let crawl: CrawlResult = crawler.read(o.timeout + GRACE, "crawler")?;
     drop(crawler);
+    if ceiling {
+        let _ = std::fs::remove_file(&urls);
+    }
     let state_bytes = state.as_deref().map(machine::dir_bytes);
     if let Some(dir) = &state {
         let _ = std::fs::remove_dir_all(dir);
@@ -223,6 +250,7 @@ fn run_once(o: &Options, pages: u32, rep: u32) -> Result<Run, String> {
     Ok(Run {
         pages,
         rep,
+        ceiling,
         load_before,
         reachable: ready.reachable,
         crawl,

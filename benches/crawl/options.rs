@@ -24,6 +24,10 @@ Options:
   --state               keep each run's crawl state on disk (a durable crawl, in a fresh
                         directory under --out, removed after the run); build with
                         the durable feature
+  --no-ceiling          skip the ceiling: by default each crawl is followed by a bare
+                        loop over the same pages with the same client and extractor
+                        (no crawl machinery), and the report gives trawler's figures
+                        as a fraction of the loop's
   -h, --help            this text
 ";
 
@@ -52,6 +56,8 @@ pub(crate) struct Options {
     pub(crate) out: PathBuf,
     /// Each run's crawl keeps its state on disk.
     pub(crate) state: bool,
+    /// Each crawl is followed by a run of the ceiling loop.
+    pub(crate) ceiling: bool,
 }
 
 /// What the driver's command line asks for.
@@ -86,7 +92,7 @@ pub(crate) fn parse(args: &[String], target: &std::path::Path) -> Result<Asked, 
             // `cargo bench` appends `--bench` to every bench target's arguments.
             "--bench" => {}
             "-h" | "--help" => return Ok(Asked::Help),
-            "--state" => {}
+            "--state" | "--no-ceiling" => {}
             known if KNOWN.contains(&known) => {
                 it.next();
             }
@@ -116,5 +122,6 @@ pub(crate) fn parse(args: &[String], target: &std::path::Path) -> Result<Asked, 
         sample_every: Duration::from_millis(number(flag("--sample-ms"), 100u64)?.max(10)),
         out: flag("--out").map_or_else(|| target.join("trawler-bench"), PathBuf::from),
         state: args.iter().any(|a| a == "--state"),
+        ceiling: !args.iter().any(|a| a == "--no-ceiling"),
     }))
 }

@@ -1,5 +1,6 @@
-//! The crawl benchmark's outputs: a Markdown table, the raw samples as CSV, and one SVG
-//! per site size with pages/s and RSS over time.
+//! The crawl benchmark's outputs: a Markdown table, trawler against the ceiling (its
+//! pages/s and CPU per page as a fraction of the bare loop's, per size, medians of the
+//! runs), the raw samples as CSV, and one SVG per site size with pages/s and RSS over time.
 //!
 //! Every figure here is computed from the runs just measured; nothing is typed in. The
 //! Markdown starts with the machine, versions and settings, because a pages/s figure means
@@ -60,7 +61,8 @@ pub(crate) fn one_line(r: &Run) -> String {
         )
     });
     format!(
-        "{} pages, rep {}: {:.0} pages/s, {:.3} CPU ms/page, peak RSS {:.1} MiB, coverage {:.2} %, {} duplicates{state}",
+        "{} {} pages, rep {}: {:.0} pages/s, {:.3} CPU ms/page, peak RSS {:.1} MiB, coverage {:.2} %, {} duplicates{state}",
+        who(r),
         r.pages,
         r.rep,
         f.pages_per_s,
@@ -69,6 +71,59 @@ pub(crate) fn one_line(r: &Run) -> String {
         f.coverage,
         r.server.duplicate_page_requests
     )
+}
+
+/// Whose run `r` is.
+fn who(r: &Run) -> &'static str {
+    if r.ceiling { "ceiling" } else { "trawler" }
+}
+
+/// The median of `pick` over the runs of `pages` pages that are (or are not) the ceiling's.
+fn median(runs: &[Run], pages: u32, ceiling: bool, pick: fn(&Figures) -> f64) -> f64 {
+    let mut v: Vec<f64> = (runs.iter())
+        .filter(|r| r.pages == pages && r.ceiling == ceiling)
+        .map(|r| pick(&figures(r)))
+        .collect();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+/// trawler against the ceiling, per size: the headline figures.
+fn versus(o: &Options, runs: &[Run]) -> String {
+    let mut md = String::from(
+        "
+## trawler against the ceiling
+
+The ceiling is a bare loop over the same pages \
+         with trawler's own HTTP transport and link extraction, the same threads and requests \
+         in flight, and no crawl machinery; runs alternate with trawler's. Medians per size.\n\n\
+         | pages | trawler pages/s | ceiling pages/s | ratio | trawler CPU ms/page | ceiling CPU \
+         ms/page | ratio | trawler peak RSS MiB | ceiling peak RSS MiB |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
+    );
+    for &pages in &o.sizes {
+        let (tp, cp) = (
+            median(runs, pages, false, |f| f.pages_per_s),
+            median(runs, pages, true, |f| f.pages_per_s),
+        );
+        let (tc, cc) = (
+            median(runs, pages, false, |f| f.cpu_ms_per_page),
+            median(runs, pages, true, |f| f.cpu_ms_per_page),
+        );
+        let _ = writeln!(
+            md,
+            "| {pages} | {tp:.0} | {cp:.0} | {:.2} | {tc:.4} | {cc:.4} | {:.2} | {:.1} | {:.1} |",
+            tp / cp,
+            tc / cc,
+            median(runs, pages, false, |f| f.peak_mib),
+            median(runs, pages, true, |f| f.peak_mib),
+        );
+    }
+    md
 }
 
 /// Writes `crawl-STAMP.md` (also copied to `crawl-latest.md`), `crawl-STAMP.csv` and one
@@ -82,13 +137,18 @@ pub(crate) fn write(o: &Options, runs: &[Run]) -> std::io::Result<Written> {
         plot(&path, pages, &of_size).map_err(std::io::Error::other)?;
         plots.push(path);
     }
-    let mut csv = String::from("pages,rep,t_s,fetched,rss_kb\n");
+    let mut csv = String::from("run,pages,rep,t_s,fetched,rss_kb\n");
     for r in runs {
         for s in &r.crawl.samples {
             let _ = writeln!(
                 csv,
-                "{},{},{:.3},{},{}",
-                r.pages, r.rep, s.t, s.fetched, s.rss_kb
+                "{},{},{},{:.3},{},{}",
+                who(r),
+                r.pages,
+                r.rep,
+                s.t,
+                s.fetched,
+                s.rss_kb
             );
         }
     }
@@ -147,16 +207,17 @@ fn table(o: &Options, runs: &[Run], stamp: &str) -> String {
         let _ = writeln!(md, "- {}\n", one_line(r));
     }
     md.push_str(
-        "| pages | rep | load 1m | fetched | coverage % | dup | wall s | pages/s | MB/s | CPU ms/page \
+        "| run | pages | rep | load 1m | fetched | coverage % | dup | wall s | pages/s | MB/s | CPU ms/page \
          | peak RSS MiB | RSS KB / 1k URLs | URLs seen | server CPU ms/page | server RSS MiB | stop |\n",
     );
-    md.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    md.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for r in runs {
         let f = figures(r);
         let c = &r.crawl;
         let _ = writeln!(
             md,
-            "| {} | {} | {:.2} | {} | {:.2} | {} | {:.2} | {:.0} | {:.1} | {:.3} | {:.1} | {:.1} | {} | {:.3} | {:.1} | {} |",
+            "| {} | {} | {} | {:.2} | {} | {:.2} | {} | {:.2} | {:.0} | {:.1} | {:.3} | {:.1} | {:.1} | {} | {:.3} | {:.1} | {} |",
+            who(r),
             r.pages,
             r.rep,
             r.load_before,
@@ -179,28 +240,21 @@ fn table(o: &Options, runs: &[Run], stamp: &str) -> String {
         "\ncoverage: reachable pages the testbed served / reachable pages; dup: page requests the \
          testbed answered more than once; fetched includes the few asset links (`.pdf`, `.png`, \
          `.zip`) pages link to; RSS KB / 1k URLs: (peak RSS − RSS before the crawl) per 1,000 \
-         URLs in the seen-set.\n",
+         URLs in the seen-set (for the ceiling, distinct links found per thread).\n",
     );
+    if runs.iter().any(|r| r.ceiling) {
+        md.push_str(&versus(o, runs));
+    }
     if let (Some(&small), Some(&big)) = (o.sizes.iter().min(), o.sizes.iter().max())
         && small != big
     {
-        let median = |pages| {
-            let mut v: Vec<f64> = runs
-                .iter()
-                .filter(|r| r.pages == pages)
-                .map(|r| figures(r).pages_per_s)
-                .collect();
-            v.sort_by(f64::total_cmp);
-            match v.len() {
-                0 => f64::NAN,
-                n if n % 2 == 1 => v[n / 2],
-                n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-            }
-        };
-        let (a, b) = (median(small), median(big));
+        let (a, b) = (
+            median(runs, small, false, |f| f.pages_per_s),
+            median(runs, big, false, |f| f.pages_per_s),
+        );
         let _ = writeln!(
             md,
-            "\nMedian pages/s at {big} pages is {:.1} % of the figure at {small} pages ({b:.0} vs {a:.0}).",
+            "\nMedian trawler pages/s at {big} pages is {:.1} % of the figure at {small} pages ({b:.0} vs {a:.0}).",
             100.0 * b / a
         );
     }
@@ -209,15 +263,21 @@ fn table(o: &Options, runs: &[Run], stamp: &str) -> String {
 
 /// (time s, value) points of one line.
 type Points = Vec<(f64, f64)>;
-/// One rep's lines: its number, pages/s and RSS.
-type Series = (u32, Points, Points);
+/// One run's lines: its name, pages/s and RSS.
+type Series = (String, Points, Points);
 
 /// Pages/s (over a sliding window) and RSS against time, one line per rep.
 fn plot(path: &Path, pages: u32, runs: &[&Run]) -> Result<(), String> {
     let err = |e: &dyn std::fmt::Display| e.to_string();
     let series: Vec<Series> = runs
         .iter()
-        .map(|r| (r.rep, rate_points(r), rss_points(r)))
+        .map(|r| {
+            (
+                format!("{} rep {}", who(r), r.rep),
+                rate_points(r),
+                rss_points(r),
+            )
+        })
         .collect();
     let t_max = runs.iter().map(|r| r.crawl.elapsed_s).fold(0.1, f64::max);
     let y_max = |pick: fn(&Series) -> &Points| {
@@ -249,13 +309,13 @@ fn plot(path: &Path, pages: u32, runs: &[&Run]) -> Result<(), String> {
             .y_desc(label)
             .draw()
             .map_err(|e| err(&e))?;
-        for (i, (rep, rate, rss)) in series.iter().enumerate() {
+        for (i, (name, rate, rss)) in series.iter().enumerate() {
             let color = Palette99::pick(i).to_rgba();
             let points = if is_rate { rate.clone() } else { rss.clone() };
             chart
                 .draw_series(LineSeries::new(points, color.stroke_width(2)))
                 .map_err(|e| err(&e))?
-                .label(format!("rep {rep}"))
+                .label(name.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
         }
         chart

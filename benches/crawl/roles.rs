@@ -101,14 +101,24 @@ fn with_store<S: trawler::Spider>(c: Crawler<S>, args: &CrawlArgs) -> Result<Cra
     }
 }
 
-/// The server child: serves the testbed, answers `stats` lines, stops at end of input.
-pub(crate) fn serve(pages: u32, workers: usize) -> Result<(), String> {
+/// The server child: serves the testbed, answers `stats` lines, stops at end of input;
+/// writes every reachable page's URL to `urls_out`, one a line, when asked (for the
+/// ceiling loop).
+pub(crate) fn serve(pages: u32, workers: usize, urls_out: Option<&str>) -> Result<(), String> {
     let spec = SiteSpec {
         pages,
         workers,
         ..SiteSpec::default()
     };
     let testbed = Testbed::start(spec).map_err(|e| e.to_string())?;
+    if let Some(path) = urls_out {
+        let mut list = String::new();
+        for url in testbed.page_urls() {
+            list.push_str(url.as_str());
+            list.push('\n');
+        }
+        std::fs::write(path, list).map_err(|e| format!("{path}: {e}"))?;
+    }
     let mut out = std::io::stdout().lock();
     let ready = ServerReady {
         url: testbed.url().to_string(),
@@ -205,7 +215,7 @@ pub(crate) fn crawl(args: &CrawlArgs) -> Result<(), String> {
     send(&mut std::io::stdout().lock(), &result)
 }
 
-fn send<T: Serialize>(out: &mut impl Write, value: &T) -> Result<(), String> {
+pub(crate) fn send<T: Serialize>(out: &mut impl Write, value: &T) -> Result<(), String> {
     let line = serde_json::to_string(value).map_err(|e| e.to_string())?;
     writeln!(out, "{line}")
         .and_then(|()| out.flush())

@@ -39,6 +39,29 @@ pub(crate) struct ClientSettings {
     pub(crate) proxies: Option<Arc<crate::proxy::routes::Routes>>,
 }
 
+impl ClientSettings {
+    /// A worker's client for a crawl of `config`, trusting `tls`.
+    pub(crate) fn for_crawl(
+        config: &crate::config::CrawlConfig,
+        tls: Arc<rustls::ClientConfig>,
+    ) -> Self {
+        ClientSettings {
+            connect_timeout: config.connect_timeout,
+            user_agent: config.user_agent.clone(),
+            max_active: config.concurrency,
+            // Enough idle connections for a worker's share of the crawl, and for one host's
+            // full concurrency; the rest are closed.
+            max_idle: super::limits::max_idle(
+                config.concurrency,
+                config.per_host_concurrency,
+                config.workers,
+            ),
+            tls,
+            proxies: crate::proxy::routes::Routes::new(&config.proxies).map(Arc::new),
+        }
+    }
+}
+
 /// A worker's HTTP client.
 pub(crate) struct Client {
     http: RefCell<awc::Client>,
