@@ -36,11 +36,11 @@ fn every_flag_the_usage_names_is_accepted() {
         .filter_map(|l| l.split_whitespace().next())
         .filter(|f| *f != "help")
         .collect();
-    assert_eq!(flags.len(), 9, "{flags:?}");
+    assert_eq!(flags.len(), 10, "{flags:?}");
     for f in flags {
         let mut a = vec![format!("--{f}")];
         match f {
-            "state" => {}
+            "state" | "no-ceiling" => {}
             "pages" => a.push("5,6".into()),
             _ => a.push("7".into()),
         }
@@ -53,9 +53,15 @@ fn every_flag_the_usage_names_is_accepted() {
     let Ok(Asked::Run(o)) = parse(&args(&["--pages", "5,6", "--reps", "3"]), Path::new("t")) else {
         panic!("parses")
     };
-    assert_eq!((o.sizes, o.reps, o.state), (vec![5, 6], 3, false));
-    let Ok(Asked::Run(o)) = parse(&args(&["--state", "--bench"]), Path::new("t")) else {
+    assert_eq!(
+        (o.sizes, o.reps, o.state, o.ceiling),
+        (vec![5, 6], 3, false, true)
+    );
+    let Ok(Asked::Run(o)) = parse(
+        &args(&["--state", "--no-ceiling", "--bench"]),
+        Path::new("t"),
+    ) else {
         panic!("parses")
     };
-    assert!(o.state);
+    assert!(o.state && !o.ceiling);
 }
