@@ -106,25 +106,27 @@ pub(crate) fn harvest<S: Spider>(
     let referrer = Arc::new(request.url.clone());
     let depth = request.depth + 1;
     let session = request.session.clone();
-    // (url, the plugin's own request if it made one); the page's links first, in
-    // document order, then what the plugin followed.
-    let mut followed: Vec<(Url, Option<Request>)> = Vec::new();
+    // The page's links first, in document order, then what the plugin followed; a
+    // plugin's own request is kept beside its URL's index (no second vector per page).
+    let mut urls: Vec<Url> = match follow_all {
+        true => page.take_links(rules.follow_rel_nofollow),
+        false => Vec::new(),
+    };
+    let mut requests: Vec<(usize, Request)> = Vec::new();
     for f in out.follows.drain(..) {
         match f {
             Follow::Href(h) => {
                 if let Some(u) = page.resolve(&h) {
-                    followed.push((u, None));
+                    urls.push(u);
                 }
             }
-            Follow::Request(r) => followed.push((r.url.clone(), Some(r))),
+            Follow::Request(r) => {
+                let url = r.url.clone();
+                requests.push((urls.len(), r));
+                urls.push(url);
+            }
         }
     }
-    let mut candidates: Vec<(Url, Option<Request>)> = Vec::new();
-    if follow_all {
-        let links = page.take_links(rules.follow_rel_nofollow);
-        candidates = links.into_iter().map(|u| (u, None)).collect();
-    }
-    candidates.append(&mut followed);
     let mut h = Harvest {
         items: out.items,
         discovered: Vec::new(),
@@ -137,8 +139,10 @@ pub(crate) fn harvest<S: Spider>(
         },
         robots,
     };
-    let (urls, froms): (Vec<Url>, Vec<Option<Request>>) = candidates.into_iter().unzip();
-    for (admit, from) in admission.admit_batch(urls, depth).into_iter().zip(froms) {
+    let mut requests = requests.into_iter().peekable();
+    let admitted = admission.admit_batch(urls, depth);
+    for (i, admit) in admitted.into_iter().enumerate() {
+        let from = requests.next_if(|(at, _)| *at == i).map(|(_, r)| r);
         let build = |url: Url| {
             let mut r = match from {
                 Some(mut r) => {

@@ -64,7 +64,10 @@ impl Resolver {
     /// Resolves every href of `raw`, in order, dropping those that give no http(s) URL.
     #[must_use]
     pub fn resolve_all(&self, raw: &RawLinks) -> Vec<Url> {
-        raw.hrefs.iter().filter_map(|h| self.resolve(h)).collect()
+        // Sized for every href: growing a vector of URLs moves each one again.
+        let mut urls = Vec::with_capacity(raw.hrefs.len());
+        urls.extend(raw.hrefs.iter().filter_map(|h| self.resolve(h)));
+        urls
     }
 }
 
