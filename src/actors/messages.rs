@@ -37,14 +37,19 @@ pub(crate) struct Parse {
     pub(crate) page: FetchedPage,
 }
 
-/// Parser → supervisor: a page was parsed.
-#[derive(Debug, Message)]
-#[rtype(result = "()")]
+/// One page parsed: its outcome, items and admitted links.
+#[derive(Debug)]
 pub(crate) struct PageParsed<I: Send + 'static> {
     pub(crate) ticket: Ticket,
     pub(crate) parsed: Parsed,
     pub(crate) items: Vec<I>,
 }
+
+/// Parser → supervisor: the pages a parser parsed in one turn of its thread, in order
+/// (one message, and one wake-up of the supervisor's thread, for a burst).
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub(crate) struct PagesParsed<I: Send + 'static>(pub(crate) Vec<PageParsed<I>>);
 
 /// Pipeline task → supervisor: one page's items went through the pipelines.
 #[derive(Debug, Message)]

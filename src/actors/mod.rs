@@ -4,7 +4,7 @@
 //!                    ┌──────────────────── CrawlSupervisor (crawl thread) ───────────────────┐
 //!                    │ frontier · rate limits · in-flight tickets · retry timers · report    │
 //!                    └──┬───────────────▲─────────────────────▲──────────────┬───────────────┘
-//!              1 FetchBatch      4 Fetched              6 PageParsed     7 items│ ▲ 8 ItemsProcessed
+//!              1 FetchBatch      4 Fetched             6 PagesParsed     7 items│ ▲ 8 ItemsProcessed
 //!                       │      (no page to parse)     (items + links)         ▼ │
 //!   worker arbiter i:   ▼               │                     │          pipeline task
 //!                 ┌──────────┐  3 Parse ┌───────────┐         │
@@ -20,8 +20,10 @@
 //! 4. Anything else (redirect, error, non-HTML, retryable status) goes back as `Fetched`.
 //! 5. The parser runs the spider, extracts links and admits them (canonicalize, seen-set,
 //!    scope, `should_follow`) right there, in parallel with the other workers.
-//! 6. `PageParsed` brings the page's outcome, items and admitted links to the supervisor,
-//!    which records outcomes, queues the links (or schedules retries) and dispatches more.
+//! 6. `PagesParsed` brings the pages' outcomes, items and admitted links to the supervisor
+//!    (the pages a parser parsed in one turn of its thread, together), which records
+//!    outcomes, queues the links (or schedules retries) and, once the messages of a burst
+//!    are in, dispatches more.
 //! 7. Items go to the pipeline task, 8. which reports when they are through.
 //!
 //! Beside pages, the supervisor sends fetchers `FetchFile` jobs for the crawl's own

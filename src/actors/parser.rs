@@ -1,6 +1,9 @@
 //! The parser actor: runs the spider on HTML pages, on the same arbiter as its fetcher.
 //!
-//! Takes: [`Parse`]. Sends: [`PageParsed`] to the supervisor.
+//! Takes: [`Parse`]. Sends: [`PagesParsed`] to the supervisor: the pages parsed in one
+//! turn of the worker's thread go together, once the pages that came in that turn are
+//! parsed (a yield to the thread's other tasks first), so the supervisor's thread is woken
+//! once per burst, not once per page.
 //!
 //! Placement: each worker arbiter hosts one fetcher and one parser. The page body then
 //! never crosses threads, and parsing one page with the streaming extractor takes tens
@@ -17,7 +20,7 @@
 //! The spider's panics are caught inside [`harvest`](crate::harvest::harvest), so one bad
 //! page never takes the parser down.
 
-use crate::actors::messages::{PageParsed, Parse};
+use crate::actors::messages::{PageParsed, PagesParsed, Parse};
 use crate::admit::Admission;
 use crate::config::FollowMode;
 use crate::engine::types::Parsed;
@@ -31,7 +34,10 @@ pub(crate) struct Parser<S: Spider> {
     spider: Arc<S>,
     admission: Arc<Admission>,
     follow: FollowMode,
-    supervisor: Recipient<PageParsed<S::Item>>,
+    supervisor: Recipient<PagesParsed<S::Item>>,
+    /// Pages parsed in this turn, not sent yet (boxed: an actor must be `Unpin`, and a
+    /// vector of a spider's items is only if the items are).
+    parsed: Box<Vec<PageParsed<S::Item>>>,
 }
 
 impl<S: Spider> Parser<S> {
@@ -39,13 +45,14 @@ impl<S: Spider> Parser<S> {
         spider: Arc<S>,
         admission: Arc<Admission>,
         follow: FollowMode,
-        supervisor: Recipient<PageParsed<S::Item>>,
+        supervisor: Recipient<PagesParsed<S::Item>>,
     ) -> Self {
         Parser {
             spider,
             admission,
             follow,
             supervisor,
+            parsed: Box::default(),
         }
     }
 }
@@ -57,7 +64,7 @@ impl<S: Spider> Actor for Parser<S> {
 impl<S: Spider> Handler<Parse> for Parser<S> {
     type Result = ();
 
-    fn handle(&mut self, msg: Parse, _: &mut Context<Self>) {
+    fn handle(&mut self, msg: Parse, ctx: &mut Context<Self>) {
         let h = harvest(
             &*self.spider,
             &self.admission,
@@ -65,7 +72,14 @@ impl<S: Spider> Handler<Parse> for Parser<S> {
             &msg.request,
             &msg.page,
         );
-        self.supervisor.do_send(PageParsed {
+        if self.parsed.is_empty() {
+            // Sent after the thread's other ready work: the pages that come meanwhile go too.
+            ctx.spawn(tokio::task::yield_now().into_actor(self).map(|(), act, _| {
+                let pages = std::mem::take(&mut *act.parsed);
+                act.supervisor.do_send(PagesParsed(pages));
+            }));
+        }
+        self.parsed.push(PageParsed {
             ticket: msg.ticket,
             parsed: Parsed {
                 meta: msg.meta,

@@ -1,6 +1,6 @@
 //! The crawl supervisor: the actor shell around the [`Engine`].
 //!
-//! Takes: [`Fetched`], [`PageParsed`], [`FileFetched`], [`ItemsProcessed`],
+//! Takes: [`Fetched`], [`PagesParsed`], [`FileFetched`], [`ItemsProcessed`],
 //! [`PipelinesClosed`], [`OutOfFiles`]. Sends: [`FetchBatch`], [`FetchFile`] and
 //! [`RetireHosts`] to fetchers; item batches to the pipeline task.
 //!
@@ -91,6 +91,8 @@ pub(crate) struct CrawlSupervisor<S: Spider> {
     outcome_log: Option<Box<dyn OutcomeLog>>,
     archive: Option<Arc<dyn Recorder>>,
     wake_at: Option<Instant>,
+    /// A pump is scheduled for after the messages already in the mailbox.
+    pump_due: bool,
     /// When the cookie jars were last saved for a commit.
     cookies_saved: Instant,
     stop_flag: Arc<AtomicBool>,
@@ -123,6 +125,7 @@ impl<S: Spider> CrawlSupervisor<S> {
             outcome_log: setup.outcome_log,
             archive: setup.archive,
             wake_at: None,
+            pump_due: false,
             cookies_saved: now,
             stop_flag: setup.stop_flag,
             progress: setup.progress,
@@ -273,6 +276,24 @@ impl<S: Spider> CrawlSupervisor<S> {
         }
     }
 
+    /// A pump once the messages that came meanwhile are in: the answers of a burst go to
+    /// the engine first, then one dispatch sends the workers their batches (one wake-up
+    /// of each worker's thread per burst, not one per answer).
+    fn pump_soon(&mut self, ctx: &mut Context<Self>) {
+        if self.pump_due {
+            return;
+        }
+        self.pump_due = true;
+        ctx.spawn(
+            tokio::task::yield_now()
+                .into_actor(self)
+                .map(|(), act, ctx| {
+                    act.pump_due = false;
+                    act.pump(ctx);
+                }),
+        );
+    }
+
     fn wake(&mut self, at: Instant, ctx: &mut Context<Self>) {
         if self.wake_at.is_some_and(|w| w <= at) {
             return;
@@ -354,14 +375,24 @@ impl<S: Spider> Handler<Fetched> for CrawlSupervisor<S> {
 
     fn handle(&mut self, msg: Fetched, ctx: &mut Context<Self>) {
         self.engine.fetched(msg.ticket, msg.result, Instant::now());
-        self.pump(ctx);
+        self.pump_soon(ctx);
     }
 }
 
-impl<S: Spider> Handler<PageParsed<S::Item>> for CrawlSupervisor<S> {
+impl<S: Spider> Handler<PagesParsed<S::Item>> for CrawlSupervisor<S> {
     type Result = ();
 
-    fn handle(&mut self, msg: PageParsed<S::Item>, ctx: &mut Context<Self>) {
+    fn handle(&mut self, msg: PagesParsed<S::Item>, ctx: &mut Context<Self>) {
+        for page in msg.0 {
+            self.page_parsed(page);
+        }
+        self.pump_soon(ctx);
+    }
+}
+
+impl<S: Spider> CrawlSupervisor<S> {
+    /// One parsed page to the engine, its items to the pipelines.
+    fn page_parsed(&mut self, msg: PageParsed<S::Item>) {
         let mut parsed = msg.parsed;
         parsed.items = msg.items.len();
         if self.engine.parsed(msg.ticket, parsed) {
@@ -375,7 +406,6 @@ impl<S: Spider> Handler<PageParsed<S::Item>> for CrawlSupervisor<S> {
                 self.engine.items_processed(0, n);
             }
         }
-        self.pump(ctx);
     }
 }
 
