@@ -2,7 +2,7 @@
 //! wrapped for actix, in one place.
 //!
 //! Commands are imperative (`FetchBatch`, `Parse`), events past tense (`Fetched`,
-//! `PageParsed`, `ItemsProcessed`, `PipelinesClosed`). No `scraper::Html` or HTTP client
+//! `PagesParsed`, `ItemsProcessed`, `PipelinesClosed`). No `scraper::Html` or HTTP client
 //! ever travels in a message. Every message a worker receives was paid for with one unit
 //! of the crawl's concurrency budget, so these mailboxes stay bounded even though actix's
 //! `do_send` itself is not.
