@@ -35,9 +35,8 @@ pub(crate) struct Parser<S: Spider> {
     admission: Arc<Admission>,
     follow: FollowMode,
     supervisor: Recipient<PagesParsed<S::Item>>,
-    /// Pages parsed in this turn, not sent yet (boxed: an actor must be `Unpin`, and a
-    /// vector of a spider's items is only if the items are).
-    parsed: Box<Vec<PageParsed<S::Item>>>,
+    /// Pages parsed in this turn, not sent yet.
+    parsed: Vec<PageParsed<S::Item>>,
 }
 
 impl<S: Spider> Parser<S> {
@@ -52,10 +51,14 @@ impl<S: Spider> Parser<S> {
             admission,
             follow,
             supervisor,
-            parsed: Box::default(),
+            parsed: Vec::new(),
         }
     }
 }
+
+// An actor must be `Unpin`; a vector of the spider's items is only when the items are, but
+// nothing here is ever pinned in place (the vector is moved out whole), so it always is.
+impl<S: Spider> Unpin for Parser<S> {}
 
 impl<S: Spider> Actor for Parser<S> {
     type Context = Context<Self>;
@@ -75,7 +78,7 @@ impl<S: Spider> Handler<Parse> for Parser<S> {
         if self.parsed.is_empty() {
             // Sent after the thread's other ready work: the pages that come meanwhile go too.
             ctx.spawn(tokio::task::yield_now().into_actor(self).map(|(), act, _| {
-                let pages = std::mem::take(&mut *act.parsed);
+                let pages = std::mem::take(&mut act.parsed);
                 act.supervisor.do_send(PagesParsed(pages));
             }));
         }
