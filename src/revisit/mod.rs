@@ -1,7 +1,7 @@
 //! Incremental recrawls: a crawl that keeps its pages in a cache directory asks again,
 //! the next time, only for what changed (feature `durable`).
 //!
-//! With a [`RevisitCache`] ([`Crawler::revisits`](crate::Crawler::revisits), `trawler
+//! With a `RevisitCache` (`Crawler::revisits`, with the `durable` feature; `trawler
 //! crawl --cache DIR`), every HTML page answered `200` is kept with its validators. The
 //! next crawl asks for each kept page with `If-None-Match`/`If-Modified-Since`; a `304`
 //! that matches (see `policy`) means the page did not change: its outcome says status
