@@ -24,8 +24,8 @@ pub enum Error {
     /// A thread or arbiter of the crawl could not be started.
     #[error("could not start the crawl runtime: {0}")]
     Runtime(#[source] std::io::Error),
-    /// The browser that renders pages cannot be found or started
-    /// ([`Crawler::render`](crate::Crawler::render)).
+    /// The browser that renders pages cannot be found or started (`Crawler::render`, with
+    /// the `browser` feature).
     #[error("the browser: {0}")]
     Browser(String),
     /// The crawl supervisor itself died (a bug in trawler or a panicking outcome callback).
