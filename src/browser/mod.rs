@@ -13,9 +13,10 @@
 //!
 //! - `chrome`: the Chromium process, started once per crawl on a thread of its own (headless,
 //!   a fresh profile directory, no background networking), and started again when it dies.
-//! - `tab`: one render: sub-resources of other hosts and of blocked kinds are refused
-//!   before they leave, the crawl's header fields go with the main document only, the page
-//!   is cut at the request's timeout.
+//! - `tab`: one render: the page loaded, waited for, its DOM taken; cut at the request's
+//!   timeout. `intercept`: each of its requests paused, sub-resources of other hosts and of
+//!   blocked kinds refused before they leave, the crawl's header fields on the main document
+//!   only. `extras`: the crawl's page script and screenshots.
 //! - `transport`: which requests are rendered, and a bound on the tabs open per worker.
 //! - `adaptive`: HTTP first, and the browser only for pages that look like a script's
 //!   shell and for hosts whose sampled pages gain links when rendered.
@@ -26,6 +27,8 @@
 
 mod adaptive;
 mod chrome;
+mod extras;
+mod intercept;
 mod tab;
 mod transport;
 
