@@ -3,7 +3,7 @@
 //! file) are found with rendering and not without; sub-resources of another host and of
 //! blocked kinds never leave (from the servers' logs); a page that never stops loading is
 //! cut at the timeout and recorded; a killed browser is started again and its pages fetched
-//! again; a missing browser is one error before anything is fetched.
+//! again, leaving nothing in the temp directory; a missing browser is one error before anything is fetched.
 #![cfg(feature = "browser")]
 
 mod common;
@@ -196,6 +196,7 @@ fn a_killed_browser_is_started_again_and_its_pages_fetched_again() {
         );
     }
     let seed = server.url("/p0.html");
+    let chromium_dirs_before = chromium_temp_dirs();
     // A render caught by the kill waits for its timeout, then is fetched again.
     let config = config_with(&seed, Duration::from_secs(5));
     let crawler = Crawler::new(config, FnSpider::<()>::new()).render(RenderConfig::all());
@@ -232,6 +233,24 @@ fn a_killed_browser_is_started_again_and_its_pages_fetched_again() {
         .map(|e| e.path())
         .collect();
     assert!(left.is_empty(), "profiles left behind: {left:?}");
+    // Chromium's own temporary directories (a killed one leaves its singleton socket's)
+    // were made under the crawl's directory, not in the system's.
+    let new: Vec<_> = chromium_temp_dirs()
+        .difference(&chromium_dirs_before)
+        .cloned()
+        .collect();
+    assert!(
+        new.is_empty(),
+        "Chromium left in the temp directory: {new:?}"
+    );
+}
+
+/// Chromium's own directories in the system's temp directory.
+fn chromium_temp_dirs() -> BTreeSet<String> {
+    (std::fs::read_dir(std::env::temp_dir()).unwrap().flatten())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("org.chromium.Chromium."))
+        .collect()
 }
 
 #[test]

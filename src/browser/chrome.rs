@@ -171,10 +171,16 @@ impl Chrome {
         }
         let profile = self.profiles.join(n.to_string());
         let _ = std::fs::remove_dir_all(&profile);
+        // Chromium's own temporary files (its process-singleton socket directory among
+        // them, left behind when it is killed) go under the crawl's directory too, which
+        // is removed at the end: nothing of a crawl stays in the system's temp directory.
+        let tmp = profile.join("tmp");
+        std::fs::create_dir_all(&tmp).map_err(|e| format!("cannot make {}: {e}", tmp.display()))?;
         let config = BrowserConfig::builder()
             .chrome_executable(&self.executable)
             .no_sandbox()
             .user_data_dir(&profile)
+            .env("TMPDIR", tmp.to_string_lossy())
             .launch_timeout(LAUNCH_TIMEOUT)
             .args([
                 "--disable-gpu",
