@@ -12,7 +12,7 @@ use common::{Reply, TestServer};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 use trawler::browser::RenderConfig;
-use trawler::{CrawlConfig, CrawlReport, Crawler, Error, FnSpider, RetryPolicy};
+use trawler::{CrawlConfig, CrawlReport, Crawler, Error, FnSpider, Outcome, RetryPolicy};
 
 /// The JavaScript page: a link added after 50 ms, links from `/links.json`, an image of its
 /// own host (a blocked kind), and a script and an image of another host.
@@ -77,10 +77,7 @@ fn config_with(seed: &str, timeout: Duration) -> CrawlConfig {
 }
 
 fn fetched(report: &CrawlReport) -> BTreeSet<String> {
-    (report.outcomes.iter())
-        .filter(|o| o.is_fetched())
-        .map(|o| o.url.path().to_string())
-        .collect()
+    common::paths(report, Outcome::is_fetched)
 }
 
 #[test]

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use trawler::browser::{MAX_LEARNING, RenderConfig, RenderRule};
 use trawler::prelude::*;
-use trawler::{CrawlConfig, CrawlReport, Crawler, FnSpider};
+use trawler::{CrawlConfig, CrawlReport, Crawler, FnSpider, Outcome};
 
 fn config(seed: &str) -> CrawlConfig {
     CrawlConfig::builder()
@@ -28,17 +28,11 @@ fn config(seed: &str) -> CrawlConfig {
 }
 
 fn fetched(report: &CrawlReport) -> BTreeSet<String> {
-    (report.outcomes.iter())
-        .filter(|o| o.is_fetched())
-        .map(|o| o.url.path().to_string())
-        .collect()
+    common::paths(report, Outcome::is_fetched)
 }
 
 fn rendered(report: &CrawlReport) -> BTreeSet<String> {
-    (report.outcomes.iter())
-        .filter(|o| o.rendered)
-        .map(|o| o.url.path().to_string())
-        .collect()
+    common::paths(report, |o| o.rendered)
 }
 
 /// A page with words and `links` of its own, and `script` at its end.

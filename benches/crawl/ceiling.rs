@@ -21,7 +21,7 @@ use trawler::bench_api;
 use trawler::prelude::*;
 
 use crate::machine;
-use crate::roles::{CrawlArgs, CrawlResult, Sample, send};
+use crate::roles::{CrawlArgs, CrawlResult, Sample, sample, send};
 
 /// The loop's counters, shared with the sampler.
 #[derive(Default)]
@@ -40,14 +40,7 @@ pub(crate) fn run(args: &CrawlArgs, urls_file: &str) -> Result<(), String> {
         .filter(|l| !l.is_empty())
         .map(|l| Url::parse(l).map_err(|e| format!("{l}: {e}")))
         .collect::<Result<_, _>>()?;
-    let mut config = CrawlConfig::builder()
-        .seed(args.url.as_str())
-        .concurrency(args.concurrency)
-        .per_host_concurrency(args.concurrency);
-    if args.workers > 0 {
-        config = config.workers(args.workers);
-    }
-    let config = Arc::new(config.build().map_err(|e| e.to_string())?);
+    let config = Arc::new(args.config()?);
     let workers = config.workers();
     let factory = bench_api::http_transports(&config).map_err(|e| e.to_string())?;
     let in_flight = args.concurrency.div_ceil(workers).max(1);
@@ -58,23 +51,14 @@ pub(crate) fn run(args: &CrawlArgs, urls_file: &str) -> Result<(), String> {
     let started = Instant::now();
     let finished = Arc::new(AtomicBool::new(false));
     let sampler = {
-        let (finished, counts, every) = (
-            Arc::clone(&finished),
-            Arc::clone(&counts),
+        let counts = Arc::clone(&counts);
+        sample(
+            started,
             args.sample_every,
-        );
-        std::thread::spawn(move || {
-            let mut samples = Vec::new();
-            while !finished.load(Ordering::Relaxed) {
-                samples.push(Sample {
-                    t: started.elapsed().as_secs_f64(),
-                    fetched: counts.fetched.load(Ordering::Relaxed),
-                    rss_kb: machine::status_kb(None, "VmRSS").unwrap_or(0),
-                });
-                std::thread::sleep(every);
-            }
-            samples
-        })
+            Arc::clone(&finished),
+            move || counts.fetched.load(Ordering::Relaxed),
+            || {},
+        )
     };
     let deadline = started + args.timeout;
     let threads: Vec<_> = (0..workers)

@@ -78,6 +78,45 @@ pub(crate) struct CrawlArgs {
     pub(crate) state: Option<std::path::PathBuf>,
 }
 
+impl CrawlArgs {
+    /// The crawl's settings: trawler's crawl and the ceiling loop both run on these.
+    pub(crate) fn config(&self) -> Result<CrawlConfig, String> {
+        let mut config = CrawlConfig::builder()
+            .seed(self.url.as_str())
+            .concurrency(self.concurrency)
+            // One host: the per-host cap would otherwise be the real limit (8 by default).
+            .per_host_concurrency(self.concurrency);
+        if self.workers > 0 {
+            config = config.workers(self.workers);
+        }
+        config.build().map_err(|e| e.to_string())
+    }
+}
+
+/// A thread that samples the pages `fetched` so far and the RSS every `every` from
+/// `started` until `finished`, calling `tick` after each sample; it returns the samples.
+pub(crate) fn sample(
+    started: Instant,
+    every: Duration,
+    finished: Arc<AtomicBool>,
+    fetched: impl Fn() -> u64 + Send + 'static,
+    tick: impl Fn() + Send + 'static,
+) -> std::thread::JoinHandle<Vec<Sample>> {
+    std::thread::spawn(move || {
+        let mut samples = Vec::new();
+        while !finished.load(Ordering::Relaxed) {
+            samples.push(Sample {
+                t: started.elapsed().as_secs_f64(),
+                fetched: fetched(),
+                rss_kb: machine::status_kb(None, "VmRSS").unwrap_or(0),
+            });
+            tick();
+            std::thread::sleep(every);
+        }
+        samples
+    })
+}
+
 /// The crawler with its state on disk when asked for.
 #[cfg(feature = "durable")]
 fn with_store<S: trawler::Spider>(c: Crawler<S>, args: &CrawlArgs) -> Result<Crawler<S>, String> {
@@ -148,41 +187,26 @@ pub(crate) fn serve(pages: u32, workers: usize, urls_out: Option<&str>) -> Resul
 /// The crawler child: crawls everything reachable from `args.url`, sampling its own
 /// progress and RSS, and prints one [`CrawlResult`] line.
 pub(crate) fn crawl(args: &CrawlArgs) -> Result<(), String> {
-    let mut config = CrawlConfig::builder()
-        .seed(args.url.as_str())
-        .concurrency(args.concurrency)
-        // One host: the per-host cap would otherwise be the real limit (8 by default).
-        .per_host_concurrency(args.concurrency);
-    if args.workers > 0 {
-        config = config.workers(args.workers);
-    }
-    let config = config.build().map_err(|e| e.to_string())?;
-    let crawler = with_store(Crawler::new(config, FnSpider::<()>::new()), args)?;
+    let crawler = with_store(Crawler::new(args.config()?, FnSpider::<()>::new()), args)?;
     let (progress, stop) = (crawler.progress(), crawler.stop_handle());
 
     let base_rss_kb = machine::status_kb(None, "VmRSS").unwrap_or(0);
     let cpu_before = machine::cpu_seconds(None).unwrap_or_default();
     let started = Instant::now();
     let finished = Arc::new(AtomicBool::new(false));
-    let sampler = {
-        let (finished, every, timeout) = (Arc::clone(&finished), args.sample_every, args.timeout);
-        std::thread::spawn(move || {
-            let mut samples = Vec::new();
-            while !finished.load(Ordering::Relaxed) {
-                samples.push(Sample {
-                    t: started.elapsed().as_secs_f64(),
-                    fetched: progress.snapshot().fetched,
-                    rss_kb: machine::status_kb(None, "VmRSS").unwrap_or(0),
-                });
-                if started.elapsed() > timeout {
-                    // Bounded in time: the crawl winds down and still reports.
-                    stop.stop();
-                }
-                std::thread::sleep(every);
+    let timeout = args.timeout;
+    let sampler = sample(
+        started,
+        args.sample_every,
+        Arc::clone(&finished),
+        move || progress.snapshot().fetched,
+        move || {
+            if started.elapsed() > timeout {
+                // Bounded in time: the crawl winds down and still reports.
+                stop.stop();
             }
-            samples
-        })
-    };
+        },
+    );
     let report = crawler.run();
     let ended = started.elapsed();
     finished.store(true, Ordering::Relaxed);

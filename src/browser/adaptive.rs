@@ -25,11 +25,12 @@ use crate::extract::{extract_links, resolve_links};
 use dashmap::DashMap;
 use encoding_rs::UTF_8;
 use lol_html::html_content::{Element, TextChunk};
-use lol_html::{DocumentContentHandlers, ElementContentHandlers, HtmlRewriter, Settings};
+use lol_html::{DocumentContentHandlers, ElementContentHandlers, HtmlRewriter, Selector, Settings};
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::collections::HashSet;
 use std::rc::Rc;
+use std::sync::LazyLock;
 use url::Url;
 
 /// HTML pages of a host rendered as samples before its verdict.
@@ -62,6 +63,18 @@ const MOUNT_IDS: [&str; 8] = [
     "application",
 ];
 
+/// The selectors of a scan, parsed once (not for every page).
+static HIDDEN: LazyLock<Selector> =
+    LazyLock::new(|| selector("title, script, style, noscript, template"));
+static SCRIPTS: LazyLock<Selector> = LazyLock::new(|| selector("script"));
+static LINKS: LazyLock<Selector> = LazyLock::new(|| selector("a[href], area[href]"));
+static MOUNTS: LazyLock<Selector> =
+    LazyLock::new(|| selector("[id], app-root, [data-reactroot], [ng-app]"));
+
+fn selector(s: &str) -> Selector {
+    s.parse().expect("constant selector is valid")
+}
+
 /// A framework mount point seen while scanning: inside it, the text in it, none found.
 #[derive(Default)]
 struct Mount {
@@ -74,8 +87,7 @@ struct Mount {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct Look {
     /// Visible text characters (outside the title, scripts, styles, templates and
-    /// `<noscript>`),
-    /// whitespace left out.
+    /// `<noscript>`), whitespace left out.
     pub(crate) text: usize,
     /// `<a href>` and `<area href>` elements.
     pub(crate) links: usize,
@@ -109,36 +121,28 @@ impl Look {
                 },
             ))
             .append_element_content_handler((
-                Cow::Owned(
-                    "title, script, style, noscript, template"
-                        .parse()
-                        .expect("constant selector"),
-                ),
+                Cow::Borrowed(&*HIDDEN),
                 ElementContentHandlers::default().text(|t: &mut TextChunk<'_>| {
                     hidden.set(hidden.get() + count(t.as_str()));
                     Ok(())
                 }),
             ))
             .append_element_content_handler((
-                Cow::Owned("script".parse().expect("constant selector")),
+                Cow::Borrowed(&*SCRIPTS),
                 ElementContentHandlers::default().element(|_: &mut Element<'_, '_>| {
                     scripts.set(scripts.get() + 1);
                     Ok(())
                 }),
             ))
             .append_element_content_handler((
-                Cow::Owned("a[href], area[href]".parse().expect("constant selector")),
+                Cow::Borrowed(&*LINKS),
                 ElementContentHandlers::default().element(|_: &mut Element<'_, '_>| {
                     links.set(links.get() + 1);
                     Ok(())
                 }),
             ))
             .append_element_content_handler((
-                Cow::Owned(
-                    "[id], app-root, [data-reactroot], [ng-app]"
-                        .parse()
-                        .expect("constant selector"),
-                ),
+                Cow::Borrowed(&*MOUNTS),
                 ElementContentHandlers::default().element(|el: &mut Element<'_, '_>| {
                     let id = el.get_attribute("id").unwrap_or_default();
                     let is_mount = MOUNT_IDS.iter().any(|m| id.eq_ignore_ascii_case(m))
@@ -241,10 +245,18 @@ impl Host {
 }
 
 impl Hosts {
+    /// What is known of `host`; its key is copied only the first time.
+    fn host(&self, host: &str) -> dashmap::mapref::one::RefMut<'_, String, Host> {
+        match self.hosts.get_mut(host) {
+            Some(h) => h,
+            None => self.hosts.entry(host.to_owned()).or_default(),
+        }
+    }
+
     /// The plan for the next page of `host` (its origin): rendered at once when the host
     /// renders and the page is not due for a sample.
     pub(crate) fn plan(&self, host: &str) -> Plan {
-        let mut h = self.hosts.entry(host.to_owned()).or_default();
+        let mut h = self.host(host);
         if h.renders() && !(h.pages + 1).is_multiple_of(RESAMPLE) {
             h.pages += 1;
             return Plan::Render;
@@ -258,7 +270,7 @@ impl Hosts {
     /// not render a crowd before its verdict, nor a browser that keeps failing double every
     /// fetch); then one in every [`RESAMPLE`], and every page of a host that renders.
     pub(crate) fn sample(&self, host: &str) -> bool {
-        let mut h = self.hosts.entry(host.to_owned()).or_default();
+        let mut h = self.host(host);
         h.pages = h.pages.saturating_add(1);
         let learning = h.samples < SAMPLES && h.begun < MAX_LEARNING;
         let sample = learning || h.pages.is_multiple_of(RESAMPLE) || h.renders();
@@ -268,7 +280,7 @@ impl Hosts {
 
     /// A sample of `host` rendered: whether it `gained`.
     pub(crate) fn learn(&self, host: &str, gained: bool) {
-        let mut h = self.hosts.entry(host.to_owned()).or_default();
+        let mut h = self.host(host);
         h.samples = h.samples.saturating_add(1);
         h.gains = (h.gains << 1) | u8::from(gained);
     }

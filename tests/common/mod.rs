@@ -584,6 +584,17 @@ pub fn outcome<'r>(report: &'r CrawlReport, url: &str) -> &'r Outcome {
         })
 }
 
+/// The paths of the URLs whose outcome `keep` picks.
+pub fn paths(
+    report: &CrawlReport,
+    keep: impl Fn(&Outcome) -> bool,
+) -> std::collections::BTreeSet<String> {
+    (report.outcomes.iter())
+        .filter(|o| keep(o))
+        .map(|o| o.url.path().to_string())
+        .collect()
+}
+
 /// Whether `url` has an outcome.
 pub fn has_outcome(report: &CrawlReport, url: &str) -> bool {
     report.outcomes.iter().any(|o| o.url.as_str() == url)
