@@ -69,7 +69,7 @@ fn run_with(
         Some(dir) => Some(RevisitCache::open(dir).map_err(|e| cache_error(dir, &e))?),
     };
     // Checked before the records' file is created, as the flags are.
-    let (spider, contents) = args.keep.spider(args.render.screenshots.as_deref())?;
+    let (spider, contents) = args.keep.spider(args.render.screenshots_dir())?;
     let stamp = match (&state, &args.keep.warc) {
         (Some((dir, _)), Some(_)) => Some(dir.warc_stamp()?),
         _ => None,

@@ -47,6 +47,13 @@ pub(crate) struct RenderArgs {
 }
 
 impl RenderArgs {
+    /// Where screenshots go, when pages are rendered at all (otherwise the flag is refused
+    /// later, and no directory is made for it).
+    pub(crate) fn screenshots_dir(&self) -> Option<&std::path::Path> {
+        let renders = cfg!(feature = "browser") && self.wanted();
+        self.screenshots.as_deref().filter(|_| renders)
+    }
+
     fn wanted(&self) -> bool {
         self.render_all || self.render_adaptive || !self.render.is_empty()
     }

@@ -26,7 +26,7 @@ pub(crate) fn run(args: &CrawlArgs, url: &str, crawl: &str, ui: &Ui) -> Result<E
         ));
     }
     let config = settings::crawl_config(args).build()?;
-    args.keep.spider(args.render.screenshots.as_deref())?;
+    args.keep.spider(args.render.screenshots_dir())?;
     let (path, format) = args.output.target().unwrap_or(("-", args.output.format));
     let worker = match (&args.worker, path) {
         (Some(name), _) => Some(name.clone()),
@@ -57,7 +57,7 @@ pub(crate) fn run(args: &CrawlArgs, url: &str, crawl: &str, ui: &Ui) -> Result<E
         };
         // After a first run, the file is this worker's own: join cuts it back.
         let ours = joined || committed.is_some();
-        let (spider, contents) = args.keep.spider(args.render.screenshots.as_deref())?;
+        let (spider, contents) = args.keep.spider(args.render.screenshots_dir())?;
         let columns = spider.columns();
         let crawler = args
             .keep

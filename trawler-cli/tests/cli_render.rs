@@ -169,6 +169,10 @@ mod with_browser {
                 vec!["--render-all", "--render-adaptive"],
                 "--render-adaptive",
             ),
+            (
+                vec!["--render-adaptive", "--screenshots", "/dev/null/shots"],
+                "--screenshots /dev/null/shots",
+            ),
         ] {
             let mut all = vec!["crawl", "http://127.0.0.1:9/"];
             all.extend(args.iter().copied());
@@ -177,6 +181,17 @@ mod with_browser {
             assert_eq!(r.stderr.trim().lines().count(), 1, "{args:?}: {}", r.stderr);
             assert!(r.stderr.contains(says), "{args:?}: {}", r.stderr);
         }
+        // `--screenshots` refused alone makes no directory.
+        let dir = tempfile::tempdir().unwrap();
+        let shots = dir.path().join("shots");
+        let r = run(&[
+            "crawl",
+            "http://127.0.0.1:9/",
+            "--screenshots",
+            shots.to_str().unwrap(),
+        ]);
+        assert_ne!(r.status.code(), Some(0));
+        assert!(!shots.exists(), "{}", r.stderr);
     }
 }
 

@@ -280,6 +280,15 @@ mod tests {
             .validate()
             .is_err()
         );
+        for share in [-0.1, 1.5, f64::NAN] {
+            let err = SiteSpec {
+                script_pages: share,
+                ..SiteSpec::default()
+            }
+            .validate()
+            .unwrap_err();
+            assert!(err.to_string().contains("script_pages"), "{err}");
+        }
         assert!(Faults::default().none());
     }
 }
