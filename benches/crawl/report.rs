@@ -92,6 +92,30 @@ fn median(runs: &[Run], pages: u32, ceiling: bool, pick: fn(&Figures) -> f64) ->
     }
 }
 
+/// The ratio trawler / ceiling of `pick` for each rep of `pages` pages run by both (a
+/// rep's two runs are back to back, so each ratio is measured under one machine state):
+/// "median (lowest–highest)".
+fn per_pair(runs: &[Run], pages: u32, pick: fn(&Figures) -> f64) -> String {
+    let of = |rep: u32, ceiling: bool| {
+        (runs.iter())
+            .find(|r| r.pages == pages && r.rep == rep && r.ceiling == ceiling)
+            .map(|r| pick(&figures(r)))
+    };
+    let mut v: Vec<f64> = (runs.iter())
+        .filter(|r| r.pages == pages && !r.ceiling)
+        .filter_map(|r| Some(of(r.rep, false)? / of(r.rep, true)?))
+        .collect();
+    v.sort_by(f64::total_cmp);
+    let (Some(lo), Some(hi)) = (v.first(), v.last()) else {
+        return "–".into();
+    };
+    let mid = match v.len() {
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    };
+    format!("{mid:.2} ({lo:.2}–{hi:.2})")
+}
+
 /// trawler against the ceiling, per size: the headline figures.
 fn versus(o: &Options, runs: &[Run]) -> String {
     let mut md = String::from(
@@ -100,10 +124,12 @@ fn versus(o: &Options, runs: &[Run]) -> String {
 
 The ceiling is a bare loop over the same pages \
          with trawler's own HTTP transport and link extraction, the same threads and requests \
-         in flight, and no crawl machinery; runs alternate with trawler's. Medians per size.\n\n\
-         | pages | trawler pages/s | ceiling pages/s | ratio | trawler CPU ms/page | ceiling CPU \
-         ms/page | ratio | trawler peak RSS MiB | ceiling peak RSS MiB |\n\
-         |---|---|---|---|---|---|---|---|---|\n",
+         in flight, and no crawl machinery; runs alternate with trawler's. Medians per size; \
+         \"per pair\": the ratio within each rep (trawler's run and the ceiling's right after \
+         it), median (lowest–highest), the steadier figure on a machine whose speed drifts.\n\n\
+         | pages | trawler pages/s | ceiling pages/s | ratio | per pair | trawler CPU ms/page \
+         | ceiling CPU ms/page | ratio | per pair | trawler peak RSS MiB | ceiling peak RSS MiB |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for &pages in &o.sizes {
         let (tp, cp) = (
@@ -116,9 +142,11 @@ The ceiling is a bare loop over the same pages \
         );
         let _ = writeln!(
             md,
-            "| {pages} | {tp:.0} | {cp:.0} | {:.2} | {tc:.4} | {cc:.4} | {:.2} | {:.1} | {:.1} |",
+            "| {pages} | {tp:.0} | {cp:.0} | {:.2} | {} | {tc:.4} | {cc:.4} | {:.2} | {} | {:.1} | {:.1} |",
             tp / cp,
+            per_pair(runs, pages, |f| f.pages_per_s),
             tc / cc,
+            per_pair(runs, pages, |f| f.cpu_ms_per_page),
             median(runs, pages, false, |f| f.peak_mib),
             median(runs, pages, true, |f| f.peak_mib),
         );
