@@ -5,7 +5,8 @@
 # runs the crawl benchmark's own roles (`cargo bench --bench crawl`) under
 # `valgrind --tool=callgrind` on one testbed site: trawler's crawl, then the ceiling loop
 # over the same pages (same transport, same extractor, no crawl machinery), and prints
-# the user-space instructions each spent per page and their ratio: what the crawl
+# the user-space instructions each spent per reachable page of the site (the crawl's few
+# asset links, fetched but not parsed, are charged to it) and their ratio: what the crawl
 # machinery executes beyond fetching and extracting. Kernel time, cache misses and the
 # allocator's behaviour under threads are not in it (the crawl benchmark measures those).
 #
@@ -30,6 +31,7 @@ server_pid=$server_PID
 trap 'kill "$server_pid" 2> /dev/null || true' EXIT
 read -r -t 120 ready <&"${server[0]}" || { echo "instructions.sh: the testbed server did not start" >&2; exit 1; }
 url=$(sed -E 's/.*"url":"([^"]+)".*/\1/' <<< "$ready")
+reachable=$(sed -E 's/.*"reachable":([0-9]+).*/\1/' <<< "$ready")
 
 # One role under callgrind: prints "instructions pages".
 count() {
@@ -40,16 +42,23 @@ count() {
         > "$out/$role.json" 2> "$out/$role.log"
     local instructions fetched
     instructions=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$out/$role.log")
-    fetched=$(sed -E 's/.*"fetched":([0-9]+).*/\1/' "$out/$role.json")
+    fetched=$(sed -n -E 's/.*"fetched":([0-9]+).*/\1/p' "$out/$role.json")
     echo "$instructions $fetched"
 }
 
-read -r t_ins t_pages < <(count crawl)
-read -r c_ins c_pages < <(count ceiling --urls "$out/urls.txt")
-awk -v ti="$t_ins" -v tp="$t_pages" -v ci="$c_ins" -v cp="$c_pages" 'BEGIN {
-    printf "| | pages | instructions | per page |\n|---|---|---|---|\n"
-    printf "| trawler | %d | %.0f | %.0f |\n", tp, ti, ti / tp
-    printf "| ceiling | %d | %.0f | %.0f |\n", cp, ci, ci / cp
-    printf "\ntrawler / ceiling, instructions per page: %.3f\n", (ti / tp) / (ci / cp)
+read -r t_ins t_pages < <(count crawl) || true
+read -r c_ins c_pages < <(count ceiling --urls "$out/urls.txt") || true
+for role in crawl:"${t_ins:-}:${t_pages:-}" ceiling:"${c_ins:-}:${c_pages:-}"; do
+    IFS=: read -r name ins fetched <<< "$role"
+    if [ -z "$ins" ] || [ -z "$fetched" ] || [ "$fetched" = 0 ]; then
+        echo "instructions.sh: the $name run gave no count (see $out/$name.log)" >&2
+        exit 1
+    fi
+done
+awk -v ti="$t_ins" -v tp="$t_pages" -v ci="$c_ins" -v cp="$c_pages" -v pages="$reachable" 'BEGIN {
+    printf "| | requests | instructions | per page (%d pages) |\n|---|---|---|---|\n", pages
+    printf "| trawler | %d | %.0f | %.0f |\n", tp, ti, ti / pages
+    printf "| ceiling | %d | %.0f | %.0f |\n", cp, ci, ci / pages
+    printf "\ntrawler / ceiling, instructions per page: %.3f\n", ti / ci
 }'
 echo "profiles: $out/crawl.callgrind $out/ceiling.callgrind (callgrind_annotate FILE)"

@@ -85,6 +85,11 @@ fn median(runs: &[Run], pages: u32, ceiling: bool, pick: fn(&Figures) -> f64) ->
         .map(|r| pick(&figures(r)))
         .collect();
     v.sort_by(f64::total_cmp);
+    middle(&v)
+}
+
+/// The median of sorted `v`; NaN when it is empty.
+fn middle(v: &[f64]) -> f64 {
     match v.len() {
         0 => f64::NAN,
         n if n % 2 == 1 => v[n / 2],
@@ -109,11 +114,7 @@ fn per_pair(runs: &[Run], pages: u32, pick: fn(&Figures) -> f64) -> String {
     let (Some(lo), Some(hi)) = (v.first(), v.last()) else {
         return "–".into();
     };
-    let mid = match v.len() {
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    };
-    format!("{mid:.2} ({lo:.2}–{hi:.2})")
+    format!("{:.2} ({lo:.2}–{hi:.2})", middle(&v))
 }
 
 /// trawler against the ceiling, per size: the headline figures.
