@@ -2,8 +2,11 @@
 //! links a page inserts with JavaScript (after a `setTimeout`, and from a `fetch()`ed JSON
 //! file) are found with rendering and not without; sub-resources of another host and of
 //! blocked kinds never leave (from the servers' logs); a page that never stops loading is
-//! cut at the timeout and recorded; a killed browser is started again and its pages fetched
-//! again, leaving nothing in the temp directory; a missing browser is one error before anything is fetched.
+//! cut at the timeout and recorded; a timer due while the page's renderer is busy past the
+//! quiet window still runs before its DOM is taken (and a page whose `setTimeout` never
+//! calls back is taken all the same); a killed browser is started again and its pages
+//! fetched again, leaving nothing in the temp directory; a missing browser is one error
+//! before anything is fetched.
 #![cfg(feature = "browser")]
 
 mod common;
@@ -119,6 +122,44 @@ fn links_made_by_javascript_are_found_only_when_rendered() {
         .find(|h| h.path == "/app.html")
         .and_then(|h| h.user_agent);
     assert!(ua.is_some_and(|u| u.starts_with("trawler/")));
+}
+
+#[test]
+fn a_timer_due_while_the_page_is_busy_runs_before_the_dom_is_taken() {
+    // After the load, a timer adds a link at 50 ms, well inside the quiet window; but
+    // another, due first, holds the renderer for 700 ms, past the quiet window on the
+    // crawl's clock. The link is still in the DOM taken.
+    let server = site();
+    let body = "<!DOCTYPE html><title>busy</title><link rel=icon href=data:,><p>busy</p><script>\
+        addEventListener('load', function () {\
+        setTimeout(function () { var a = document.createElement('a'); \
+        a.href = '/after-busy.html'; a.textContent = 'x'; document.body.appendChild(a); }, 50);\
+        setTimeout(function () { var t = Date.now(); while (Date.now() - t < 700) {} }, 10);\
+        });</script>";
+    server.serve("/busy.html", Reply::ok("text/html", body));
+    server.serve("/after-busy.html", Reply::ok("text/html", "<p>leaf</p>"));
+    // A page whose `setTimeout` never calls back is still taken (the wait is bounded).
+    let odd = "<!DOCTYPE html><title>odd</title><p>odd</p><a href=/after-odd.html>a</a>\
+        <script>window.setTimeout = function () {};</script>";
+    server.serve("/odd.html", Reply::ok("text/html", odd));
+    server.serve("/after-odd.html", Reply::ok("text/html", "<p>leaf</p>"));
+    let config = CrawlConfig::builder()
+        .seeds([server.url("/busy.html"), server.url("/odd.html")])
+        .workers(1)
+        .request_timeout(Duration::from_secs(20))
+        .collect_outcomes(true)
+        .build()
+        .unwrap();
+    let report = Crawler::new(config, FnSpider::<()>::new())
+        .render(RenderConfig::all())
+        .run()
+        .unwrap();
+    let pages = fetched(&report);
+    for page in ["/after-busy.html", "/odd.html", "/after-odd.html"] {
+        assert!(pages.contains(page), "{report}: {page} not in {pages:?}");
+    }
+    let odd = report.outcomes.iter().find(|o| o.url.path() == "/odd.html");
+    assert!(odd.is_some_and(|o| o.rendered), "{odd:?}");
 }
 
 #[test]

@@ -36,6 +36,18 @@ pub(super) async fn run_script(page: Page, js: Arc<str>) -> Result<(), String> {
     done.map(|_| ()).map_err(|e| e.to_string())
 }
 
+/// Awaits a zero-delay timer in the page: the renderer runs timers in the order they fall
+/// due, so every one due before this call has run when it returns.
+pub(super) async fn run_due_timers(page: &Page) -> Result<(), FetchError> {
+    let params = EvaluateParams::builder()
+        .expression("new Promise(done => setTimeout(done, 0))")
+        .await_promise(true)
+        .build()
+        .map_err(lost)?;
+    page.evaluate_expression(params).await.map_err(lost)?;
+    Ok(())
+}
+
 /// A PNG of the whole page (up to [`SHOT_MAX`]).
 pub(super) async fn screenshot(page: &Page) -> Result<Vec<u8>, FetchError> {
     let metrics = page.layout_metrics().await.map_err(lost)?;

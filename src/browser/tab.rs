@@ -15,12 +15,16 @@
 //!   not of a blocked kind (images, media and fonts by default); the others fail in the
 //!   browser and never leave the machine.
 //!
-//! The DOM is taken once the page has loaded and no request of it has been in flight for
-//! [`quiet`](super::RenderConfig::quiet) (250 ms by default: a script's `fetch()` after the
-//! load, and timers shorter than that, are in), or
+//! The DOM is taken once the page has loaded and, since the load, no request of it has been
+//! in flight for [`quiet`](super::RenderConfig::quiet) (250 ms by default: a script's
+//! `fetch()` after the load, and timers shorter than that, are in), or
 //! [`settle`](super::RenderConfig::settle) after the load, whichever comes first. The whole
 //! render is bounded by the request's timeout; a page that never finishes loading is cut
 //! there, and its tab closed.
+//!
+//! Quiet is measured on this side's clock, which runs on while a starved renderer does not:
+//! before the DOM is taken, one zero-delay timer is awaited in the page, so every timer due
+//! by then (ordered before it) has run.
 //!
 //! A crawl's [`script`](super::RenderConfig::script) runs in the page once it has loaded
 //! (scroll, click "load more"); the wait for quiet starts when it has finished, so what
@@ -29,7 +33,7 @@
 
 use super::ResourceKind;
 use super::chrome::Chrome;
-use super::extras::{Aborting, run_script, screenshot};
+use super::extras::{Aborting, run_due_timers, run_script, screenshot};
 use super::intercept::{Main, add_headers, allow_or_refuse, hand_over, lost, main_answer};
 use crate::error::FetchError;
 use crate::fetch::transport::{FetchRequest, FetchResponse};
@@ -45,6 +49,9 @@ use chromiumoxide::cdp::browser_protocol::page::{EventLifecycleEvent, NavigatePa
 use futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// How long the DOM waits for the page's due timers to run, at most.
+const DUE_TIMERS_BOUND: Duration = Duration::from_secs(2);
 
 /// What a render needs besides the request.
 #[derive(Debug, Clone)]
@@ -144,7 +151,9 @@ async fn drive(
         let ready = script_due.is_none() && script.is_none();
         let until = loaded.filter(|_| ready).map(|at| {
             let settled = at + policy.settle;
-            quiet_since.map_or(settled, |q| (q + policy.quiet).min(settled))
+            // Quiet counts from the load at the earliest: a timer the page set while it
+            // loaded has `quiet` to fire however late the load came.
+            quiet_since.map_or(settled, |q| (q.max(at) + policy.quiet).min(settled))
         });
         let wait = until.map_or(Duration::from_secs(3600), |t| {
             t.saturating_duration_since(Instant::now())
@@ -243,7 +252,14 @@ async fn drive(
     let rendered = main.body.is_none();
     let body = match main.body {
         Some(body) => body,
-        None => page.content().await.map_err(lost)?.into_bytes(),
+        None => {
+            // Best effort, bounded: a page that replaced `setTimeout` never answers it.
+            let due = tokio::time::timeout(DUE_TIMERS_BOUND, run_due_timers(page)).await;
+            if !matches!(due, Ok(Ok(()))) {
+                tracing::debug!(url = %request.url, "the page's due timers were not awaited");
+            }
+            page.content().await.map_err(lost)?.into_bytes()
+        }
     };
     // A screenshot that cannot be taken is logged; the page is not lost for it.
     let screenshot = match rendered && policy.screenshots {
