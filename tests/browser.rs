@@ -62,12 +62,12 @@ fn site() -> TestServer {
 }
 
 fn config(seed: &str) -> CrawlConfig {
-    config_with(seed, Duration::from_secs(20))
+    config_with(&[seed], Duration::from_secs(20))
 }
 
-fn config_with(seed: &str, timeout: Duration) -> CrawlConfig {
+fn config_with(seeds: &[&str], timeout: Duration) -> CrawlConfig {
     CrawlConfig::builder()
-        .seed(seed)
+        .seeds(seeds.iter().copied())
         .workers(1)
         .request_timeout(timeout)
         .retry_policy(RetryPolicy {
@@ -143,13 +143,8 @@ fn a_timer_due_while_the_page_is_busy_runs_before_the_dom_is_taken() {
         <script>window.setTimeout = function () {};</script>";
     server.serve("/odd.html", Reply::ok("text/html", odd));
     server.serve("/after-odd.html", Reply::ok("text/html", "<p>leaf</p>"));
-    let config = CrawlConfig::builder()
-        .seeds([server.url("/busy.html"), server.url("/odd.html")])
-        .workers(1)
-        .request_timeout(Duration::from_secs(20))
-        .collect_outcomes(true)
-        .build()
-        .unwrap();
+    let seeds = [server.url("/busy.html"), server.url("/odd.html")];
+    let config = config_with(&[&seeds[0], &seeds[1]], Duration::from_secs(20));
     let report = Crawler::new(config, FnSpider::<()>::new())
         .render(RenderConfig::all())
         .run()
@@ -236,7 +231,7 @@ fn a_killed_browser_is_started_again_and_its_pages_fetched_again() {
     let seed = server.url("/p0.html");
     let chromium_dirs_before = chromium_temp_dirs();
     // A render caught by the kill waits for its timeout, then is fetched again.
-    let config = config_with(&seed, Duration::from_secs(5));
+    let config = config_with(&[&seed], Duration::from_secs(5));
     let crawler = Crawler::new(config, FnSpider::<()>::new()).render(RenderConfig::all());
     let killer = std::thread::spawn(move || {
         let deadline = Instant::now() + Duration::from_secs(60);
