@@ -9,6 +9,11 @@
 //! appended at the back; a consumed chunk is dropped. Taking a request out rebuilds it
 //! (one URL parse).
 //!
+//! A referrer is kept as its text, not as the page's parsed `Url`: a breadth-first crawl
+//! has links of a hundred thousand pages queued at once, and a parsed `Url` behind an `Arc`
+//! costs several times its text. A page's links are queued together and leave together,
+//! so the referrer parsed for the first of them is shared by the rest.
+//!
 //! Order: higher priority first, then discovery order (first queued, first out).
 
 use crate::request::Request;
@@ -21,24 +26,41 @@ use url::Url;
 /// however many queued requests name it.
 #[derive(Debug, Default)]
 pub(crate) struct Shared {
-    referrers: Vec<Option<(Arc<Url>, u32)>>,
+    referrers: Vec<Option<Referrer>>,
     free: Vec<u32>,
-    /// Referrer id by the address of its `Arc` (every link of one page shares one).
+    /// Referrer id by the address of the `Arc` it was queued with (every link of one page
+    /// shares one). The `Arc` is not kept, so an address can come back for another URL:
+    /// an id found here is used only when its text is the URL's.
     by_ptr: HashMap<usize, u32>,
+    /// The referrer last taken out, parsed, for the next request that names it.
+    last: Option<(u32, Arc<Url>)>,
     labels: Vec<Arc<str>>,
     label_ids: HashMap<Arc<str>, u32>,
+}
+
+/// A referrer's text, how many queued requests name it, and the address it is known by.
+#[derive(Debug)]
+struct Referrer {
+    text: Box<str>,
+    count: u32,
+    ptr: usize,
 }
 
 impl Shared {
     fn referrer_id(&mut self, r: &Arc<Url>) -> u32 {
         let key = Arc::as_ptr(r) as usize;
         if let Some(&id) = self.by_ptr.get(&key)
-            && let Some((_, n)) = &mut self.referrers[id as usize]
+            && let Some(known) = &mut self.referrers[id as usize]
+            && *known.text == *r.as_str()
         {
-            *n += 1;
+            known.count += 1;
             return id;
         }
-        let entry = Some((Arc::clone(r), 1));
+        let entry = Some(Referrer {
+            text: r.as_str().into(),
+            count: 1,
+            ptr: key,
+        });
         let id = match self.free.pop() {
             Some(id) => {
                 self.referrers[id as usize] = entry;
@@ -56,15 +78,26 @@ impl Shared {
     /// The referrer `id` for one request taken out (freed with its last request).
     fn take_referrer(&mut self, id: u32) -> Option<Arc<Url>> {
         let slot = self.referrers.get_mut(id as usize)?;
-        let (url, n) = slot.as_mut()?;
-        let url = Arc::clone(url);
-        *n -= 1;
-        if *n == 0 {
+        let known = slot.as_mut()?;
+        let url = match &self.last {
+            Some((last, url)) if *last == id => Some(Arc::clone(url)),
+            // The text is a parsed URL's serialization: it parses again to the same URL.
+            _ => Url::parse(&known.text).ok().map(Arc::new),
+        };
+        known.count -= 1;
+        if known.count == 0 {
+            if self.by_ptr.get(&known.ptr) == Some(&id) {
+                self.by_ptr.remove(&known.ptr);
+            }
             *slot = None;
             self.free.push(id);
-            self.by_ptr.remove(&(Arc::as_ptr(&url) as usize));
+            if self.last.as_ref().is_some_and(|(last, _)| *last == id) {
+                self.last = None;
+            }
+        } else if let Some(url) = &url {
+            self.last = Some((id, Arc::clone(url)));
         }
-        Some(url)
+        url
     }
 
     fn label_id(&mut self, l: &Arc<str>) -> u32 {
@@ -350,13 +383,46 @@ mod tests {
             );
         }
         assert!(expect.next().is_none() && q.is_empty());
-        drop(first);
+        assert!(shared.referrers.iter().all(Option::is_none));
+        assert!(shared.by_ptr.is_empty() && shared.last.is_none());
+    }
+
+    #[test]
+    fn referrers_are_kept_as_text_and_told_apart_by_it() {
+        let mut shared = Shared::default();
+        let mut q = HostQueue::default();
+        let from = Arc::new(Url::parse("http://a.test/one").unwrap());
+        for i in 0..3 {
+            let mut r = req(&format!("/a{i}"));
+            r.referrer = Some(Arc::clone(&from));
+            q.push(r, i, ORIGIN, &mut shared);
+        }
         assert_eq!(
             Arc::strong_count(&from),
             1,
-            "the last request gave its referrer back"
+            "the frontier keeps no parsed referrer"
         );
+        // Another page's URL at an address known for the first one (as when the first
+        // page's `Arc` is freed and the address reused): it gets an id of its own.
+        let other = Arc::new(Url::parse("http://a.test/two").unwrap());
+        shared.by_ptr.insert(Arc::as_ptr(&other) as usize, 0);
+        for i in 3..5 {
+            let mut r = req(&format!("/b{i}"));
+            r.referrer = Some(Arc::clone(&other));
+            q.push(r, i, ORIGIN, &mut shared);
+        }
+        let got: Vec<_> = std::iter::from_fn(|| q.pop(ORIGIN, &mut shared))
+            .map(|(_, r)| format!("{} from {}", r.url.path(), r.referrer().unwrap().path()))
+            .collect();
+        let want = [
+            "/a0 from /one",
+            "/a1 from /one",
+            "/a2 from /one",
+            "/b3 from /two",
+        ];
+        assert_eq!(got, [&want[..], &["/b4 from /two"]].concat());
         assert!(shared.referrers.iter().all(Option::is_none));
+        assert!(shared.by_ptr.is_empty() && shared.last.is_none());
     }
 
     #[test]
