@@ -2,8 +2,9 @@
 //! CPU per page, peak RSS, coverage and duplicates, with pages/s and RSS over time.
 //!
 //! Run with `cargo bench --bench crawl -- --pages 10000,100000,1000000 [--reps 2]`
-//! (add `--features mimalloc` before `--` for mimalloc as the allocator); the other flags
-//! are in `options` (`cargo bench --bench crawl -- --help`).
+//! (add `--features system-alloc` before `--` for glibc's malloc instead of mimalloc, the
+//! allocator of the `trawler` command); the other flags are in `options`
+//! (`cargo bench --bench crawl -- --help`).
 //!
 //! For every run the binary re-executes itself twice: a testbed server process and a
 //! crawler process (see `roles`), so the crawler's CPU and RSS are its own and each run
@@ -11,9 +12,10 @@
 //! Everything is bounded: a run past `--timeout` is stopped by the crawler itself, and the
 //! driver kills a child that still has not answered 60 s later. Only 127.0.0.1 is used.
 
-// With `--features mimalloc`: measured 17 % less crawler CPU per page than glibc's malloc on
-// the 100k-page crawl (README, Performance), at about twice the RSS on small crawls.
-#[cfg(feature = "mimalloc")]
+// mimalloc, as in the `trawler` command: measured 12-17 % less crawler CPU per page than
+// glibc's malloc on 100k-page crawls (README, Performance), at more RSS on small crawls.
+// The ceiling loop runs in this binary too, so both sides have the same allocator.
+#[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -10,7 +10,7 @@ pub(crate) const USAGE: &str = "\
 Whole crawls of the testbed (a synthetic site on 127.0.0.1), one child process for the
 server and one for the crawler per run; a report in target/trawler-bench/.
 
-Usage: cargo bench --bench crawl [--features mimalloc] -- [OPTIONS]
+Usage: cargo bench --bench crawl [--features system-alloc] -- [OPTIONS]
 
 Options:
   --pages LIST          site sizes, comma-separated [default: 10000,100000]

@@ -206,10 +206,10 @@ fn table(o: &Options, runs: &[Run], stamp: &str) -> String {
         machine::mem_total_gib().unwrap_or(f64::NAN),
         machine::kernel().unwrap_or_else(|| "?".into()),
         env!("CARGO_PKG_VERSION"),
-        if cfg!(feature = "mimalloc") {
-            "mimalloc"
-        } else {
+        if cfg!(feature = "system-alloc") {
             "system (glibc malloc)"
+        } else {
+            "mimalloc"
         },
     );
     let workers = if o.workers == 0 {

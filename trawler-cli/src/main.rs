@@ -4,7 +4,7 @@
 //! The binary is a thin layer over the library: flags become a `CrawlConfig` (`settings`),
 //! outcomes stream to a writer through `Crawler::on_outcome` (`output`, `runner`), the
 //! live `Progress` counters feed the bar (`progress`), and Ctrl-C goes to the crawl's
-//! `StopHandle` (`interrupt`). Built with the default `cli` feature.
+//! `StopHandle` (`interrupt`). The allocator is mimalloc (default feature `mimalloc`).
 
 #[cfg(test)]
 mod arg_props;
@@ -33,6 +33,13 @@ mod shared;
 mod state;
 mod summary;
 mod title_spider;
+
+// Measured 12-17 % less CPU per page than glibc's malloc on 100k-page crawls (README,
+// Performance): the crawl's objects are made on one thread and freed on another, which
+// glibc's arenas handle slowly. The library never chooses an allocator; the binary does.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use args::{Cli, Command};
 use clap::error::ErrorKind;
