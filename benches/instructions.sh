@@ -10,17 +10,21 @@
 # machinery executes beyond fetching and extracting. Kernel time, cache misses and the
 # allocator's behaviour under threads are not in it (the crawl benchmark measures those).
 #
-#   bash benches/instructions.sh [PAGES]     (default 5000; ~1 minute per 5,000 pages)
+#   bash benches/instructions.sh [PAGES] [CARGO FLAGS...]   (default 5000; ~1 minute per 5,000 pages)
+#
+# e.g. `bash benches/instructions.sh 5000 --features system-alloc` counts on glibc's malloc
+# instead of mimalloc, the benchmark's allocator.
 #
 # Needs valgrind (Debian: apt-get install -y valgrind). The callgrind profiles stay in
 # target/trawler-bench/instructions/ for callgrind_annotate.
 set -euo pipefail
 
 pages=${1:-5000}
+shift || true
 case $pages in '' | *[!0-9]*) echo "instructions.sh: PAGES must be a whole number, not '$pages'" >&2; exit 2 ;; esac
 command -v valgrind > /dev/null || { echo "instructions.sh: valgrind is not installed (apt-get install -y valgrind)" >&2; exit 2; }
 cd "$(dirname "$0")/.."
-bin=$(cargo bench --bench crawl --no-run --message-format=json 2> /dev/null \
+bin=$(cargo bench --bench crawl --no-run --message-format=json "$@" 2> /dev/null \
     | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
 [ -x "$bin" ] || { echo "instructions.sh: the crawl benchmark did not build (cargo bench --bench crawl --no-run)" >&2; exit 1; }
 out=target/trawler-bench/instructions
