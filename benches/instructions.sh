@@ -25,8 +25,8 @@ case $pages in '' | *[!0-9]*) echo "instructions.sh: PAGES must be a whole numbe
 command -v valgrind > /dev/null || { echo "instructions.sh: valgrind is not installed (apt-get install -y valgrind)" >&2; exit 2; }
 cd "$(dirname "$0")/.."
 bin=$(cargo bench --bench crawl --no-run --message-format=json "$@" 2> /dev/null \
-    | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
-[ -x "$bin" ] || { echo "instructions.sh: the crawl benchmark did not build (cargo bench --bench crawl --no-run)" >&2; exit 1; }
+    | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1) || true
+[ -x "$bin" ] || { echo "instructions.sh: the crawl benchmark did not build (cargo bench --bench crawl --no-run${*:+ $*})" >&2; exit 1; }
 out=target/trawler-bench/instructions
 mkdir -p "$out"
 
