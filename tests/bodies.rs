@@ -118,6 +118,50 @@ fn bodies_cut_short_are_retried_then_failed_and_their_links_never_followed() {
 }
 
 #[test]
+fn a_body_until_close_whose_head_comes_in_pieces_is_read_whole() {
+    let server = RawServer::start(|hit, stream| {
+        match hit.path.as_str() {
+            // The head in three writes, its end split between two, then the body.
+            "/pieces.html" => {
+                for piece in [
+                    &b"HTTP/1.1 200 OK\r\ncontent-"[..],
+                    b"type: text/html\r\nconnection: close\r",
+                    b"\n\r\n<html><a href=\"/linked.html\">x</a>",
+                    b"</html>",
+                ] {
+                    write(stream, piece);
+                    let _ = stream.flush();
+                    std::thread::sleep(std::time::Duration::from_millis(30));
+                }
+                After::Close
+            }
+            _ => {
+                respond(
+                    stream,
+                    "200 OK",
+                    &[("content-type", "text/html")],
+                    b"<html>leaf</html>",
+                );
+                After::KeepOpen
+            }
+        }
+    });
+    let seed = server.url("/pieces.html");
+    let config = config(&seed).robots(false).retries(0).build().unwrap();
+    let report = Crawler::new(config, FnSpider::<()>::new()).run().unwrap();
+    assert_outcomes_unique(&report);
+    let o = outcome(&report, &seed);
+    assert!(o.is_fetched() && o.status == Some(200), "{:?}", o.kind);
+    assert_eq!(server.count("/pieces.html"), 1);
+    assert_eq!(
+        server.count("/linked.html"),
+        1,
+        "the body's link is followed: {:#?}",
+        report.outcomes
+    );
+}
+
+#[test]
 fn a_page_the_link_extractor_gives_up_on_says_so() {
     let server = RawServer::start(|hit, stream| {
         let body = match hit.path.as_str() {

@@ -418,15 +418,17 @@ impl Connections {
     /// Closes the oldest idle connections beyond the idle budget.
     pub(crate) fn enforce_idle_budget(&self) {
         let open = self.open.borrow();
+        // Called after every answer: counted first, sorted only when over the budget.
+        let is_idle = |s: &&Rc<Slot>| matches!(s.state.get(), State::Idle(_));
+        if open.iter().filter(is_idle).count() <= self.limits.max_idle {
+            return;
+        }
         let mut idle: Vec<(Instant, &Rc<Slot>)> = (open.iter())
             .filter_map(|s| match s.state.get() {
                 State::Idle(since) => Some((since, s)),
                 _ => None,
             })
             .collect();
-        if idle.len() <= self.limits.max_idle {
-            return;
-        }
         idle.sort_by_key(|(since, _)| *since);
         let excess = idle.len() - self.limits.max_idle;
         for (_, s) in idle.into_iter().take(excess) {

@@ -73,12 +73,17 @@ impl AsyncRead for Tracked {
                     return Poll::Ready(Ok(()));
                 }
                 Head::Gathering(held) => {
-                    let mut chunk = [0u8; 8192];
-                    let mut rb = ReadBuf::new(&mut chunk);
-                    match raw_read(s, cx, &mut rb, io.as_deref()) {
+                    if buf.remaining() == 0 {
+                        // Nothing can be handed out; what a socket read would give.
+                        return Poll::Ready(Ok(()));
+                    }
+                    // Read where awc wants it: a head that comes whole in one read (the
+                    // usual case) is checked in place, with no copy of the answer.
+                    let before = buf.filled().len();
+                    match raw_read(s, cx, buf, io.as_deref()) {
                         Poll::Pending => return Poll::Pending,
                         Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                        Poll::Ready(Ok(())) if rb.filled().is_empty() => {
+                        Poll::Ready(Ok(())) if buf.filled().len() == before => {
                             // The connection ended before the head: hand out what came.
                             if held.is_empty() {
                                 *head = Head::Passing;
@@ -86,8 +91,14 @@ impl AsyncRead for Tracked {
                             }
                             *head = Head::Releasing(std::mem::take(held), 0);
                         }
+                        Poll::Ready(Ok(())) if held.is_empty() && in_place(buf, before) => {
+                            *head = Head::Passing;
+                            return Poll::Ready(Ok(()));
+                        }
                         Poll::Ready(Ok(())) => {
-                            held.extend_from_slice(rb.filled());
+                            // The head is not whole yet: what came is held back until it is.
+                            held.extend_from_slice(&buf.filled()[before..]);
+                            buf.set_filled(before);
                             if let Some(len) = crate::fetch::head::head_len(held) {
                                 crate::fetch::head::mark_close_delimited(&mut held[..len]);
                                 *head = Head::Releasing(std::mem::take(held), 0);
@@ -100,6 +111,17 @@ impl AsyncRead for Tracked {
             }
         }
     }
+}
+
+/// Checks the head of an answer that came whole in `buf` after `before`, in place; false
+/// when it is not whole there.
+fn in_place(buf: &mut ReadBuf<'_>, before: usize) -> bool {
+    let came = &mut buf.filled_mut()[before..];
+    let Some(len) = crate::fetch::head::head_len(came) else {
+        return false;
+    };
+    crate::fetch::head::mark_close_delimited(&mut came[..len]);
+    true
 }
 
 /// Asks the kernel to acknowledge what comes at once rather than after its delayed-ACK
