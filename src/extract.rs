@@ -136,12 +136,9 @@ fn stream_into(
     let found = RefCell::new(std::mem::take(raw));
     let mut noscript = String::new();
     let on_link = |el: &mut Element<'_, '_>| {
-        if let Some(href) = href_value(el, html, enc) {
+        if let Some((href, nofollow)) = link_attributes(el, html, enc) {
             let mut f = found.borrow_mut();
-            if el
-                .get_attribute("rel")
-                .is_some_and(|rel| has_token(&rel, "nofollow"))
-            {
+            if nofollow {
                 let index = f.hrefs.len();
                 f.nofollow.push(index);
             }
@@ -230,21 +227,40 @@ fn has_token(list: &str, token: &str) -> bool {
 /// The first `href` of `el`, decoded from its source bytes in `html` (written in one piece, so
 /// source locations are offsets into it) without byte-order-mark sniffing.
 fn href_value(el: &Element<'_, '_>, html: &[u8], encoding: &'static Encoding) -> Option<String> {
+    link_attributes(el, html, encoding).map(|(href, _)| href)
+}
+
+/// The first `href` of `el` (as [`href_value`]) and whether its first `rel` holds the token
+/// `nofollow`, in one pass over its attributes (`get_attribute` would allocate per call).
+fn link_attributes(
+    el: &Element<'_, '_>,
+    html: &[u8],
+    encoding: &'static Encoding,
+) -> Option<(String, bool)> {
+    let mut href = None;
+    let mut nofollow = None;
     for attr in el.attributes() {
         let (Some(name), value) = (attr.name_source_location(), attr.value_source_location())
         else {
             // Unreachable for unmodified input; lol_html's own decoding is the next best thing.
-            return el.get_attribute("href");
+            let rel = el.get_attribute("rel");
+            let nofollow = rel.is_some_and(|rel| has_token(&rel, "nofollow"));
+            return el.get_attribute("href").map(|href| (href, nofollow));
         };
-        if html.get(name.bytes())?.eq_ignore_ascii_case(b"href") {
-            let Some(value) = value else {
-                return Some(String::new());
-            };
-            let bytes = html.get(value.bytes())?;
-            return Some(encoding.decode_without_bom_handling(bytes).0.into_owned());
+        let name = html.get(name.bytes())?;
+        let text = || match &value {
+            Some(value) => html
+                .get(value.bytes())
+                .map(|bytes| encoding.decode_without_bom_handling(bytes).0),
+            None => Some(Cow::Borrowed("")),
+        };
+        if href.is_none() && name.eq_ignore_ascii_case(b"href") {
+            href = Some(text()?.into_owned());
+        } else if nofollow.is_none() && name.eq_ignore_ascii_case(b"rel") {
+            nofollow = Some(has_token(&text()?, "nofollow"));
         }
     }
-    None
+    href.map(|href| (href, nofollow.unwrap_or(false)))
 }
 
 /// The same extraction from a scraper DOM, for plugins that already built one (and benchmarks).

@@ -312,3 +312,15 @@ fn rel_nofollow_links_and_robots_meta_are_noted() {
     assert_eq!(dom.nofollow, [1]);
     assert_eq!(dom.robots_meta.len(), 2);
 }
+
+#[test]
+fn the_first_href_and_the_first_rel_of_a_link_count() {
+    let html = r#"<a href="/a" rel="nofollow" href="/x">a</a><a rel="x" rel="nofollow" href="/b">b</a>
+        <a rel href="/c">c</a><a REL="External NOFOLLOW" HREF="/d">d</a><a rel="nofollow">none</a>
+        <a href rel="nofollow">e</a>"#;
+    let raw = links(html);
+    assert_eq!(raw.hrefs, ["/a", "/b", "/c", "/d", ""]);
+    assert_eq!(raw.nofollow, [0, 3, 4]);
+    let dom = extract_links_dom(&scraper::Html::parse_document(html));
+    assert_eq!((dom.hrefs, dom.nofollow), (raw.hrefs, raw.nofollow));
+}
