@@ -56,7 +56,12 @@ pub(crate) fn run_one(
     let pages = raw.join(format!("{name}.urls"));
     site.reset_stats();
     let cmd = peer.command(dirs, site.url().as_str(), &pages, o.concurrency);
+    let server_before = machine::cpu_seconds(None);
     let m = measure::run(cmd, &raw.join(&name), o.timeout)?;
+    let server_cpu_s = match (server_before, machine::cpu_seconds(None)) {
+        (Some((u0, s0)), Some((u1, s1))) => (u1 + s1) - (u0 + s0),
+        _ => 0.0,
+    };
     let stats = site.stats();
     Ok(Row {
         crawler: peer.name().to_string(),
@@ -68,6 +73,7 @@ pub(crate) fn run_one(
         wall_s: m.wall_s,
         cpu_s: m.cpu_s,
         peak_rss_kb: m.peak_rss_kb,
+        server_cpu_s,
         exit: match (m.timed_out, m.exit) {
             (true, _) => "timeout".to_string(),
             (false, Some(code)) => code.to_string(),
@@ -103,7 +109,10 @@ fn report(o: &Options, dirs: &Dirs, rows: &[Row]) -> String {
     r.push_str(
         "\nserved: reachable pages the testbed served at least once / reachable pages; dup: page \
          requests beyond the first per page; pages/s: served / wall s; CPU: user + system of the \
-         crawler's process (and its waited-for children); peak RSS: its VmHWM.\n",
+         crawler's process (and its waited-for children); peak RSS: its VmHWM; server CPU: user + \
+         system of the runner's process during the run (the testbed's server threads, and the \
+         runner's own watch of the crawler, a few ms per second); server cores: that CPU / wall \
+         s (a server near its thread count set the pace).\n",
     );
     r
 }

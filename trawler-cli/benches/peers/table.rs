@@ -22,6 +22,8 @@ pub(crate) struct Row {
     pub(crate) wall_s: f64,
     pub(crate) cpu_s: f64,
     pub(crate) peak_rss_kb: u64,
+    /// CPU seconds the runner's process (the testbed's server) used during the run.
+    pub(crate) server_cpu_s: f64,
     /// How the process ended: `0`, another code, `killed`, `timeout`.
     pub(crate) exit: String,
 }
@@ -54,10 +56,28 @@ impl Row {
         }
     }
 
+    /// The server's CPU milliseconds per page served.
+    pub(crate) fn server_ms_per_page(&self) -> f64 {
+        if self.served == 0 {
+            0.0
+        } else {
+            1000.0 * self.server_cpu_s / self.served as f64
+        }
+    }
+
+    /// The cores the server kept busy on average: near its thread count, it set the pace.
+    pub(crate) fn server_cores(&self) -> f64 {
+        if self.wall_s > 0.0 {
+            self.server_cpu_s / self.wall_s
+        } else {
+            0.0
+        }
+    }
+
     /// The row as a table line.
     pub(crate) fn line(&self) -> String {
         format!(
-            "| {} | {} | {} | {}/{} | {:.2} | {} | {:.2} | {:.0} | {:.3} | {:.1} | {} |",
+            "| {} | {} | {} | {}/{} | {:.2} | {} | {:.2} | {:.0} | {:.3} | {:.1} | {:.3} | {:.2} | {} |",
             self.crawler,
             self.size,
             self.rep,
@@ -69,6 +89,8 @@ impl Row {
             self.pages_per_s(),
             self.cpu_ms_per_page(),
             self.peak_rss_kb as f64 / 1024.0,
+            self.server_ms_per_page(),
+            self.server_cores(),
             self.exit
         )
     }
@@ -76,8 +98,8 @@ impl Row {
 
 /// The header of the table.
 pub(crate) const HEADER: &str = "\
-| crawler | pages | rep | served | coverage % | dup | wall s | pages/s | CPU ms/page | peak RSS MiB | exit |
-|---|---|---|---|---|---|---|---|---|---|---|";
+| crawler | pages | rep | served | coverage % | dup | wall s | pages/s | CPU ms/page | peak RSS MiB | server CPU ms/page | server cores | exit |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|";
 
 /// The whole table.
 pub(crate) fn table(rows: &[Row]) -> String {
