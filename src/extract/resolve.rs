@@ -1,12 +1,16 @@
 //! Resolving a page's raw hrefs to absolute URLs as a browser does: against the effective
 //! base (the first `<base href>`, itself resolved against the document URL), with the path in
 //! UTF-8 and a non-ASCII query percent-encoded in the document's encoding.
+//!
+//! An href written as an absolute URL on the base's own scheme and authority (as most sites
+//! write their links) is resolved from its path on: the URL parser then copies the base's
+//! authority instead of reading a host again, which was a third of a link's cost.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use encoding_rs::{EncoderResult, Encoding, UTF_8};
-use url::Url;
+use url::{Position, Url};
 
 use super::RawLinks;
 
@@ -16,6 +20,9 @@ use super::RawLinks;
 pub struct Resolver {
     base: Url,
     encoding: &'static Encoding,
+    /// The length of the base's `scheme://authority` when it is an http(s) URL (0 otherwise):
+    /// the prefix of a same-origin absolute href.
+    origin: usize,
 }
 
 impl Resolver {
@@ -33,7 +40,20 @@ impl Resolver {
             .and_then(|href| parse_in(document_url, href.trim_ascii(), encoding))
             .filter(|base| !base.cannot_be_a_base())
             .unwrap_or_else(|| document_url.clone());
-        Resolver { base, encoding }
+        Resolver::with_base(base, encoding)
+    }
+
+    fn with_base(base: Url, encoding: &'static Encoding) -> Self {
+        let origin = if matches!(base.scheme(), "http" | "https") && base.has_host() {
+            base[..Position::BeforePath].len()
+        } else {
+            0
+        };
+        Resolver {
+            base,
+            encoding,
+            origin,
+        }
     }
 
     /// The effective base URL that hrefs resolve against.
@@ -53,12 +73,32 @@ impl Resolver {
     /// An empty href resolves to the base itself.
     #[must_use]
     pub fn resolve(&self, href: &str) -> Option<Url> {
-        let mut url = parse_in(&self.base, href.trim_ascii(), self.encoding)?;
+        let href = href.trim_ascii();
+        let input = self.same_origin_path(href).unwrap_or(href);
+        let mut url = parse_in(&self.base, input, self.encoding)?;
         if !matches!(url.scheme(), "http" | "https") {
             return None;
         }
         url.set_fragment(None);
         Some(url)
+    }
+
+    /// The path (with query and fragment) of `href` when `href` is an absolute URL that starts
+    /// with the base's own `scheme://authority`, byte for byte, then a path. Resolved against the
+    /// base, that rest gives the very URL the whole href gives. Not taken when the path starts
+    /// with a second slash or a backslash (the rest would read as an authority), nor when the
+    /// href holds a tab or a line break (the parser deletes them, which could make such a
+    /// start).
+    fn same_origin_path<'h>(&self, href: &'h str) -> Option<&'h str> {
+        if self.origin == 0 {
+            return None;
+        }
+        let rest = href.strip_prefix(&self.base.as_str()[..self.origin])?;
+        let bytes = rest.as_bytes();
+        let path_only = bytes.first() == Some(&b'/')
+            && !matches!(bytes.get(1), Some(b'/' | b'\\'))
+            && !bytes.iter().any(|b| matches!(b, b'\t' | b'\n' | b'\r'));
+        path_only.then_some(rest)
     }
 
     /// Resolves every href of `raw`, in order, dropping those that give no http(s) URL.
@@ -83,11 +123,7 @@ pub fn resolve_links(document_url: &Url, raw: &RawLinks) -> Vec<Url> {
 /// Resolves one href of a UTF-8 document against `base` (see [`Resolver::resolve`]).
 #[must_use]
 pub fn resolve_href(base: &Url, href: &str) -> Option<Url> {
-    Resolver {
-        base: base.clone(),
-        encoding: UTF_8,
-    }
-    .resolve(href)
+    Resolver::with_base(base.clone(), UTF_8).resolve(href)
 }
 
 /// The effective base URL of a UTF-8 document (see [`Resolver::new`]).

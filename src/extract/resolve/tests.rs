@@ -119,3 +119,126 @@ fn effective_base_rules() {
     assert_eq!(base(Some("javascript:alert(1)")), PAGE);
     assert_eq!(base(Some("data:text/html,x")), PAGE);
 }
+
+/// What the URL parser gives for the whole href: the reference the same-origin shortcut
+/// must match.
+fn resolved_whole(resolver: &Resolver, href: &str) -> Option<String> {
+    let mut url = parse_in(&resolver.base, href.trim_ascii(), resolver.encoding)?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    url.set_fragment(None);
+    Some(url.into())
+}
+
+#[test]
+fn a_same_origin_absolute_href_is_read_from_its_path() {
+    let page = Url::parse("http://user@127.0.0.1:8080/docs/page.html").unwrap();
+    let resolver = Resolver::new(&page, None, UTF_8);
+    let rest = |href| resolver.same_origin_path(href);
+    assert_eq!(
+        rest("http://user@127.0.0.1:8080/a/../b?q#f"),
+        Some("/a/../b?q#f")
+    );
+    assert_eq!(rest("http://user@127.0.0.1:8080/"), Some("/"));
+    for whole in [
+        // Another authority, or the same one written otherwise.
+        "http://user@127.0.0.1:80801/x",
+        "http://user@127.0.0.1:8080.evil.example/x",
+        "http://user@127.0.0.1:8080@evil.example/x",
+        "HTTP://user@127.0.0.1:8080/x",
+        "https://user@127.0.0.1:8080/x",
+        "http://user@127.0.0.1:8080",
+        "http://user@127.0.0.1:8080?q",
+        // A rest that would read as an authority, now or once the parser drops a tab.
+        "http://user@127.0.0.1:8080//evil.example/x",
+        "http://user@127.0.0.1:8080/\\evil.example/x",
+        "http://user@127.0.0.1:8080/\t/evil.example/x",
+        "http://user@127.0.0.1:8080/\n\\evil.example/x",
+    ] {
+        assert_eq!(rest(whole), None, "{whole:?}");
+        assert_eq!(
+            resolver.resolve(whole).map(String::from),
+            resolved_whole(&resolver, whole),
+            "{whole:?}"
+        );
+    }
+    // Without the tab rule the shortcut would leave the host.
+    assert_eq!(
+        resolver
+            .resolve("http://user@127.0.0.1:8080/\t/evil.example/x")
+            .unwrap()
+            .as_str(),
+        "http://user@127.0.0.1:8080//evil.example/x"
+    );
+    // No shortcut from a base that is not http(s).
+    let file = Resolver::new(&Url::parse("file:///srv/a.html").unwrap(), None, UTF_8);
+    assert_eq!(file.same_origin_path("file:///srv/b.html"), None);
+}
+
+mod same_origin {
+    use super::*;
+    use proptest::prelude::*;
+
+    const BASES: [&str; 5] = [
+        "http://127.0.0.1:8080/docs/page.html",
+        "https://shop.example/catalogue/",
+        "http://user:pw@h.example:81/a/b?c#d",
+        "http://[::1]/x/y",
+        "https://xn--bcher-kva.example/",
+    ];
+
+    /// An href: mostly the base's own origin then a path made of the characters that steer the
+    /// URL parser (slashes both ways, dots, `%`, `?`, `#`, tabs and line breaks, spaces,
+    /// non-ASCII), sometimes another origin.
+    fn href(base: &'static str) -> impl Strategy<Value = String> {
+        let origin = &base[..Url::parse(base).unwrap()[..Position::BeforePath].len()];
+        let start = prop_oneof![
+            6 => Just(origin.to_owned()),
+            1 => Just(origin.to_ascii_uppercase()),
+            1 => Just(format!("{origin}0")),
+            1 => Just("http://other.example".to_owned()),
+        ];
+        let path = proptest::collection::vec(
+            prop_oneof![
+                Just("/"),
+                Just("\\"),
+                Just("."),
+                Just(".."),
+                Just("%2e"),
+                Just("%"),
+                Just("?"),
+                Just("#"),
+                Just("\t"),
+                Just("\n"),
+                Just("\r"),
+                Just(" "),
+                Just("a"),
+                Just("é"),
+                Just("@"),
+                Just(":"),
+                Just("x.example"),
+            ],
+            0..10,
+        );
+        (start, path).prop_map(|(start, path)| start + &path.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        /// The shortcut resolves every href to what the parser gives for the whole of it.
+        #[test]
+        fn same_url_as_the_whole_href(
+            (base, href) in (0..BASES.len()).prop_flat_map(|i| (Just(BASES[i]), href(BASES[i]))),
+            latin1 in any::<bool>(),
+        ) {
+            let encoding = if latin1 { encoding_rs::WINDOWS_1252 } else { UTF_8 };
+            let resolver = Resolver::new(&Url::parse(base).unwrap(), None, encoding);
+            prop_assert_eq!(
+                resolver.resolve(&href).map(String::from),
+                resolved_whole(&resolver, &href)
+            );
+        }
+    }
+}
