@@ -2,13 +2,16 @@
 //!
 //! Canonicalize, then insert the fingerprint into the seen-set (a page's candidates in one
 //! batch: the store's seen-set may be on disk or a server), then apply the scope (trap
-//! rules included), then count the URL among its path's query variants.
+//! rules included), then count the URL among its path's query variants. A link whose
+//! canonical fingerprint was told from its text comes with it, and is parsed only if new:
+//! most of a page's links were seen before.
 //! The seen-set insert comes before the scope check on purpose: an off-host or too-deep
 //! URL is then recorded once (one skip outcome), not once per page that links to it.
 //! Shared by every parser and the supervisor (seeds and redirect targets), so links are
 //! judged where they are found, in parallel.
 
 use crate::canon::{self, CanonOptions};
+use crate::extract::Resolver;
 use crate::outcome::SkipReason;
 use crate::robots_meta::DirectiveRules;
 use crate::scope::Scope;
@@ -26,6 +29,35 @@ pub(crate) enum Admit {
     Duplicate,
     /// First seen, but out of scope: recorded as skipped.
     Skip(Url, SkipReason),
+}
+
+/// A link on its way to admission.
+#[derive(Debug)]
+pub(crate) enum Candidate {
+    /// Parsed: made canonical and fingerprinted here.
+    Url(Url),
+    /// Its canonical fingerprint was told from its text (a plain href); its URL is asked
+    /// for, by the number given with it, only when it is new.
+    Known { fingerprint: u64, at: u32 },
+}
+
+impl Candidate {
+    /// The href numbered `at` of a page whose links `resolver` resolves: known from its
+    /// text when it is plain (under the canonical form `canon`), resolved otherwise; `None`
+    /// when it gives no http(s) URL. `text` is room to write the canonical text in.
+    pub(crate) fn of(
+        resolver: &Resolver,
+        href: &str,
+        at: u32,
+        canon: CanonOptions,
+        text: &mut String,
+    ) -> Option<Candidate> {
+        if resolver.plain_canonical(href, canon.sort_query, text) {
+            let fingerprint = canon::fingerprint_text(text);
+            return Some(Candidate::Known { fingerprint, at });
+        }
+        resolver.resolve(href).map(Candidate::Url)
+    }
 }
 
 /// The canonicalizer, seen-set and scope of one crawl.
@@ -49,25 +81,53 @@ impl Admission {
 
     /// Judges `url`, found at `depth`.
     pub(crate) fn admit(&self, url: Url, depth: u32) -> Admit {
-        self.admit_batch(vec![url], depth)
+        self.admit_batch(vec![Candidate::Url(url)], depth, |_| None)
             .pop()
             .unwrap_or(Admit::Duplicate)
     }
 
+    /// The canonical form this crawl gives URLs.
+    pub(crate) fn canon(&self) -> CanonOptions {
+        self.canon
+    }
+
     /// Judges the URLs of one page, found at `depth`: one seen-set call for all of them.
-    pub(crate) fn admit_batch(&self, mut urls: Vec<Url>, depth: u32) -> Vec<Admit> {
-        let mut fps = Vec::with_capacity(urls.len());
-        for url in &mut urls {
-            canon::canonicalize(url, self.canon);
-            fps.push(canon::fingerprint(url));
+    /// A known link found new is parsed by `url_of` (given its number); one that gives no
+    /// URL then (it cannot, for a plain href) counts as a duplicate.
+    pub(crate) fn admit_batch(
+        &self,
+        mut links: Vec<Candidate>,
+        depth: u32,
+        mut url_of: impl FnMut(u32) -> Option<Url>,
+    ) -> Vec<Admit> {
+        let mut fps = Vec::with_capacity(links.len());
+        for link in &mut links {
+            fps.push(match link {
+                Candidate::Url(url) => {
+                    canon::canonicalize(url, self.canon);
+                    canon::fingerprint(url)
+                }
+                Candidate::Known { fingerprint, .. } => *fingerprint,
+            });
         }
-        let mut fresh = Vec::with_capacity(urls.len());
+        let mut fresh = Vec::with_capacity(links.len());
         self.seen.insert_batch(&fps, &mut fresh);
-        (urls.into_iter().zip(fresh))
-            .map(|(url, new)| {
+        (links.into_iter().zip(fresh))
+            .map(|(link, new)| {
                 if !new {
                     return Admit::Duplicate;
                 }
+                let url = match link {
+                    Candidate::Url(url) => url,
+                    Candidate::Known { fingerprint, at } => {
+                        let Some(mut url) = url_of(at) else {
+                            return Admit::Duplicate;
+                        };
+                        canon::canonicalize(&mut url, self.canon);
+                        debug_assert_eq!(canon::fingerprint(&url), fingerprint, "{url}");
+                        url
+                    }
+                };
                 match self.scope.check(&url, depth) {
                     Ok(()) if !self.variants.admit(&url) => {
                         Admit::Skip(url, SkipReason::QueryVariants)

@@ -9,6 +9,8 @@ use std::time::Instant;
 
 use url::Url;
 
+use crate::admit::Candidate;
+use crate::canon::{self, CanonOptions};
 use crate::frontier::{self, Gate, Pop};
 use crate::politeness::robots;
 use crate::request::Request;
@@ -135,15 +137,22 @@ pub fn page_request(config: &crate::CrawlConfig, url: Url) -> crate::FetchReques
 
 /// What the crawl does with a fetched page to find its links, without admission: the
 /// encoding decided, the links extracted (streaming), resolved, made canonical and
-/// fingerprinted; the fingerprints go to `out`.
+/// fingerprinted (a plain href from its text, as the crawl does); the fingerprints go to
+/// `out`.
 pub fn link_fingerprints(url: &Url, content_type: Option<&str>, body: &[u8], out: &mut Vec<u64>) {
     let encoding = crate::charset::detect(content_type, body, Some(url));
     let raw = crate::extract::extract_links(body, encoding);
     let resolver = crate::extract::Resolver::new(url, raw.base.as_deref(), encoding);
+    let options = CanonOptions::default();
+    let mut text = String::new();
     for href in &raw.hrefs {
-        if let Some(mut link) = resolver.resolve(href) {
-            crate::canon::canonicalize(&mut link, crate::canon::CanonOptions::default());
-            out.push(crate::canon::fingerprint(&link));
+        match Candidate::of(&resolver, href, 0, options, &mut text) {
+            Some(Candidate::Known { fingerprint, .. }) => out.push(fingerprint),
+            Some(Candidate::Url(mut link)) => {
+                canon::canonicalize(&mut link, options);
+                out.push(canon::fingerprint(&link));
+            }
+            None => {}
         }
     }
 }

@@ -121,7 +121,12 @@ fn sorted_query(query: &str) -> Option<String> {
 /// any collision among 10 million URLs is about 3 in a million.
 #[must_use]
 pub fn fingerprint(url: &Url) -> u64 {
-    xxhash_rust::xxh3::xxh3_64(url.as_str().as_bytes())
+    fingerprint_text(url.as_str())
+}
+
+/// The [`fingerprint`] of the URL whose canonical text is `text`.
+pub(crate) fn fingerprint_text(text: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(text.as_bytes())
 }
 
 /// The host key used for politeness: `scheme://host:port` with the known default port made

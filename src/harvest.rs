@@ -7,7 +7,7 @@
 //! and `should_follow`. The parser actor is a thin shell around [`harvest`]; tests call it
 //! without any actor.
 
-use crate::admit::{Admission, Admit};
+use crate::admit::{Admission, Admit, Candidate};
 use crate::charset;
 use crate::config::FollowMode;
 use crate::headers::Headers;
@@ -108,8 +108,8 @@ pub(crate) fn harvest<S: Spider>(
     let session = request.session.clone();
     // The page's links first, in document order, then what the plugin followed; a
     // plugin's own request is kept beside its URL's index (no second vector per page).
-    let mut urls: Vec<Url> = match follow_all {
-        true => page.take_links(rules.follow_rel_nofollow),
+    let mut links: Vec<Candidate> = match follow_all {
+        true => page.take_candidates(rules.follow_rel_nofollow, admission.canon()),
         false => Vec::new(),
     };
     let mut requests: Vec<(usize, Request)> = Vec::new();
@@ -117,13 +117,13 @@ pub(crate) fn harvest<S: Spider>(
         match f {
             Follow::Href(h) => {
                 if let Some(u) = page.resolve(&h) {
-                    urls.push(u);
+                    links.push(Candidate::Url(u));
                 }
             }
             Follow::Request(r) => {
                 let url = r.url.clone();
-                requests.push((urls.len(), r));
-                urls.push(url);
+                requests.push((links.len(), r));
+                links.push(Candidate::Url(url));
             }
         }
     }
@@ -140,7 +140,7 @@ pub(crate) fn harvest<S: Spider>(
         robots,
     };
     let mut requests = requests.into_iter().peekable();
-    let admitted = admission.admit_batch(urls, depth);
+    let admitted = admission.admit_batch(links, depth, |at| page.link_at(at));
     for (i, admit) in admitted.into_iter().enumerate() {
         let from = requests.next_if(|(at, _)| *at == i).map(|(_, r)| r);
         let build = |url: Url| {

@@ -5,6 +5,8 @@
 //! streaming extractor. A page lives on its parser thread for the duration of one `parse`
 //! call; nothing in it crosses actors.
 
+use crate::admit::Candidate;
+use crate::canon::CanonOptions;
 use crate::dom;
 use crate::extract::{self, RawLinks, Resolver};
 use crate::harvest::FetchedPage;
@@ -240,22 +242,41 @@ impl<'a> Page<'a> {
             .get_or_init(|| self.resolver().resolve_all(self.raw_links()))
     }
 
-    /// The links, taken out of the page once the spider is done with it (the crawl's own
-    /// following): no copy of each URL. Without those marked `rel="nofollow"` unless
-    /// `rel_nofollow`.
-    pub(crate) fn take_links(&mut self, rel_nofollow: bool) -> Vec<Url> {
-        let nofollow = &self.raw_links().nofollow;
-        if !rel_nofollow && !nofollow.is_empty() {
-            let raw = self.raw_links();
-            let resolver = self.resolver();
-            let mut skip = nofollow.iter().copied().peekable();
-            return (raw.hrefs.iter().enumerate())
-                .filter(|(i, _)| skip.next_if_eq(i).is_none())
-                .filter_map(|(_, h)| resolver.resolve(h))
-                .collect();
+    /// The links for admission, once the spider is done with the page (the crawl's own
+    /// following), without those marked `rel="nofollow"` unless `rel_nofollow`: those the
+    /// spider had resolved are taken out (no copy); of the others, a plain href comes as
+    /// its canonical fingerprint (under the crawl's canonical form `canon`), its URL left to
+    /// [`link_at`](Self::link_at) should it be new, and the rest resolved.
+    pub(crate) fn take_candidates(
+        &mut self,
+        rel_nofollow: bool,
+        canon: CanonOptions,
+    ) -> Vec<Candidate> {
+        let keep_all = rel_nofollow || self.raw_links().nofollow.is_empty();
+        if keep_all && let Some(links) = self.links.take() {
+            return links.into_iter().map(Candidate::Url).collect();
         }
-        self.links();
-        self.links.take().unwrap_or_default()
+        let raw = self.raw_links();
+        let resolver = self.resolver();
+        let skip = if keep_all { &[][..] } else { &raw.nofollow[..] };
+        let mut skip = skip.iter().copied().peekable();
+        let mut text = String::new();
+        let mut out = Vec::with_capacity(raw.hrefs.len());
+        for (i, href) in raw.hrefs.iter().enumerate() {
+            if skip.next_if_eq(&i).is_some() {
+                continue;
+            }
+            let at = u32::try_from(i).unwrap_or(u32::MAX);
+            out.extend(Candidate::of(resolver, href, at, canon, &mut text));
+        }
+        out
+    }
+
+    /// The link at `at` among the page's hrefs, resolved (what a [`Candidate::Known`] of
+    /// [`take_candidates`](Self::take_candidates) stands for).
+    pub(crate) fn link_at(&self, at: u32) -> Option<Url> {
+        let href = self.raw_links().hrefs.get(usize::try_from(at).ok()?)?;
+        self.resolver().resolve(href)
     }
 
     /// Whether the link extractor gave up before the end of the page (hostile markup that

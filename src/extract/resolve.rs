@@ -14,6 +14,8 @@ use url::{Position, Url};
 
 use super::RawLinks;
 
+mod plain;
+
 /// Resolves the hrefs of one document as a browser does: against its effective base URL, with
 /// non-ASCII query text percent-encoded in the document's encoding.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +25,9 @@ pub struct Resolver {
     /// The length of the base's `scheme://authority` when it is an http(s) URL (0 otherwise):
     /// the prefix of a same-origin absolute href.
     origin: usize,
+    /// The length of the base up to the end of its directory (the last `/` of its path) when
+    /// plain hrefs may skip the parser (an http(s) base without credentials; 0 otherwise).
+    dir: usize,
 }
 
 impl Resolver {
@@ -49,10 +54,16 @@ impl Resolver {
         } else {
             0
         };
+        let plain = origin > 0 && base.username().is_empty() && base.password().is_none();
+        let dir = match base[..Position::AfterPath].rfind('/') {
+            Some(slash) if plain => slash + 1,
+            _ => 0,
+        };
         Resolver {
             base,
             encoding,
             origin,
+            dir,
         }
     }
 
