@@ -52,7 +52,9 @@ impl Candidate {
         canon: CanonOptions,
         text: &mut String,
     ) -> Option<Candidate> {
-        if resolver.plain_canonical(href, canon.sort_query, text) {
+        // Every option of the canonical form named: a new one must be told to the plain way.
+        let CanonOptions { sort_query } = canon;
+        if resolver.plain_canonical(href, sort_query, text) {
             let fingerprint = canon::fingerprint_text(text);
             return Some(Candidate::Known { fingerprint, at });
         }

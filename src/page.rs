@@ -243,10 +243,11 @@ impl<'a> Page<'a> {
     }
 
     /// The links for admission, once the spider is done with the page (the crawl's own
-    /// following), without those marked `rel="nofollow"` unless `rel_nofollow`: those the
-    /// spider had resolved are taken out (no copy); of the others, a plain href comes as
-    /// its canonical fingerprint (under the crawl's canonical form `canon`), its URL left to
-    /// [`link_at`](Self::link_at) should it be new, and the rest resolved.
+    /// following), without those marked `rel="nofollow"` unless `rel_nofollow`: when the
+    /// spider had resolved them and none is left out, they are taken out (no copy); else a
+    /// plain href comes as its canonical fingerprint (under the crawl's canonical form
+    /// `canon`), its URL left to [`link_at`](Self::link_at) should it be new, and the rest
+    /// resolved.
     pub(crate) fn take_candidates(
         &mut self,
         rel_nofollow: bool,

@@ -26,7 +26,8 @@ pub struct Resolver {
     /// the prefix of a same-origin absolute href.
     origin: usize,
     /// The length of the base up to the end of its directory (the last `/` of its path) when
-    /// plain hrefs may skip the parser (an http(s) base without credentials; 0 otherwise).
+    /// plain hrefs may skip the parser: an http(s) base without credentials whose directory
+    /// holds no `%` (the canonical form decodes some; 0 otherwise).
     dir: usize,
 }
 
@@ -56,7 +57,7 @@ impl Resolver {
         };
         let plain = origin > 0 && base.username().is_empty() && base.password().is_none();
         let dir = match base[..Position::AfterPath].rfind('/') {
-            Some(slash) if plain => slash + 1,
+            Some(slash) if plain && !base.as_str()[origin..slash].contains('%') => slash + 1,
             _ => 0,
         };
         Resolver {
