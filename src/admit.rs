@@ -60,6 +60,18 @@ impl Candidate {
         }
         resolver.resolve(href).map(Candidate::Url)
     }
+
+    /// Its canonical fingerprint under `canon`; a parsed link is made canonical first, in
+    /// place.
+    pub(crate) fn fingerprint(&mut self, canon: CanonOptions) -> u64 {
+        match self {
+            Candidate::Url(url) => {
+                canon::canonicalize(url, canon);
+                canon::fingerprint(url)
+            }
+            Candidate::Known { fingerprint, .. } => *fingerprint,
+        }
+    }
 }
 
 /// The canonicalizer, seen-set and scope of one crawl.
@@ -102,16 +114,10 @@ impl Admission {
         depth: u32,
         mut url_of: impl FnMut(u32) -> Option<Url>,
     ) -> Vec<Admit> {
-        let mut fps = Vec::with_capacity(links.len());
-        for link in &mut links {
-            fps.push(match link {
-                Candidate::Url(url) => {
-                    canon::canonicalize(url, self.canon);
-                    canon::fingerprint(url)
-                }
-                Candidate::Known { fingerprint, .. } => *fingerprint,
-            });
-        }
+        let fps: Vec<u64> = links
+            .iter_mut()
+            .map(|l| l.fingerprint(self.canon))
+            .collect();
         let mut fresh = Vec::with_capacity(links.len());
         self.seen.insert_batch(&fps, &mut fresh);
         (links.into_iter().zip(fresh))

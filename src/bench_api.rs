@@ -10,7 +10,7 @@ use std::time::Instant;
 use url::Url;
 
 use crate::admit::Candidate;
-use crate::canon::{self, CanonOptions};
+use crate::canon::CanonOptions;
 use crate::frontier::{self, Gate, Pop};
 use crate::politeness::robots;
 use crate::request::Request;
@@ -146,13 +146,8 @@ pub fn link_fingerprints(url: &Url, content_type: Option<&str>, body: &[u8], out
     let options = CanonOptions::default();
     let mut text = String::new();
     for href in &raw.hrefs {
-        match Candidate::of(&resolver, href, 0, options, &mut text) {
-            Some(Candidate::Known { fingerprint, .. }) => out.push(fingerprint),
-            Some(Candidate::Url(mut link)) => {
-                canon::canonicalize(&mut link, options);
-                out.push(canon::fingerprint(&link));
-            }
-            None => {}
+        if let Some(mut link) = Candidate::of(&resolver, href, 0, options, &mut text) {
+            out.push(link.fingerprint(options));
         }
     }
 }
