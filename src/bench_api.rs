@@ -77,6 +77,12 @@ impl SeenSet {
         fresh.first().copied().unwrap_or(false)
     }
 
+    /// Records a page's `fingerprints` in one call, as the crawl's admission does;
+    /// `fresh[i]` tells whether `fingerprints[i]` was new.
+    pub fn insert_batch(&self, fingerprints: &[u64], fresh: &mut Vec<bool>) {
+        self.0.insert_batch(fingerprints, fresh);
+    }
+
     /// How many fingerprints it holds.
     #[must_use]
     pub fn len(&self) -> usize {

@@ -5,11 +5,11 @@
 //! reachable page of the testbed, which the server child writes out) with trawler's own
 //! HTTP transport, on as many threads as the crawl has workers and with the same number
 //! of requests in flight, and runs trawler's own link extraction on each page (encoding,
-//! streaming extraction, resolution, canonical form, fingerprint into a per-thread set).
+//! streaming extraction, resolution, canonical form, fingerprint into the crawl's own
+//! seen-set, one set shared by the threads as in a crawl).
 //! Whatever trawler spends beyond it is the crawl's machinery; the report shows trawler's
 //! pages/s and CPU per page as a fraction of this loop's, measured in the same run.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
@@ -61,18 +61,24 @@ pub(crate) fn run(args: &CrawlArgs, urls_file: &str) -> Result<(), String> {
         )
     };
     let deadline = started + args.timeout;
+    let seen = Arc::new(bench_api::SeenSet::default());
     let threads: Vec<_> = (0..workers)
         .map(|w| {
             let mine: Vec<Url> = urls.iter().skip(w).step_by(workers).cloned().collect();
-            let (factory, config, counts) = (
+            let (factory, config, counts, seen) = (
                 Arc::clone(&factory),
                 Arc::clone(&config),
                 Arc::clone(&counts),
+                Arc::clone(&seen),
             );
             std::thread::spawn(move || {
-                actix_rt::System::new().block_on(fetch_all(
-                    &*factory, &config, mine, in_flight, &counts, deadline,
-                ));
+                let shared = Shared {
+                    counts: &counts,
+                    seen: &seen,
+                    deadline,
+                };
+                actix_rt::System::new()
+                    .block_on(fetch_all(&*factory, &config, mine, in_flight, &shared));
             })
         })
         .collect();
@@ -113,18 +119,29 @@ pub(crate) fn run(args: &CrawlArgs, urls_file: &str) -> Result<(), String> {
     send(&mut std::io::stdout().lock(), &result)
 }
 
+/// What the threads share: the counters, the seen-set and when to stop.
+struct Shared<'a> {
+    counts: &'a Counts,
+    seen: &'a bench_api::SeenSet,
+    deadline: Instant,
+}
+
 /// One thread's share: `urls` fetched with `in_flight` at once, links of each page found.
 async fn fetch_all(
     factory: &dyn TransportFactory,
     config: &CrawlConfig,
     urls: Vec<Url>,
     in_flight: usize,
-    counts: &Counts,
-    deadline: Instant,
+    shared: &Shared<'_>,
 ) {
+    let Shared {
+        counts,
+        seen,
+        deadline,
+    } = *shared;
     let transport = factory.make();
-    let mut seen: HashSet<u64> = HashSet::new();
     let mut fingerprints = Vec::new();
+    let mut fresh = Vec::new();
     let mut pending = FuturesUnordered::new();
     let mut next = urls.into_iter();
     loop {
@@ -148,10 +165,8 @@ async fn fetch_all(
         fingerprints.clear();
         let kind = response.headers.get("content-type");
         bench_api::link_fingerprints(&url, kind, &response.body, &mut fingerprints);
-        for fp in &fingerprints {
-            if seen.insert(*fp) {
-                counts.links.fetch_add(1, Ordering::Relaxed);
-            }
-        }
+        seen.insert_batch(&fingerprints, &mut fresh);
+        let new = fresh.iter().filter(|&&f| f).count();
+        counts.links.fetch_add(new as u64, Ordering::Relaxed);
     }
 }

@@ -104,8 +104,14 @@ fn drive(o: &Options) -> Result<(), String> {
     let mut runs = Vec::new();
     for &pages in &o.sizes {
         for rep in 1..=o.reps {
-            // trawler, then the ceiling: interleaved, so both meet the same machine.
-            for ceiling in [false, true] {
+            // Interleaved, so both meet the same machine, and in turn first (trawler in odd
+            // reps, the ceiling in even ones), so a steady drift of its speed favours neither.
+            let order = if rep % 2 == 1 {
+                [false, true]
+            } else {
+                [true, false]
+            };
+            for ceiling in order {
                 if ceiling && !o.ceiling {
                     continue;
                 }

@@ -98,7 +98,8 @@ fn middle(v: &[f64]) -> f64 {
 }
 
 /// The ratio trawler / ceiling of `pick` for each rep of `pages` pages run by both (a
-/// rep's two runs are back to back, so each ratio is measured under one machine state):
+/// rep's two runs are back to back, so each ratio is measured under one machine state;
+/// which goes first alternates from rep to rep):
 /// "median (lowest–highest)".
 fn per_pair(runs: &[Run], pages: u32, pick: fn(&Figures) -> f64) -> String {
     let of = |rep: u32, ceiling: bool| {
@@ -126,8 +127,9 @@ fn versus(o: &Options, runs: &[Run]) -> String {
 The ceiling is a bare loop over the same pages \
          with trawler's own HTTP transport and link extraction, the same threads and requests \
          in flight, and no crawl machinery; runs alternate with trawler's. Medians per size; \
-         \"per pair\": the ratio within each rep (trawler's run and the ceiling's right after \
-         it), median (lowest–highest), the steadier figure on a machine whose speed drifts.\n\n\
+         \"per pair\": the ratio within each rep (trawler's run and the ceiling's, back to back; \
+         trawler goes first in odd reps, the ceiling in even ones), median (lowest–highest), \
+         the steadier figure on a machine whose speed drifts.\n\n\
          | pages | trawler pages/s | ceiling pages/s | ratio | per pair | trawler CPU ms/page \
          | ceiling CPU ms/page | ratio | per pair | trawler peak RSS MiB | ceiling peak RSS MiB |\n\
          |---|---|---|---|---|---|---|---|---|---|---|\n",
