@@ -142,7 +142,15 @@ pub(crate) fn harvest<S: Spider>(
     let mut requests = requests.into_iter().peekable();
     let admitted = admission.admit_batch(links, depth, |at| page.link_at(at));
     for (i, admit) in admitted.into_iter().enumerate() {
-        let from = requests.next_if(|(at, _)| *at == i).map(|(_, r)| r);
+        // Peeked by reference: most pages have no plugin request, and most links are known.
+        let from = match requests.peek() {
+            Some((at, _)) if *at == i => requests.next().map(|(_, r)| r),
+            _ => None,
+        };
+        if matches!(admit, Admit::Duplicate) {
+            h.duplicates += 1;
+            continue;
+        }
         let build = |url: Url| {
             let mut r = match from {
                 Some(mut r) => {
