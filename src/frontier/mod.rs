@@ -13,9 +13,11 @@
 //! rule here is unit-tested.
 
 pub(crate) mod delayed;
+mod origin;
 mod queue;
 
 use crate::request::Request;
+use origin::Origin;
 use queue::{HostQueue, Shared};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
@@ -69,8 +71,8 @@ struct Host {
 pub(crate) struct Frontier {
     hosts: Vec<Host>,
     ids: HashMap<Box<str>, HostId>,
-    /// Each host's key (its origin, `scheme://host:port`), by id.
-    keys: Vec<Box<str>>,
+    /// Each host's origin (its key, `scheme://host:port`, and that parsed), by id.
+    origins: Vec<Origin>,
     /// Referrers and labels of every queued request.
     shared: Shared,
     /// Hosts whose last request finished with nothing queued (they may be idle now).
@@ -92,7 +94,7 @@ impl Frontier {
         Frontier {
             hosts: Vec::new(),
             ids: HashMap::new(),
-            keys: Vec::new(),
+            origins: Vec::new(),
             shared: Shared::default(),
             maybe_idle: Vec::new(),
             free: Vec::new(),
@@ -123,13 +125,13 @@ impl Frontier {
         let id = match self.free.pop() {
             Some(id) => {
                 self.hosts[id as usize] = fresh;
-                self.keys[id as usize] = key.into();
+                self.origins[id as usize] = Origin::new(key);
                 id
             }
             None => {
                 let id = HostId::try_from(self.hosts.len()).expect("fewer than 2^32 hosts");
                 self.hosts.push(fresh);
-                self.keys.push(key.into());
+                self.origins.push(Origin::new(key));
                 id
             }
         };
@@ -149,7 +151,7 @@ impl Frontier {
 
     /// The key of `host` (its origin, `scheme://host:port`).
     pub(crate) fn key(&self, host: HostId) -> &str {
-        &self.keys[host as usize]
+        self.origins[host as usize].key()
     }
 
     /// Whether `host` has nothing queued, in flight or waiting for a retry.
@@ -189,8 +191,8 @@ impl Frontier {
         if busy || self.free.contains(&host) {
             return false;
         }
-        let key = std::mem::take(&mut self.keys[host as usize]);
-        self.ids.remove(&key);
+        let origin = std::mem::take(&mut self.origins[host as usize]);
+        self.ids.remove(origin.key());
         self.free.push(host);
         true
     }
@@ -213,7 +215,7 @@ impl Frontier {
         h.queue.push(
             request,
             self.seq,
-            &self.keys[host as usize],
+            self.origins[host as usize].key(),
             &mut self.shared,
         );
         self.queued += 1;
@@ -245,11 +247,12 @@ impl Frontier {
             }
             match gate(id) {
                 Gate::Open => {
-                    let popped = h.queue.pop(&self.keys[id as usize], &mut self.shared);
+                    let origin = &mut self.origins[id as usize];
+                    let popped = h.queue.pop(origin, &mut self.shared);
                     self.queued -= 1;
                     let Some((_, request)) = popped else {
                         // Records hold URLs that parsed when queued; this cannot happen.
-                        tracing::error!(host = %self.keys[id as usize], "a queued URL no longer parses");
+                        tracing::error!(host = %origin.key(), "a queued URL no longer parses");
                         self.relist(id);
                         continue;
                     };
@@ -290,7 +293,7 @@ impl Frontier {
             let h = &mut self.hosts[id as usize];
             h.idle_listed = false;
             if h.in_flight == 0 && h.queue.is_empty() {
-                idle.push((id, &*self.keys[id as usize]));
+                idle.push((id, self.origins[id as usize].key()));
             }
         }
         idle
@@ -354,7 +357,7 @@ impl Frontier {
     /// Moves every queued request of `host` into `out`, with its discovery number.
     fn take_all(&mut self, host: HostId, out: &mut Vec<(u64, Request)>) {
         let h = &mut self.hosts[host as usize];
-        let origin = &self.keys[host as usize];
+        let origin = &mut self.origins[host as usize];
         self.queued -= h.queue.len();
         while !h.queue.is_empty() {
             out.extend(h.queue.pop(origin, &mut self.shared));
@@ -386,7 +389,7 @@ impl Frontier {
                 self.drain_from = 0;
             }
             let h = &mut self.hosts[self.drain_from];
-            let origin = &self.keys[self.drain_from];
+            let origin = &mut self.origins[self.drain_from];
             while out.len() < max {
                 let Some((_, r)) = h.queue.pop(origin, &mut self.shared) else {
                     break;

@@ -7,7 +7,7 @@
 //! shares ([`Shared`]), and only the path and query of its URL (the host's origin is the
 //! queue's own). Records sit in chunks per priority level, read from the front and
 //! appended at the back; a consumed chunk is dropped. Taking a request out rebuilds it
-//! (one URL parse).
+//! (its path and query parsed against the host's [`Origin`]).
 //!
 //! A referrer is kept as its text, not as the page's parsed `Url`: a breadth-first crawl
 //! has links of a hundred thousand pages queued at once, and a parsed `Url` behind an `Arc`
@@ -18,6 +18,7 @@
 //!
 //! Order: higher priority first, then discovery order (first queued, first out).
 
+use super::Origin;
 use crate::request::Request;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -205,7 +206,11 @@ impl HostQueue {
 
     /// Takes the next request out (highest priority, then first queued), with its
     /// discovery number.
-    pub(crate) fn pop(&mut self, origin: &str, shared: &mut Shared) -> Option<(u64, Request)> {
+    pub(crate) fn pop(
+        &mut self,
+        origin: &mut Origin,
+        shared: &mut Shared,
+    ) -> Option<(u64, Request)> {
         let mut entry = self.levels.first_entry()?;
         let Reverse(priority) = *entry.key();
         let level = entry.get_mut();
@@ -223,11 +228,10 @@ impl HostQueue {
             session,
             suffix,
         } = decode(&chunk.buf, &mut at);
-        let mut text = String::with_capacity(origin.len() + suffix.len());
-        if !whole {
-            text.push_str(origin);
-        }
-        text.push_str(suffix);
+        let url = match whole {
+            true => Url::parse(suffix).ok(),
+            false => origin.join(suffix),
+        };
         chunk.read = at;
         if chunk.read == chunk.buf.len() {
             level.chunks.pop_front();
@@ -241,8 +245,7 @@ impl HostQueue {
         let referrer = (referrer > 0)
             .then(|| shared.take_referrer(u32::try_from(referrer - 1).unwrap_or(u32::MAX)))
             .flatten();
-        let url = Url::parse(&text).ok()?;
-        let mut r = Request::new(url);
+        let mut r = Request::new(url?);
         r.priority = priority;
         r.depth = u32::try_from(depth).unwrap_or(u32::MAX);
         r.attempts = u32::try_from(attempts).unwrap_or(u32::MAX);
@@ -366,14 +369,14 @@ mod tests {
             }
             q.push(r, i, ORIGIN, &mut shared);
         }
-        let (seq, first) = q.pop(ORIGIN, &mut shared).unwrap();
+        let (seq, first) = q.pop(&mut Origin::new(ORIGIN), &mut shared).unwrap();
         assert_eq!(
             (seq, first.url.path(), first.label(), first.session()),
             (7, "/p7", Some("first"), Some("s1"))
         );
         assert!(first.wants_render());
         let mut expect = (0..300u64).filter(|&i| i != 7);
-        while let Some((seq, r)) = q.pop(ORIGIN, &mut shared) {
+        while let Some((seq, r)) = q.pop(&mut Origin::new(ORIGIN), &mut shared) {
             let i = expect.next().unwrap();
             assert_eq!(seq, i);
             assert_eq!(r.url.as_str(), format!("http://a.test/p{i}?q=%C3%A9&x=1"));
@@ -416,7 +419,7 @@ mod tests {
             r.referrer = Some(Arc::clone(&other));
             q.push(r, i, ORIGIN, &mut shared);
         }
-        let got: Vec<_> = std::iter::from_fn(|| q.pop(ORIGIN, &mut shared))
+        let got: Vec<_> = std::iter::from_fn(|| q.pop(&mut Origin::new(ORIGIN), &mut shared))
             .map(|(_, r)| format!("{} from {}", r.url.path(), r.referrer().unwrap().path()))
             .collect();
         let want = [
@@ -455,7 +458,7 @@ mod tests {
         push_from(&mut q, &mut shared, "/a", &one, 0);
         moved_to(&mut shared, 0, &two);
         push_from(&mut q, &mut shared, "/b", &two, 1);
-        q.pop(ORIGIN, &mut shared).unwrap();
+        q.pop(&mut Origin::new(ORIGIN), &mut shared).unwrap();
         // `/one` is freed; `/two` still owns the address, so a new link of it joins its entry.
         push_from(&mut q, &mut shared, "/c", &two, 2);
         let live: Vec<_> = shared.referrers.iter().flatten().collect();
@@ -477,7 +480,7 @@ mod tests {
             push_from(&mut q, &mut shared, path, from, seq as u64);
         }
         let pop = |q: &mut HostQueue, s: &mut Shared| {
-            let (_, r) = q.pop(ORIGIN, s).unwrap();
+            let (_, r) = q.pop(&mut Origin::new(ORIGIN), s).unwrap();
             (r.url.path().to_owned(), r.referrer.unwrap())
         };
         let got: Vec<_> = (0..4).map(|_| pop(&mut q, &mut shared)).collect();
@@ -530,7 +533,7 @@ mod tests {
             ORIGIN,
             &mut shared,
         );
-        let (_, r) = q.pop(ORIGIN, &mut shared).unwrap();
+        let (_, r) = q.pop(&mut Origin::new(ORIGIN), &mut shared).unwrap();
         assert_eq!(r.url.as_str(), "https://b.test:8443/x?y");
     }
 
