@@ -17,7 +17,7 @@ mod origin;
 mod queue;
 
 use crate::request::Request;
-use origin::Origin;
+use origin::Origins;
 use queue::{HostQueue, Shared};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
@@ -71,8 +71,10 @@ struct Host {
 pub(crate) struct Frontier {
     hosts: Vec<Host>,
     ids: HashMap<Box<str>, HostId>,
-    /// Each host's origin (its key, `scheme://host:port`, and that parsed), by id.
-    origins: Vec<Origin>,
+    /// Each host's key (its origin, `scheme://host:port`), by id.
+    keys: Vec<Box<str>>,
+    /// The origins of the hosts sending most now, parsed.
+    origins: Origins,
     /// Referrers and labels of every queued request.
     shared: Shared,
     /// Hosts whose last request finished with nothing queued (they may be idle now).
@@ -94,7 +96,8 @@ impl Frontier {
         Frontier {
             hosts: Vec::new(),
             ids: HashMap::new(),
-            origins: Vec::new(),
+            keys: Vec::new(),
+            origins: Origins::default(),
             shared: Shared::default(),
             maybe_idle: Vec::new(),
             free: Vec::new(),
@@ -125,13 +128,13 @@ impl Frontier {
         let id = match self.free.pop() {
             Some(id) => {
                 self.hosts[id as usize] = fresh;
-                self.origins[id as usize] = Origin::new(key);
+                self.keys[id as usize] = key.into();
                 id
             }
             None => {
                 let id = HostId::try_from(self.hosts.len()).expect("fewer than 2^32 hosts");
                 self.hosts.push(fresh);
-                self.origins.push(Origin::new(key));
+                self.keys.push(key.into());
                 id
             }
         };
@@ -151,7 +154,7 @@ impl Frontier {
 
     /// The key of `host` (its origin, `scheme://host:port`).
     pub(crate) fn key(&self, host: HostId) -> &str {
-        self.origins[host as usize].key()
+        &self.keys[host as usize]
     }
 
     /// Whether `host` has nothing queued, in flight or waiting for a retry.
@@ -191,8 +194,9 @@ impl Frontier {
         if busy || self.free.contains(&host) {
             return false;
         }
-        let origin = std::mem::take(&mut self.origins[host as usize]);
-        self.ids.remove(origin.key());
+        let key = std::mem::take(&mut self.keys[host as usize]);
+        self.ids.remove(&key);
+        self.origins.forget(host);
         self.free.push(host);
         true
     }
@@ -215,7 +219,7 @@ impl Frontier {
         h.queue.push(
             request,
             self.seq,
-            self.origins[host as usize].key(),
+            &self.keys[host as usize],
             &mut self.shared,
         );
         self.queued += 1;
@@ -247,12 +251,14 @@ impl Frontier {
             }
             match gate(id) {
                 Gate::Open => {
-                    let origin = &mut self.origins[id as usize];
-                    let popped = h.queue.pop(origin, &mut self.shared);
+                    let key = &self.keys[id as usize];
+                    let origins = &mut self.origins;
+                    let popped =
+                        (h.queue).pop(&mut self.shared, |suffix| origins.join(id, key, suffix));
                     self.queued -= 1;
                     let Some((_, request)) = popped else {
                         // Records hold URLs that parsed when queued; this cannot happen.
-                        tracing::error!(host = %origin.key(), "a queued URL no longer parses");
+                        tracing::error!(host = %key, "a queued URL no longer parses");
                         self.relist(id);
                         continue;
                     };
@@ -293,7 +299,7 @@ impl Frontier {
             let h = &mut self.hosts[id as usize];
             h.idle_listed = false;
             if h.in_flight == 0 && h.queue.is_empty() {
-                idle.push((id, self.origins[id as usize].key()));
+                idle.push((id, &*self.keys[id as usize]));
             }
         }
         idle
@@ -357,10 +363,11 @@ impl Frontier {
     /// Moves every queued request of `host` into `out`, with its discovery number.
     fn take_all(&mut self, host: HostId, out: &mut Vec<(u64, Request)>) {
         let h = &mut self.hosts[host as usize];
-        let origin = &mut self.origins[host as usize];
+        let key = &self.keys[host as usize];
         self.queued -= h.queue.len();
         while !h.queue.is_empty() {
-            out.extend(h.queue.pop(origin, &mut self.shared));
+            let origins = &mut self.origins;
+            out.extend((h.queue).pop(&mut self.shared, |s| origins.join(host, key, s)));
         }
     }
 
@@ -389,9 +396,11 @@ impl Frontier {
                 self.drain_from = 0;
             }
             let h = &mut self.hosts[self.drain_from];
-            let origin = &mut self.origins[self.drain_from];
+            let (id, key) = (self.drain_from as HostId, &self.keys[self.drain_from]);
             while out.len() < max {
-                let Some((_, r)) = h.queue.pop(origin, &mut self.shared) else {
+                let origins = &mut self.origins;
+                let popped = (h.queue).pop(&mut self.shared, |s| origins.join(id, key, s));
+                let Some((_, r)) = popped else {
                     break;
                 };
                 self.queued -= 1;

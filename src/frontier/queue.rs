@@ -7,7 +7,7 @@
 //! shares ([`Shared`]), and only the path and query of its URL (the host's origin is the
 //! queue's own). Records sit in chunks per priority level, read from the front and
 //! appended at the back; a consumed chunk is dropped. Taking a request out rebuilds it
-//! (its path and query parsed against the host's [`Origin`]).
+//! (its path and query parsed against its host's origin, see `origin.rs`).
 //!
 //! A referrer is kept as its text, not as the page's parsed `Url`: a breadth-first crawl
 //! has links of a hundred thousand pages queued at once, and a parsed `Url` behind an `Arc`
@@ -18,7 +18,6 @@
 //!
 //! Order: higher priority first, then discovery order (first queued, first out).
 
-use super::Origin;
 use crate::request::Request;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -205,11 +204,12 @@ impl HostQueue {
     }
 
     /// Takes the next request out (highest priority, then first queued), with its
-    /// discovery number.
+    /// discovery number; `join` makes the URL of a path and query of this queue's origin
+    /// (a URL of another origin was kept whole and is parsed here).
     pub(crate) fn pop(
         &mut self,
-        origin: &mut Origin,
         shared: &mut Shared,
+        join: impl FnOnce(&str) -> Option<Url>,
     ) -> Option<(u64, Request)> {
         let mut entry = self.levels.first_entry()?;
         let Reverse(priority) = *entry.key();
@@ -230,7 +230,7 @@ impl HostQueue {
         } = decode(&chunk.buf, &mut at);
         let url = match whole {
             true => Url::parse(suffix).ok(),
-            false => origin.join(suffix),
+            false => join(suffix),
         };
         chunk.read = at;
         if chunk.read == chunk.buf.len() {
@@ -347,6 +347,11 @@ mod tests {
 
     const ORIGIN: &str = "http://a.test:80";
 
+    /// The URL of a path and query of [`ORIGIN`], parsed whole.
+    fn join(suffix: &str) -> Option<Url> {
+        Url::parse(&format!("{ORIGIN}{suffix}")).ok()
+    }
+
     fn req(path: &str) -> Request {
         Request::get(&format!("http://a.test{path}")).unwrap()
     }
@@ -369,14 +374,14 @@ mod tests {
             }
             q.push(r, i, ORIGIN, &mut shared);
         }
-        let (seq, first) = q.pop(&mut Origin::new(ORIGIN), &mut shared).unwrap();
+        let (seq, first) = q.pop(&mut shared, join).unwrap();
         assert_eq!(
             (seq, first.url.path(), first.label(), first.session()),
             (7, "/p7", Some("first"), Some("s1"))
         );
         assert!(first.wants_render());
         let mut expect = (0..300u64).filter(|&i| i != 7);
-        while let Some((seq, r)) = q.pop(&mut Origin::new(ORIGIN), &mut shared) {
+        while let Some((seq, r)) = q.pop(&mut shared, join) {
             let i = expect.next().unwrap();
             assert_eq!(seq, i);
             assert_eq!(r.url.as_str(), format!("http://a.test/p{i}?q=%C3%A9&x=1"));
@@ -419,7 +424,7 @@ mod tests {
             r.referrer = Some(Arc::clone(&other));
             q.push(r, i, ORIGIN, &mut shared);
         }
-        let got: Vec<_> = std::iter::from_fn(|| q.pop(&mut Origin::new(ORIGIN), &mut shared))
+        let got: Vec<_> = std::iter::from_fn(|| q.pop(&mut shared, join))
             .map(|(_, r)| format!("{} from {}", r.url.path(), r.referrer().unwrap().path()))
             .collect();
         let want = [
@@ -458,7 +463,7 @@ mod tests {
         push_from(&mut q, &mut shared, "/a", &one, 0);
         moved_to(&mut shared, 0, &two);
         push_from(&mut q, &mut shared, "/b", &two, 1);
-        q.pop(&mut Origin::new(ORIGIN), &mut shared).unwrap();
+        q.pop(&mut shared, join).unwrap();
         // `/one` is freed; `/two` still owns the address, so a new link of it joins its entry.
         push_from(&mut q, &mut shared, "/c", &two, 2);
         let live: Vec<_> = shared.referrers.iter().flatten().collect();
@@ -480,7 +485,7 @@ mod tests {
             push_from(&mut q, &mut shared, path, from, seq as u64);
         }
         let pop = |q: &mut HostQueue, s: &mut Shared| {
-            let (_, r) = q.pop(&mut Origin::new(ORIGIN), s).unwrap();
+            let (_, r) = q.pop(s, join).unwrap();
             (r.url.path().to_owned(), r.referrer.unwrap())
         };
         let got: Vec<_> = (0..4).map(|_| pop(&mut q, &mut shared)).collect();
@@ -533,7 +538,7 @@ mod tests {
             ORIGIN,
             &mut shared,
         );
-        let (_, r) = q.pop(&mut Origin::new(ORIGIN), &mut shared).unwrap();
+        let (_, r) = q.pop(&mut shared, join).unwrap();
         assert_eq!(r.url.as_str(), "https://b.test:8443/x?y");
     }
 

@@ -62,6 +62,44 @@ fn an_idle_host_is_forgotten_and_its_slot_reused() {
 }
 
 #[test]
+fn a_reused_host_slot_rebuilds_urls_on_its_new_origin() {
+    let mut f = Frontier::new(10);
+    let now = Instant::now();
+    let url = |f: &mut Frontier| match f.pop(now, |_| Gate::Open) {
+        Pop::Ready(r, h) => {
+            f.done(h);
+            r.url.to_string()
+        }
+        _ => panic!("nothing to pop"),
+    };
+    let a = f.host_id("http://a.test:80");
+    for p in ["/1", "/2", "/3"] {
+        f.push(a, Request::get(&format!("http://a.test{p}")).unwrap());
+    }
+    let sent: Vec<_> = (0..3).map(|_| url(&mut f)).collect();
+    assert_eq!(
+        sent,
+        ["http://a.test/1", "http://a.test/2", "http://a.test/3"]
+    );
+    f.take_idle_hosts();
+    assert!(f.evict(a));
+    let b = f.host_id("https://b.test:8443");
+    assert_eq!(b, a, "the slot is reused");
+    for p in ["/1", "/2", "/3"] {
+        f.push(b, Request::get(&format!("https://b.test:8443{p}")).unwrap());
+    }
+    let sent: Vec<_> = (0..3).map(|_| url(&mut f)).collect();
+    assert_eq!(
+        sent,
+        [
+            "https://b.test:8443/1",
+            "https://b.test:8443/2",
+            "https://b.test:8443/3"
+        ]
+    );
+}
+
+#[test]
 fn fifo_within_a_host_with_priority_first() {
     let mut f = Frontier::new(10);
     let h = f.host_id("http://h.test:80");
