@@ -168,11 +168,9 @@ pub(crate) fn harvest<S: Spider>(
             r.referrer = Some(referrer.clone());
             r
         };
-        if let Some(d) = judge(spider, admit, build, &mut h.signals) {
-            h.discovered.push(d);
-        } else {
-            h.duplicates += 1;
-        }
+        // A duplicate was passed over above, so every verdict here is a discovery.
+        h.discovered
+            .extend(judge(spider, admit, build, &mut h.signals));
     }
     h
 }
