@@ -134,6 +134,13 @@ pub fn http_transports(
     }))
 }
 
+/// Keeps the calling thread on the CPU the crawl gives worker `index` when its
+/// `pin_workers` is set (the ceiling's threads are placed as the crawl's workers are);
+/// the CPU, or why not.
+pub fn pin_current_thread(index: usize) -> Result<usize, String> {
+    crate::actors::pin::pin_current_thread(index)
+}
+
 /// A page request of `url` as the crawl's fetcher makes it for `config` (its body cap and
 /// timeout).
 #[must_use]

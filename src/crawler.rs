@@ -317,6 +317,9 @@ impl<S: Spider> Crawler<S> {
                     .map(|_| actix_rt::Arbiter::try_new())
                     .collect::<std::io::Result<Vec<_>>>()
                     .map_err(Error::Runtime)?;
+                if config.pin_workers {
+                    crate::actors::pin::pin_arbiters(&arbiters);
+                }
                 let (done, report) = tokio::sync::oneshot::channel();
                 let setup = Setup {
                     config: Arc::new(config),

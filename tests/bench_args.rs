@@ -36,11 +36,11 @@ fn every_flag_the_usage_names_is_accepted() {
         .filter_map(|l| l.split_whitespace().next())
         .filter(|f| *f != "help")
         .collect();
-    assert_eq!(flags.len(), 10, "{flags:?}");
+    assert_eq!(flags.len(), 11, "{flags:?}");
     for f in flags {
         let mut a = vec![format!("--{f}")];
         match f {
-            "state" | "no-ceiling" => {}
+            "state" | "no-ceiling" | "pin" => {}
             "pages" => a.push("5,6".into()),
             _ => a.push("7".into()),
         }
@@ -54,14 +54,14 @@ fn every_flag_the_usage_names_is_accepted() {
         panic!("parses")
     };
     assert_eq!(
-        (o.sizes, o.reps, o.state, o.ceiling),
-        (vec![5, 6], 3, false, true)
+        (o.sizes, o.reps, o.state, o.ceiling, o.pin),
+        (vec![5, 6], 3, false, true, false)
     );
     let Ok(Asked::Run(o)) = parse(
-        &args(&["--state", "--no-ceiling", "--bench"]),
+        &args(&["--state", "--no-ceiling", "--pin", "--bench"]),
         Path::new("t"),
     ) else {
         panic!("parses")
     };
-    assert!(o.state && !o.ceiling);
+    assert!(o.state && !o.ceiling && o.pin);
 }

@@ -71,7 +71,11 @@ pub(crate) fn run(args: &CrawlArgs, urls_file: &str) -> Result<(), String> {
                 Arc::clone(&counts),
                 Arc::clone(&seen),
             );
+            let pin = args.pin;
             std::thread::spawn(move || {
+                if pin && let Err(e) = bench_api::pin_current_thread(w) {
+                    eprintln!("ceiling thread {w} not pinned: {e}");
+                }
                 let shared = Shared {
                     counts: &counts,
                     seen: &seen,

@@ -96,6 +96,7 @@ fn crawl_args<'a>(flag: &impl Fn(&str) -> Option<&'a str>) -> Result<CrawlArgs, 
         timeout: Duration::from_secs(number(flag("--timeout"), 600)?),
         sample_every: Duration::from_millis(number(flag("--sample-ms"), 100)?),
         state: flag("--state-dir").map(PathBuf::from),
+        pin: flag("--pin") == Some("1"),
     })
 }
 
@@ -233,6 +234,9 @@ fn run_once(o: &Options, pages: u32, rep: u32, ceiling: bool) -> Result<Run, Str
     ];
     if let Some(dir) = &state {
         crawl_args.extend(["--state-dir".into(), dir.to_string_lossy().into_owned()]);
+    }
+    if o.pin {
+        crawl_args.extend(["--pin".into(), "1".into()]);
     }
     if ceiling {
         crawl_args.extend(["--urls".into(), urls.to_string_lossy().into_owned()]);

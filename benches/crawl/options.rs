@@ -24,6 +24,9 @@ Options:
   --state               keep each run's crawl state on disk (a durable crawl, in a fresh
                         directory under --out, removed after the run); build with
                         the durable feature
+  --pin                 keep each crawler worker thread on one CPU (`pin_workers`), and
+                        each of the ceiling's threads on the same CPU as the worker it
+                        stands for
   --no-ceiling          skip the ceiling: by default each crawl is followed by a bare
                         loop over the same pages with the same client and extractor
                         (no crawl machinery), and the report gives trawler's figures
@@ -58,6 +61,8 @@ pub(crate) struct Options {
     pub(crate) state: bool,
     /// Each crawl is followed by a run of the ceiling loop.
     pub(crate) ceiling: bool,
+    /// Worker threads (and the ceiling's) kept on one CPU each.
+    pub(crate) pin: bool,
 }
 
 /// What the driver's command line asks for.
@@ -92,7 +97,7 @@ pub(crate) fn parse(args: &[String], target: &std::path::Path) -> Result<Asked, 
             // `cargo bench` appends `--bench` to every bench target's arguments.
             "--bench" => {}
             "-h" | "--help" => return Ok(Asked::Help),
-            "--state" | "--no-ceiling" => {}
+            "--state" | "--no-ceiling" | "--pin" => {}
             known if KNOWN.contains(&known) => {
                 it.next();
             }
@@ -123,5 +128,6 @@ pub(crate) fn parse(args: &[String], target: &std::path::Path) -> Result<Asked, 
         out: flag("--out").map_or_else(|| target.join("trawler-bench"), PathBuf::from),
         state: args.iter().any(|a| a == "--state"),
         ceiling: !args.iter().any(|a| a == "--no-ceiling"),
+        pin: args.iter().any(|a| a == "--pin"),
     }))
 }

@@ -221,11 +221,16 @@ fn table(o: &Options, runs: &[Run], stamp: &str) -> String {
     };
     let _ = writeln!(
         md,
-        "Settings: concurrency {} (per host too), crawler workers {workers}, testbed server \
+        "Settings: concurrency {} (per host too), crawler workers {workers}{}, testbed server \
          workers {}, timeout {} s per run. Server and crawler are separate processes on the \
          same cores; CPU and RSS are the crawler's own, the server's CPU is shown apart. \
          Crawl state: {}.\n",
         o.concurrency,
+        if o.pin {
+            ", each kept on one CPU (`--pin`; the ceiling's threads too)"
+        } else {
+            ""
+        },
         o.server_workers,
         o.timeout.as_secs(),
         if o.state {

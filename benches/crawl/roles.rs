@@ -76,6 +76,8 @@ pub(crate) struct CrawlArgs {
     pub(crate) sample_every: Duration,
     /// Where the crawl keeps its state, for a durable crawl.
     pub(crate) state: Option<std::path::PathBuf>,
+    /// Worker threads kept on one CPU each.
+    pub(crate) pin: bool,
 }
 
 impl CrawlArgs {
@@ -89,7 +91,10 @@ impl CrawlArgs {
         if self.workers > 0 {
             config = config.workers(self.workers);
         }
-        config.build().map_err(|e| e.to_string())
+        config
+            .pin_workers(self.pin)
+            .build()
+            .map_err(|e| e.to_string())
     }
 }
 

@@ -38,4 +38,5 @@ pub(crate) mod fetcher;
 pub(crate) mod items;
 pub(crate) mod messages;
 pub(crate) mod parser;
+pub(crate) mod pin;
 pub(crate) mod supervisor;

@@ -104,6 +104,7 @@ impl CrawlConfigBuilder {
             concurrency: self.concurrency,
             per_host_concurrency: self.per_host_concurrency,
             workers,
+            pin_workers: self.pin_workers,
             per_host_rate: self.per_host_rate,
             global_rate: self.global_rate,
             request_timeout: self.request_timeout,

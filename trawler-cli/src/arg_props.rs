@@ -12,7 +12,7 @@ use std::os::unix::ffi::OsStringExt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// Every flag and subcommand, so generated lists reach every code path.
-const WORDS: [&str; 49] = [
+const WORDS: [&str; 50] = [
     "crawl",
     "demo",
     "--start",
@@ -22,6 +22,7 @@ const WORDS: [&str; 49] = [
     "--concurrency",
     "--per-host-concurrency",
     "--workers",
+    "--pin-workers",
     "--rate",
     "--timeout",
     "--retries",

@@ -114,6 +114,9 @@ pub(crate) struct CrawlArgs {
     /// Fetch/parse worker threads [default: one per CPU].
     #[arg(long, value_name = "N")]
     pub(crate) workers: Option<usize>,
+    /// Keep each worker thread on one CPU (Linux), for a machine given to the crawl.
+    #[arg(long)]
+    pub(crate) pin_workers: bool,
     /// Most requests per second to each host. Default: no limit.
     #[arg(long, value_name = "REQ_PER_S")]
     pub(crate) rate: Option<f64>,

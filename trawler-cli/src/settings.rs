@@ -24,6 +24,9 @@ pub(crate) fn crawl_config(args: &CrawlArgs) -> CrawlConfigBuilder {
     if let Some(n) = args.workers {
         b = b.workers(n);
     }
+    if args.pin_workers {
+        b = b.pin_workers(true);
+    }
     if let Some(d) = args.max_depth {
         b = b.max_depth(d);
     }
