@@ -123,6 +123,11 @@ impl CrawlConfig {
     pub fn workers(&self) -> usize {
         self.workers
     }
+
+    /// Whether each worker thread is kept on one CPU.
+    pub fn pin_workers(&self) -> bool {
+        self.pin_workers
+    }
 }
 
 /// Builds a [`CrawlConfig`]. Setters take plain values; [`build`](Self::build) checks them.

@@ -298,6 +298,8 @@ mod tests {
         assert!(e.contains("\"max-depth\" takes one value"), "{e}");
         let e = with_file("no-robots = \"yes\"\n", &[]).unwrap_err();
         assert!(e.contains("\"no-robots\" is a switch"), "{e}");
+        let e = with_file("pin-workers = \"yes\"\n", &[]).unwrap_err();
+        assert!(e.contains("\"pin-workers\" is a switch"), "{e}");
         let e = with_file("max-depth = true\n", &[]).unwrap_err();
         assert!(e.contains("takes a value"), "{e}");
         let e = with_file("max-depth = { a = 1 }\n", &[]).unwrap_err();

@@ -133,6 +133,14 @@ mod tests {
     }
 
     #[test]
+    fn workers_are_pinned_only_when_asked() {
+        let seed = "http://a.test/";
+        assert!(!config(&[seed]).unwrap().pin_workers());
+        let c = config(&[seed, "--workers", "3", "--pin-workers"]).unwrap();
+        assert_eq!((c.workers(), c.pin_workers()), (3, true));
+    }
+
+    #[test]
     fn seeds_come_from_both_forms() {
         let c = config(&["http://a.test/", "--start", "http://b.test:8080/x"]).unwrap();
         let seeds: Vec<&str> = c.seeds().iter().map(Url::as_str).collect();
