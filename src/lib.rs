@@ -55,6 +55,7 @@ mod element;
 mod engine;
 mod error;
 pub mod extract;
+mod fastmap;
 mod fetch;
 mod frontier;
 mod harvest;

@@ -9,11 +9,11 @@
 //! (to the shell's callback), so the report's counts and the records cannot disagree.
 
 use super::types::Ticket;
+use crate::fastmap::FastMap;
 use crate::frontier::HostId;
 use crate::outcome::Outcome;
 use crate::report::CrawlReport;
 use crate::request::Request;
-use std::collections::HashMap;
 
 /// A page request out on a worker.
 #[derive(Debug)]
@@ -26,7 +26,7 @@ pub(crate) struct Lease {
 /// Leases, outcomes, report.
 #[derive(Debug)]
 pub(crate) struct Ledger {
-    leases: HashMap<Ticket, Lease>,
+    leases: FastMap<Ticket, Lease>,
     next_ticket: Ticket,
     /// Attempts out on each worker (pages and files).
     per_worker: Vec<usize>,
@@ -42,7 +42,7 @@ pub(crate) struct Ledger {
 impl Ledger {
     pub(crate) fn new(workers: usize, collect: bool, max_pages: Option<u64>) -> Self {
         Ledger {
-            leases: HashMap::new(),
+            leases: FastMap::default(),
             next_ticket: 0,
             per_worker: vec![0; workers.max(1)],
             recorded: Vec::new(),

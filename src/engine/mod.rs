@@ -39,6 +39,7 @@ use crate::admit::Admission;
 use crate::canon;
 use crate::config::CrawlConfig;
 use crate::error::FetchError;
+use crate::fastmap::FastMap;
 use crate::frontier::delayed::DelayQueue;
 use crate::frontier::{Frontier, HostId};
 use crate::harvest::{self, Discovered, Signals, panic_message};
@@ -54,7 +55,6 @@ use crate::traps::HostBudget;
 use journal::{Journal, Saved};
 use ledger::Ledger;
 use site_files::SiteFiles;
-use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -105,7 +105,7 @@ pub(crate) struct Engine<S: Spider> {
     rate: RateLimits,
     files: SiteFiles,
     /// Adaptive throttle state per host (empty when the throttle is off).
-    throttles: HashMap<HostId, HostThrottle>,
+    throttles: FastMap<HostId, HostThrottle>,
     /// Hosts that went idle, oldest first: the first to be forgotten when too many hosts
     /// are held.
     idle_hosts: std::collections::VecDeque<HostId>,
@@ -187,7 +187,7 @@ impl<S: Spider> Engine<S> {
             delayed: DelayQueue::default(),
             rate: RateLimits::new(cfg.per_host_rate, cfg.global_rate),
             files: SiteFiles::default(),
-            throttles: HashMap::new(),
+            throttles: FastMap::default(),
             idle_hosts: std::collections::VecDeque::new(),
             host_budget: HostBudget::new(cfg.max_pages_per_host, durable),
             ledger: Ledger::new(workers, cfg.collect_outcomes, cfg.max_pages),

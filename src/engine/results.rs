@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 impl<S: Spider> Engine<S> {
-    pub(super) fn outcome(r: Request, kind: OutcomeKind, meta: Option<&ResponseMeta>) -> Outcome {
+    pub(super) fn outcome(r: Request, kind: OutcomeKind, meta: Option<ResponseMeta>) -> Outcome {
         let mut o = Outcome::skipped(r.url, r.depth, r.referrer, SkipReason::Stopped);
         o.kind = kind;
         o.label = r.label;
@@ -26,7 +26,7 @@ impl<S: Spider> Engine<S> {
             o.status = Some(m.status);
             o.bytes = m.bytes;
             o.elapsed = m.elapsed;
-            o.content_type = m.content_type.clone();
+            o.content_type = m.content_type;
             o.truncated = m.truncated;
             o.rendered = m.rendered;
             o.revisit = m.revisit;
@@ -70,7 +70,7 @@ impl<S: Spider> Engine<S> {
                 self.delayed.push(now + wait, (lease.host, lease.request));
             }
             None => {
-                let o = Self::outcome(lease.request, OutcomeKind::Failed(error), meta.as_ref());
+                let o = Self::outcome(lease.request, OutcomeKind::Failed(error), meta);
                 self.record(o);
             }
         }
@@ -117,7 +117,7 @@ impl<S: Spider> Engine<S> {
                     Some(Ok(t)) => (OutcomeKind::Fetched, Some(t)),
                     None => (OutcomeKind::Fetched, None),
                 };
-                let mut o = Self::outcome(lease.request, kind, Some(&meta));
+                let mut o = Self::outcome(lease.request, kind, Some(meta));
                 o.redirected_to = target;
                 self.record(o);
             }
@@ -132,7 +132,7 @@ impl<S: Spider> Engine<S> {
                 self.retry_or_fail(lease, error, meta, retry_after, now);
             }
             FetchResult::Failed { error, meta } => {
-                let o = Self::outcome(lease.request, OutcomeKind::Failed(error), meta.as_ref());
+                let o = Self::outcome(lease.request, OutcomeKind::Failed(error), meta);
                 self.record(o);
             }
             FetchResult::Skipped { reason, stop } => {
@@ -155,7 +155,7 @@ impl<S: Spider> Engine<S> {
         let report = &mut self.ledger.report;
         report.bytes += page.meta.bytes;
         report.duplicates += u64::from(page.duplicates);
-        let mut o = Self::outcome(lease.request, OutcomeKind::Fetched, Some(&page.meta));
+        let mut o = Self::outcome(lease.request, OutcomeKind::Fetched, Some(page.meta));
         o.parse_error = page.parse_error;
         o.links_truncated = page.links_truncated;
         (o.noindex, o.nofollow) = (page.robots.noindex, page.robots.nofollow);

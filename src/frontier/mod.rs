@@ -16,11 +16,12 @@ pub(crate) mod delayed;
 mod origin;
 mod queue;
 
+use crate::fastmap::FastMap;
 use crate::request::Request;
 use origin::Origins;
 use queue::{HostQueue, Shared};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, VecDeque};
 use std::time::Instant;
 
 /// A host's index in the frontier (scheme, host and port).
@@ -70,7 +71,7 @@ struct Host {
 #[derive(Debug)]
 pub(crate) struct Frontier {
     hosts: Vec<Host>,
-    ids: HashMap<Box<str>, HostId>,
+    ids: FastMap<Box<str>, HostId>,
     /// Each host's key (its origin, `scheme://host:port`), by id.
     keys: Vec<Box<str>>,
     /// The origins of the hosts sending most now, parsed.
@@ -95,7 +96,7 @@ impl Frontier {
     pub(crate) fn new(per_host_limit: usize) -> Self {
         Frontier {
             hosts: Vec::new(),
-            ids: HashMap::new(),
+            ids: FastMap::default(),
             keys: Vec::new(),
             origins: Origins::default(),
             shared: Shared::default(),

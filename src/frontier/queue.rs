@@ -18,6 +18,7 @@
 //!
 //! Order: higher priority first, then discovery order (first queued, first out).
 
+use crate::fastmap::FastMap;
 use crate::request::Request;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -33,7 +34,7 @@ pub(crate) struct Shared {
     /// Referrer id by the address of the `Arc` it was queued with (every link of one page
     /// shares one). The `Arc` is not kept, so an address can come back for another URL:
     /// an id found here is used only when its text is the URL's.
-    by_ptr: HashMap<usize, u32>,
+    by_ptr: FastMap<usize, u32>,
     /// The referrer last taken out, parsed, for the next request that names it.
     last: Option<(u32, Arc<Url>)>,
     labels: Vec<Arc<str>>,
