@@ -5,7 +5,9 @@
 //! (a lease's ticket, a host's id and key, a referrer's address), on the one thread that
 //! owns the crawl's state. SipHash spends ~20 ns on each; foldhash a few. Its seed is
 //! random per map, so keys taken from pages (host names) cannot be chosen to collide
-//! by a site that does not see the seed.
+//! by a site that does not see the seed; foldhash calls itself only minimally resistant
+//! to an attacker who can time the crawl's lookups, and the one such map here holds the
+//! hosts of queued links, not text of any length.
 
 use std::collections::HashMap;
 

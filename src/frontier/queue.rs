@@ -447,7 +447,7 @@ mod tests {
     }
 
     #[test]
-    fn a_reused_address_is_told_apart_by_its_text() {
+    fn a_reused_address_is_told_apart_by_its_text_and_kept_by_its_new_page() {
         let mut shared = Shared::default();
         let mut q = HostQueue::default();
         let one = Arc::<str>::from("http://a.test/one");
@@ -456,32 +456,41 @@ mod tests {
         // `/one`'s Arc freed and its address taken by `/two`'s: `/two` gets an id of its own.
         moved_to(&mut shared, 0, &two);
         push_from(&mut q, &mut shared, "/b", &two, 1);
-        let got: Vec<_> = std::iter::from_fn(|| q.pop(&mut shared, join))
+        let (_, a) = q.pop(&mut shared, join).unwrap();
+        assert_eq!(a.referrer(), Some("http://a.test/one"));
+        // `/one` is freed; `/two` still owns the address, so a new link of it joins its entry.
+        push_from(&mut q, &mut shared, "/c", &two, 2);
+        let live: Vec<_> = shared.referrers.iter().flatten().collect();
+        assert_eq!(live.len(), 1, "{live:?}");
+        assert_eq!((&*live[0].text, live[0].count), ("http://a.test/two", 2));
+        let rest: Vec<_> = std::iter::from_fn(|| q.pop(&mut shared, join))
             .map(|(_, r)| format!("{}<{}", r.url.path(), r.referrer().unwrap()))
             .collect();
-        assert_eq!(got, ["/a<http://a.test/one", "/b<http://a.test/two"]);
+        assert_eq!(rest, ["/b<http://a.test/two", "/c<http://a.test/two"]);
         assert!(shared.referrers.iter().all(Option::is_none) && shared.by_ptr.is_empty());
     }
 
     #[test]
-    fn a_freed_id_taken_by_another_page_names_that_page() {
+    fn a_freed_id_is_taken_by_the_next_page_and_names_that_page() {
         let mut shared = Shared::default();
         let mut q = HostQueue::default();
         let x = Arc::<str>::from("http://a.test/x");
         push_from(&mut q, &mut shared, "/1", &x, 0);
         q.pop(&mut shared, join).unwrap();
-        drop(x);
-        // x's id and maybe its address are free: another page takes them.
         let z = Arc::<str>::from("http://a.test/z");
         push_from(&mut q, &mut shared, "/5", &z, 5);
         push_from(&mut q, &mut shared, "/6", &z, 6);
+        assert_eq!(
+            shared.referrers.len(),
+            1,
+            "x's slot is used again, not a new one"
+        );
         let (_, r) = q.pop(&mut shared, join).unwrap();
         assert_eq!(
             (r.url.path(), r.referrer()),
             ("/5", Some("http://a.test/z"))
         );
         let live: Vec<_> = shared.referrers.iter().flatten().collect();
-        assert_eq!(live.len(), 1);
         assert_eq!((&*live[0].text, live[0].count), ("http://a.test/z", 1));
     }
 
