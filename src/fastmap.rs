@@ -13,21 +13,3 @@ use std::collections::HashMap;
 
 /// A `HashMap` hashed with foldhash (see the module docs).
 pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn it_is_a_map() {
-        let mut m: FastMap<u64, &str> = FastMap::default();
-        m.insert(1, "a");
-        m.insert(u64::MAX, "b");
-        assert_eq!(
-            (m.get(&1), m.get(&u64::MAX), m.get(&2)),
-            (Some(&"a"), Some(&"b"), None)
-        );
-        assert_eq!(m.remove(&1), Some("a"));
-        assert_eq!(m.len(), 1);
-    }
-}
