@@ -103,7 +103,7 @@ pub(crate) fn harvest<S: Spider>(
         out.follows.clear();
     }
 
-    let referrer = Arc::<str>::from(request.url.as_str());
+    let referrer = Arc::new(request.url.clone());
     let depth = request.depth + 1;
     let session = request.session.clone();
     // The page's links first, in document order, then what the plugin followed; a

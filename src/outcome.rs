@@ -105,9 +105,8 @@ pub struct Outcome {
     pub status: Option<u16>,
     /// Link distance from the seeds.
     pub depth: u32,
-    /// The URL of the page it was found on, or redirected from (`Url::parse` gives it back
-    /// parsed; kept as text, as the frontier keeps it, so no URL is parsed for it).
-    pub referrer: Option<Arc<str>>,
+    /// The page it was found on, or redirected from.
+    pub referrer: Option<Arc<Url>>,
     /// The request's label, if any.
     pub label: Option<Arc<str>>,
     /// Fetch attempts made (0 for a skip).
@@ -149,7 +148,7 @@ impl Outcome {
     pub(crate) fn skipped(
         url: Url,
         depth: u32,
-        referrer: Option<Arc<str>>,
+        referrer: Option<Arc<Url>>,
         reason: SkipReason,
     ) -> Self {
         Outcome {
@@ -269,7 +268,7 @@ impl Serialize for Outcome {
             error,
             reason,
             depth: self.depth,
-            referrer: self.referrer.as_deref(),
+            referrer: self.referrer.as_deref().map(Url::as_str),
             attempts: self.attempts,
             bytes: self.bytes,
             elapsed_ms: (self.elapsed.as_secs_f64() * 1e6).round() / 1e3,
@@ -298,7 +297,7 @@ mod tests {
         let mut o = Outcome::skipped(
             Url::parse("http://a.test/x").unwrap(),
             2,
-            Some(Arc::from("http://a.test/")),
+            Some(Arc::new(Url::parse("http://a.test/").unwrap())),
             SkipReason::Depth,
         );
         let v: serde_json::Value = serde_json::to_value(&o).unwrap();

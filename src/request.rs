@@ -13,7 +13,7 @@ pub struct Request {
     pub(crate) depth: u32,
     pub(crate) priority: i32,
     pub(crate) label: Option<Arc<str>>,
-    pub(crate) referrer: Option<Arc<str>>,
+    pub(crate) referrer: Option<Arc<Url>>,
     pub(crate) attempts: u32,
     pub(crate) redirects: u8,
     pub(crate) session: Option<Arc<str>>,
@@ -109,8 +109,8 @@ impl Request {
         self.label.as_deref()
     }
 
-    /// The URL of the page this URL was found on (or redirected from); `None` for seeds.
-    pub fn referrer(&self) -> Option<&str> {
+    /// The page this URL was found on (or redirected from); `None` for seeds.
+    pub fn referrer(&self) -> Option<&Url> {
         self.referrer.as_deref()
     }
 

@@ -99,8 +99,8 @@ fn full_site_is_covered_and_every_page_fetched_once() {
             o.url
         );
         if o.depth > 0 {
-            let referrer = o.referrer.as_deref().expect("a linked page has a referrer");
-            assert!(referrer.starts_with(&server.url("/site/")), "{}", o.url);
+            let referrer = o.referrer.as_ref().expect("a linked page has a referrer");
+            assert!(referrer.path().starts_with("/site/"), "{}", o.url);
         }
     }
     assert_site_hits_match_fetched(&server, &report);
@@ -124,8 +124,10 @@ fn max_depth_is_honoured() {
     let four = outcome(&report, &server.url("/depth/4.html"));
     assert_eq!(four.kind, OutcomeKind::Skipped(SkipReason::Depth));
     assert_eq!(four.depth, 4);
-    let three = server.url("/depth/3.html");
-    assert_eq!(four.referrer.as_deref(), Some(&*three));
+    assert_eq!(
+        four.referrer.as_deref().map(|u| u.path()),
+        Some("/depth/3.html")
+    );
     assert_eq!(server.hits("/depth/4.html"), 0);
     assert_eq!(server.hits("/depth/5.html"), 0);
     assert!(!has_outcome(&report, &server.url("/depth/5.html")));

@@ -146,7 +146,10 @@ fn explicit_follow_mode_follows_only_chosen_links() {
     assert_eq!(report.accepted(), 2, "nothing else was even considered");
     let one = outcome(&report, &server.url("/site/1.html"));
     assert_eq!(one.depth, 1);
-    assert_eq!(one.referrer.as_deref(), Some(&*server.url("/site/0.html")));
+    assert_eq!(
+        one.referrer.as_deref().map(Url::as_str),
+        Some(&*server.url("/site/0.html"))
+    );
     assert!(!has_outcome(&report, OFFSITE_LINK));
     assert_books_balance(&report, &server);
 }
@@ -215,7 +218,7 @@ fn follow_request_carries_label_and_priority() {
     assert_eq!(special.label.as_deref(), Some("x"));
     assert_eq!(special.depth, 1, "the crawl sets the depth");
     assert_eq!(
-        special.referrer.as_deref(),
+        special.referrer.as_deref().map(Url::as_str),
         Some(&*server.url("/site/0.html"))
     );
     let plain = outcome(&report, &server.url("/depth/1.html"));

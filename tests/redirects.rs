@@ -38,9 +38,7 @@ fn a_chain_of_five_is_followed_hop_by_hop() {
         assert_eq!(o.attempts, 1);
         if n < 5 {
             assert_eq!(
-                o.referrer
-                    .as_deref()
-                    .map(|u| url::Url::parse(u).unwrap().path().to_string()),
+                o.referrer.as_deref().map(|u| u.path().to_string()),
                 Some(chain(n + 1)),
                 "the referrer of a target is the redirecting URL"
             );
@@ -126,7 +124,7 @@ fn an_off_host_redirect_target_is_skipped_and_never_requested() {
     assert_eq!(target.kind, OutcomeKind::Skipped(SkipReason::OffHost));
     assert_eq!(target.attempts, 0);
     assert_eq!(
-        target.referrer.as_deref(),
+        target.referrer.as_deref().map(|u| u.as_str()),
         Some(&*server.url("/redirect/off"))
     );
     // One request in all: the redirect itself (a request to 127.0.0.254:9 would have been

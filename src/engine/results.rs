@@ -191,7 +191,7 @@ impl<S: Spider> Engine<S> {
         );
         let hops = from.redirects.saturating_add(1);
         let over = hops > self.cfg.max_redirects;
-        let referrer = Arc::<str>::from(from.url.as_str());
+        let referrer = Arc::new(from.url.clone());
         let (priority, label) = (from.priority, from.label.clone());
         let session = from.session.clone();
         let render = from.render;

@@ -104,7 +104,7 @@ impl<S: Spider> Engine<S> {
 
     fn admit_listed(&mut self, sitemap: &Url, locs: &[String]) {
         self.ledger.report.sitemap_urls += locs.len() as u64;
-        let referrer = Arc::<str>::from(sitemap.as_str());
+        let referrer = Arc::new(sitemap.clone());
         for loc in locs {
             let Ok(url) = sitemap.join(loc) else {
                 continue;

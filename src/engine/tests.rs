@@ -62,7 +62,7 @@ pub(super) fn parsed(e: &Engine<Quiet>, from: &Request, links: &[String]) -> Par
     let admission = e.admission();
     let mut signals = Signals::default();
     let (mut discovered, mut duplicates) = (Vec::new(), 0);
-    let referrer = Arc::<str>::from(from.url.as_str());
+    let referrer = Arc::new(from.url.clone());
     for l in links {
         let url = url::Url::parse(l).unwrap();
         let build = |u| {

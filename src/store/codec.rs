@@ -61,7 +61,7 @@ impl QueuedRequest {
             attempts: r.attempts,
             redirects: r.redirects,
             label: r.label.as_deref().map(str::to_string),
-            referrer: r.referrer.as_deref().map(str::to_owned),
+            referrer: r.referrer.as_ref().map(|u| u.to_string()),
             session: r.session.as_deref().map(str::to_string),
             due_ms: None,
             render: r.render,
@@ -78,7 +78,11 @@ impl QueuedRequest {
         r.label = self.label.as_deref().map(Arc::from);
         r.session = self.session.as_deref().map(Arc::from);
         r.render = self.render;
-        r.referrer = self.referrer.as_deref().map(Arc::from);
+        r.referrer = self
+            .referrer
+            .as_deref()
+            .and_then(|s| Url::parse(s).ok())
+            .map(Arc::new);
         Some(r)
     }
 
