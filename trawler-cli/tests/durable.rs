@@ -12,13 +12,16 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
-use trawler_testbed::Testbed;
+use trawler_testbed::{Latency, SiteSpec, Testbed};
 
 /// Requests in flight: what a kill can catch on the wire.
 const CONCURRENCY: u64 = 16;
+/// How long each page of a paced site takes to answer: it caps a crawl at its concurrency
+/// per 4 ms (4,000 pages/s at 16), in a debug build or a release one.
+const LATENCY: Duration = Duration::from_millis(4);
 /// Pages a kill may cost beyond those in flight: the records written since the last
-/// commit (one is due every 50 ms; a debug build fetches ~1,100 pages/s here), with a
-/// wide margin for a loaded machine.
+/// commit (one is due every 50 ms: at most 200 pages at the capped rate), with a margin
+/// for a loaded machine.
 const COMMIT_WINDOW: u64 = 256;
 
 fn crawl_args<'a>(site: &'a str, dir: &'a str, out: &'a str, first: bool) -> Vec<&'a str> {
@@ -42,6 +45,16 @@ fn crawl_args<'a>(site: &'a str, dir: &'a str, out: &'a str, first: bool) -> Vec
     a
 }
 
+/// A site whose pages take [`LATENCY`] to answer.
+fn paced_site(pages: u32) -> Testbed {
+    Testbed::start(SiteSpec {
+        pages,
+        latency: Latency::Fixed(LATENCY),
+        ..SiteSpec::default()
+    })
+    .expect("start the testbed")
+}
+
 /// A path as an argument.
 fn text(p: &Path) -> String {
     p.to_str().unwrap().to_string()
@@ -58,7 +71,8 @@ fn wait_served(site: &Testbed, from: u64, n: u64) {
 
 #[test]
 fn killed_again_and_again_the_crawl_ends_with_one_record_per_url() {
-    let site = site(8_000);
+    // Without a latency a release build fetches ~10,000 pages/s here, 500 in a commit window.
+    let site = paced_site(8_000);
     let dir = tempfile::tempdir().unwrap();
     let (state, out) = (dir.path().join("state"), dir.path().join("records.jsonl"));
     let (url, st, o) = (site.url().to_string(), text(&state), text(&out));
@@ -151,7 +165,8 @@ fn sigterm_and_ctrl_c_stop_cleanly_and_the_crawl_goes_on_without_refetching() {
 
 #[test]
 fn a_crawl_out_of_time_goes_on_at_each_run_until_it_is_done() {
-    let site = site(3_000);
+    // Paced, so that no build crawls the whole site within the first run's time limit.
+    let site = paced_site(3_000);
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
     let st = state.to_str().unwrap();
