@@ -8,74 +8,23 @@
 //! `--exclude`, `--user-agent`, `--header`, `--basic-auth`, `--cookie`, `-v`/`-vv`, and the 19 columns of `--format csv` checked
 //! cell by cell against the JSON records and the server.
 
+mod cli_support;
 #[path = "../../tests/common/mod.rs"]
 mod common;
 
+use cli_support::{Run, run};
 use common::{FAN_PAGES, OFFSITE_LINK, ROBOTS, TestServer, link_page};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
-use std::io::Read;
-use std::process::{Command, ExitStatus, Stdio};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-
-/// Longest any one run may take: far above what a healthy run needs (a second or two).
-const RUN_LIMIT: Duration = Duration::from_secs(30);
-
-/// A finished run of the binary.
-struct Run {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-fn drain(mut from: impl Read + Send + 'static) -> JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = from.read_to_string(&mut s);
-        s
-    })
-}
-
-/// Runs `trawler ARGS` with a clean log environment; kills it (and fails) after [`RUN_LIMIT`].
-fn run(args: &[&str]) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_trawler"))
-        .args(args)
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start trawler");
-    let stdout = drain(child.stdout.take().expect("piped stdout"));
-    let stderr = drain(child.stderr.take().expect("piped stderr"));
-    let deadline = Instant::now() + RUN_LIMIT;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("poll trawler") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("trawler {args:?} ran longer than {RUN_LIMIT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let run = Run {
-        status,
-        stdout: stdout.join().expect("stdout reader"),
-        stderr: stderr.join().expect("stderr reader"),
-    };
-    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-    assert!(run.status.success(), "trawler {args:?}: {}", run.stderr);
-    run
-}
 
 /// `trawler crawl ARGS...`, checked to succeed.
 fn crawl(args: &[&str]) -> Run {
     let mut all = vec!["crawl"];
     all.extend_from_slice(args);
-    run(&all)
+    let r = run(&all);
+    assert!(r.status.success(), "trawler {all:?}: {}", r.stderr);
+    r
 }
 
 /// The JSON records of stdout, keyed by URL (each URL once).
