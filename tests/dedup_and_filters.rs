@@ -8,10 +8,6 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 use trawler::{Crawler, OutcomeKind, SkipReason, StopReason};
 
-fn site_url(server: &TestServer, i: usize) -> String {
-    server.url(&format!("/site/{i}.html"))
-}
-
 #[test]
 fn include_and_exclude_filters() {
     let server = TestServer::start();
