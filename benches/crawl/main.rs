@@ -24,6 +24,7 @@ mod machine;
 mod options;
 mod report;
 mod roles;
+mod stats;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
