@@ -126,9 +126,10 @@ The ceiling is a bare loop over the same pages \
          \"per pair\": the ratio within each rep (trawler's run and the ceiling's, back to back; \
          trawler goes first in odd reps, the ceiling in even ones), the steadier figure on a \
          machine whose speed drifts: their median, then an interval that holds the true \
-         median with the confidence given (between the k-th lowest and k-th highest ratio, \
-         no assumption on their spread; 5 reps: lowest–highest, 94 %; from 6 reps at least \
-         95 %; more reps narrow it).\n\n\
+         median with the confidence given (the k-th lowest to the k-th highest ratio; no \
+         assumption on the shape of their spread, only that the pairs are independent and \
+         alike; 5 reps: lowest–highest, 94 %; from 6 reps at least 95 %; fewer reps, less: \
+         0 % with one; more reps narrow it overall, first at 9).\n\n\
          | pages | trawler pages/s | ceiling pages/s | ratio | per pair | trawler CPU ms/page \
          | ceiling CPU ms/page | ratio | per pair | trawler peak RSS MiB | ceiling peak RSS MiB |\n\
          |---|---|---|---|---|---|---|---|---|---|---|\n",
