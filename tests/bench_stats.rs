@@ -15,8 +15,9 @@ fn the_median_of_odd_and_even_counts() {
     assert_eq!(middle(&[1.0, 2.0, 4.0, 9.0]), 3.0);
 }
 
-/// The reference: the largest `k` whose interval reaches the confidence, and that
-/// confidence, from exact integer binomial sums (n ≤ 100).
+/// The reference: among the `k` from 1 to the middle, the largest whose interval reaches the
+/// confidence (1 when none does), and that confidence, from exact integer binomial sums
+/// (n ≤ 100).
 fn reference(n: usize) -> (usize, f64) {
     let mut row = vec![1u128; 1]; // C(n, i) for i = 0..=n, built row by row
     for m in 1..=n {
@@ -29,11 +30,11 @@ fn reference(n: usize) -> (usize, f64) {
     let total = 2f64.powi(n as i32);
     let tail = |j: usize| row[..=j].iter().sum::<u128>() as f64 / total;
     let confidence = |k: usize| 1.0 - 2.0 * tail(k - 1);
-    let mut k = 1;
-    while k < n.div_ceil(2) && confidence(k + 1) >= CONFIDENCE {
-        k += 1;
-    }
-    (k, confidence(k).max(0.0))
+    let k = (2..=n.div_ceil(2))
+        .filter(|&k| confidence(k) >= CONFIDENCE)
+        .max()
+        .unwrap_or(1);
+    (k, confidence(k))
 }
 
 #[test]
