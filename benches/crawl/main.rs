@@ -13,8 +13,9 @@
 //! driver kills a child that still has not answered 60 s later. Only 127.0.0.1 is used.
 
 // mimalloc, as in the `trawler` command: measured 12-17 % less crawler CPU per page than
-// glibc's malloc on 100k-page crawls (README, Performance), at more RSS on small crawls.
-// The ceiling loop runs in this binary too, so both sides have the same allocator.
+// glibc's malloc on 100k-page crawls (benches/RESULTS.md, The allocator), at more RSS on
+// small crawls. The ceiling loop runs in this binary too, so both sides have the same
+// allocator.
 #[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
