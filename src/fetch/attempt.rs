@@ -168,6 +168,9 @@ async fn once(
     let chunked =
         text(header::TRANSFER_ENCODING).is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
     let mut decoder = BodyDecoder::new(text(header::CONTENT_ENCODING), cap);
+    if let Some(len) = expected {
+        decoder.expect(len);
+    }
     let mut received = 0u64;
     let mut cut = false;
     while let Some(chunk) = res.next().await {

@@ -18,6 +18,10 @@ use std::rc::Rc;
 /// The `Accept-Encoding` trawler sends: what this module decodes.
 pub(crate) const ACCEPT_ENCODING: &str = "gzip, deflate, br";
 
+/// The most [`BodyDecoder::expect`] sets aside before any byte has come, whatever length
+/// a server announces: beyond it a body grows as it arrives.
+const EXPECT_AT_MOST: usize = 1 << 20;
+
 /// How a decoded body ended.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Decoded {
@@ -217,6 +221,20 @@ impl BodyDecoder {
             truncated: false,
             fed: false,
         }
+    }
+
+    /// Makes room for a body announced at `len` bytes (its `Content-Length`, the encoded
+    /// size, which a decoded body rarely falls below), so it is not copied each time it
+    /// outgrows its buffer: the power of two its growth would have reached, so the buffer
+    /// is the size it would have ended at. Never more than the cap, nor than
+    /// [`EXPECT_AT_MOST`]: a length is the server's word, not a promise.
+    pub(crate) fn expect(&mut self, len: u64) {
+        let room = usize::try_from(len)
+            .unwrap_or(usize::MAX)
+            .min(EXPECT_AT_MOST)
+            .next_power_of_two()
+            .min(self.cap);
+        self.out.borrow_mut().reserve_exact(room);
     }
 
     /// Decodes `chunk`; `Ok(false)` once the cap is reached (nothing more is wanted).

@@ -146,3 +146,21 @@ fn cut_or_corrupt_streams_are_errors() {
         (vec![], Decoded::Whole)
     );
 }
+
+#[test]
+fn an_announced_length_sets_room_aside_within_the_cap_and_the_limit() {
+    let room = |cap: usize, len: u64| {
+        let mut d = BodyDecoder::new(None, cap);
+        d.expect(len);
+        d.out.borrow().capacity()
+    };
+    assert!(room(1 << 30, 20_000) >= 20_000);
+    // A length is the server's word: the cap and the limit bound what it reserves.
+    assert!(room(1_000, 20_000) < 2_000);
+    assert!(room(1 << 30, u64::MAX) <= EXPECT_AT_MOST);
+    // A body longer than announced still arrives whole.
+    let mut d = BodyDecoder::new(None, 1 << 20);
+    d.expect(3);
+    assert!(d.push(b"longer than announced").unwrap());
+    assert_eq!(d.finish().unwrap().0, b"longer than announced");
+}
