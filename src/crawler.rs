@@ -192,8 +192,10 @@ impl<S: Spider> Crawler<S> {
         self
     }
 
-    /// Calls `f` with every outcome as it is recorded (on the crawl's supervisor thread:
-    /// keep it quick, e.g. write a line to a buffered file).
+    /// Calls `f` with every outcome as it is recorded, once each and in order (on the
+    /// crawl's thread that recorded it, a worker's mostly, while no other thread works the
+    /// crawl's state: keep it quick, e.g. write a line to a buffered file). A panic in `f`
+    /// ends the crawl with [`Error::SupervisorDied`].
     #[must_use]
     pub fn on_outcome<F: FnMut(&Outcome) + Send + 'static>(mut self, f: F) -> Self {
         self.on_outcome = Some(Box::new(f));

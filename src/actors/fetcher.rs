@@ -3,7 +3,7 @@
 //!
 //! Takes: [`FetchBatch`], [`FetchFile`](crate::actors::messages::FetchFile),
 //! [`RetireHosts`]. Sends: [`Parse`] to the parser on its own arbiter (HTML 2xx pages),
-//! [`Fetched`] to the supervisor (everything else), [`FileFetched`] for robots.txt and
+//! [`Fetched`] to that parser too (everything else: it goes to the engine with the pages), [`FileFetched`] for robots.txt and
 //! sitemaps (in [`site_files`]), and [`OutOfFiles`] when the process has no file
 //! descriptor left.
 //!
@@ -71,7 +71,8 @@ pub(crate) struct Fetcher {
 /// Where a fetcher's results go.
 pub(crate) struct Routes {
     pub(crate) parser: Recipient<Parse>,
-    pub(crate) supervisor: Recipient<Fetched>,
+    /// Where attempts with no page to parse go (the parser, with its turn's pages).
+    pub(crate) results: Recipient<Fetched>,
     pub(crate) files: Recipient<FileFetched>,
     pub(crate) out_of_files: Recipient<OutOfFiles>,
 }
@@ -188,7 +189,7 @@ impl Handler<FetchBatch> for Fetcher {
             let mut headers = match self.headers(&job.request, RequestKind::Page) {
                 Ok(h) => h,
                 Err(result) => {
-                    self.routes.supervisor.do_send(Fetched {
+                    self.routes.results.do_send(Fetched {
                         ticket: job.ticket,
                         result: *result,
                     });
@@ -223,7 +224,7 @@ impl Handler<FetchBatch> for Fetcher {
                     act.archive(&job.request.url, sent.as_ref(), &res, true);
                     act.deliver(job, res, kept)
                 }
-                None => act.routes.supervisor.do_send(Fetched {
+                None => act.routes.results.do_send(Fetched {
                     ticket: job.ticket,
                     result: FetchResult::Requeue,
                 }),
@@ -233,7 +234,8 @@ impl Handler<FetchBatch> for Fetcher {
 }
 
 impl Fetcher {
-    /// Routes a finished attempt: HTML 2xx to the parser, everything else to the supervisor.
+    /// Routes a finished attempt: HTML 2xx to the parser to parse, everything else to it as
+    /// a result.
     /// `kept` is what the page cache knew of the page, with the headers sent.
     fn deliver(
         &mut self,
@@ -246,7 +248,7 @@ impl Fetcher {
             Ok(r) => r,
             Err(TransportError::OutOfFiles(what)) => {
                 self.report_out_of_files(what);
-                self.routes.supervisor.do_send(Fetched {
+                self.routes.results.do_send(Fetched {
                     ticket,
                     result: FetchResult::Requeue,
                 });
@@ -254,7 +256,7 @@ impl Fetcher {
             }
             Err(TransportError::Fetch(error)) => {
                 let result = classify::failure(error);
-                self.routes.supervisor.do_send(Fetched { ticket, result });
+                self.routes.results.do_send(Fetched { ticket, result });
                 return;
             }
         };
@@ -284,7 +286,7 @@ impl Fetcher {
                     screenshot: response.screenshot,
                 },
             }),
-            Route::Record(result) => self.routes.supervisor.do_send(Fetched { ticket, result }),
+            Route::Record(result) => self.routes.results.do_send(Fetched { ticket, result }),
         }
     }
 }

@@ -1,8 +1,8 @@
 //! Every message that crosses between actors: the engine's own types (`engine::types`)
 //! wrapped for actix, in one place.
 //!
-//! Commands are imperative (`FetchBatch`, `Parse`), events past tense (`Fetched`,
-//! `PagesParsed`, `ItemsProcessed`, `PipelinesClosed`). No `scraper::Html` or HTTP client
+//! Commands are imperative (`FetchBatch`, `Parse`, `Attend`), events past tense (`Fetched`,
+//! `Results`, `ItemsProcessed`, `PipelinesClosed`). No `scraper::Html` or HTTP client
 //! ever travels in a message. Every message a worker receives was paid for with one unit
 //! of the crawl's concurrency budget, so these mailboxes stay bounded even though actix's
 //! `do_send` itself is not.
@@ -14,12 +14,13 @@ use crate::harvest::FetchedPage;
 use crate::request::Request;
 use actix::Message;
 
-/// Supervisor → fetcher: start these requests (as many as the fetcher's share of the budget).
+/// Hub → fetcher: start these requests (as many as the fetcher's share of the budget).
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
 pub(crate) struct FetchBatch(pub(crate) Vec<FetchJob>);
 
-/// Fetcher → supervisor: an attempt ended without a page to parse.
+/// Fetcher → parser (same arbiter): an attempt ended without a page to parse; it goes to
+/// the engine with the turn's parsed pages.
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
 pub(crate) struct Fetched {
@@ -45,11 +46,27 @@ pub(crate) struct PageParsed<I: Send + 'static> {
     pub(crate) items: Vec<I>,
 }
 
-/// Parser → supervisor: the pages a parser parsed in one turn of its thread, in order
-/// (one message, and one wake-up of the supervisor's thread, for a burst).
+/// One attempt's end, as a worker hands it to the engine.
+#[derive(Debug)]
+pub(crate) enum WorkerResult<I: Send + 'static> {
+    /// An HTML page, parsed.
+    Page(PageParsed<I>),
+    /// Anything else.
+    Fetched(Fetched),
+}
+
+/// Parser → supervisor: the results of one turn of a worker's thread, in order, when the
+/// worker could not hand them to the engine itself (the hub was busy, or the crawl is
+/// shared): one message, and one wake-up of the supervisor's thread, for a burst.
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
-pub(crate) struct PagesParsed<I: Send + 'static>(pub(crate) Vec<PageParsed<I>>);
+pub(crate) struct Results<I: Send + 'static>(pub(crate) Vec<WorkerResult<I>>);
+
+/// Parser → supervisor: a worker's pump left something only the supervisor does (a timer
+/// earlier than its own, outcomes to hand out, a commit, the end of the crawl).
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub(crate) struct Attend;
 
 /// Pipeline task → supervisor: one page's items went through the pipelines.
 #[derive(Debug, Message)]

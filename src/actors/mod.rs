@@ -1,32 +1,39 @@
 //! The actors of a crawl and how data flows between them.
 //!
 //! ```text
-//!                    ┌──────────────────── CrawlSupervisor (crawl thread) ───────────────────┐
-//!                    │ frontier · rate limits · in-flight tickets · retry timers · report    │
-//!                    └──┬───────────────▲─────────────────────▲──────────────┬───────────────┘
-//!              1 FetchBatch      4 Fetched             6 PagesParsed     7 items│ ▲ 8 ItemsProcessed
-//!                       │      (no page to parse)     (items + links)         ▼ │
-//!   worker arbiter i:   ▼               │                     │          pipeline task
-//!                 ┌──────────┐  3 Parse ┌───────────┐         │
-//!                 │ Fetcher  │─────────▶│  Parser   │─────────┘
-//!                 │ awc::Client         │ spider.parse, extract, admit
-//!                 └──────────┘          └───────────┘
+//!          ┌──────────── CrawlSupervisor (crawl thread) ────────────┐
+//!          │ timers · restarts · commits · pipelines · the report    │
+//!          └──────┬──────────────────▲──────────────────────────────┘
+//!                 │ lock        Attend / Results          7 items ▼ ▲ 8 ItemsProcessed
+//!          ┌──────▼──────────────────┴──────┐             pipeline task
+//!          │ Hub: Engine (frontier · rate   │
+//!          │ limits · tickets · retries)    │◀──── 6 lock, results, dispatch ────┐
+//!          └──────┬─────────────────────────┘                                   │
+//!          1 FetchBatch                                                          │
+//!   worker arbiter i:   ▼                                                        │
+//!                 ┌──────────┐  3 Parse ┌───────────┐                            │
+//!                 │ Fetcher  │─────────▶│  Parser   │────────────────────────────┘
+//!                 │ transport│─────────▶│ spider.parse, extract, admit
+//!                 └──────────┘4 Fetched └───────────┘
 //! ```
 //!
-//! 1. The supervisor pops requests the frontier and rate limits allow, within the
-//!    concurrency budget, and sends each worker its share as one `FetchBatch`.
+//! 1. The engine pops requests the frontier and rate limits allow, within the
+//!    concurrency budget, and each worker's share goes to its fetcher as one `FetchBatch`.
 //! 2. The fetcher runs each request as a future on its arbiter (middleware, timeout, capped body).
 //! 3. An HTML 2xx page goes to the parser on the same arbiter (the body never changes thread).
-//! 4. Anything else (redirect, error, non-HTML, retryable status) goes back as `Fetched`.
+//! 4. Anything else (redirect, error, non-HTML, retryable status) goes to the parser too,
+//!    as `Fetched`.
 //! 5. The parser runs the spider, extracts links and admits them (canonicalize, seen-set,
 //!    scope, `should_follow`) right there, in parallel with the other workers.
-//! 6. `PagesParsed` brings the pages' outcomes, items and admitted links to the supervisor
-//!    (the pages a parser parsed in one turn of its thread, together), which records
-//!    outcomes, queues the links (or schedules retries) and, once the messages of a burst
-//!    are in, dispatches more.
+//! 6. At the end of a turn of its thread, the parser takes the hub's lock and hands the
+//!    engine that turn's results (outcomes, items, admitted links), which records the
+//!    outcomes, queues the links (or schedules retries) and dispatches more, to this
+//!    worker and the others (see `hub.rs`). When the lock is taken (or the crawl is
+//!    shared), the results go to the supervisor as one `Results` message instead; when
+//!    the engine needs a timer, a commit or its end, the parser sends `Attend`.
 //! 7. Items go to the pipeline task, 8. which reports when they are through.
 //!
-//! Beside pages, the supervisor sends fetchers `FetchFile` jobs for the crawl's own
+//! Beside pages, the engine's dispatch sends fetchers `FetchFile` jobs for the crawl's own
 //! requests, robots.txt and sitemaps (first on each host: its robots.txt, while its pages
 //! wait in the frontier). The fetcher reads and interprets the file on its thread and
 //! answers `FileFetched`; no middleware or parser is involved.
@@ -35,6 +42,7 @@
 //! pipelines; the pipelines are then closed and the report is sent.
 
 pub(crate) mod fetcher;
+pub(crate) mod hub;
 pub(crate) mod items;
 pub(crate) mod messages;
 pub(crate) mod parser;

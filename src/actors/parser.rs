@@ -1,9 +1,13 @@
 //! The parser actor: runs the spider on HTML pages, on the same arbiter as its fetcher.
 //!
-//! Takes: [`Parse`]. Sends: [`PagesParsed`] to the supervisor: the pages parsed in one
-//! turn of the worker's thread go together, once the pages that came in that turn are
-//! parsed (a yield to the thread's other tasks first), so the supervisor's thread is woken
-//! once per burst, not once per page.
+//! Takes: [`Parse`], and [`Fetched`] from its fetcher (attempts with no page to parse).
+//! The results of one turn of the worker's thread go to the engine together, once the
+//! pages that came in that turn are parsed (a yield to the thread's other tasks first):
+//! the parser takes the [`Hub`]'s lock and hands them over itself, and the engine's
+//! dispatch goes out from here (see `hub.rs`); it sends [`Attend`] to the supervisor when
+//! the dispatch leaves it something to do. When the lock is held elsewhere, or the crawl
+//! is shared, the results go to the supervisor as one [`Results`] message instead, so
+//! its thread is woken once per burst, not once per page.
 //!
 //! Placement: each worker arbiter hosts one fetcher and one parser. The page body then
 //! never crosses threads, and parsing one page with the streaming extractor takes tens
@@ -20,23 +24,27 @@
 //! The spider's panics are caught inside [`harvest`](crate::harvest::harvest), so one bad
 //! page never takes the parser down.
 
-use crate::actors::messages::{PageParsed, PagesParsed, Parse};
+use crate::actors::hub::{self, Hub};
+use crate::actors::messages::{Attend, Fetched, PageParsed, Parse, Results, WorkerResult};
 use crate::admit::Admission;
 use crate::config::FollowMode;
 use crate::engine::types::Parsed;
 use crate::harvest::harvest;
 use crate::spider::Spider;
 use actix::prelude::*;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// A parser: one per worker arbiter.
 pub(crate) struct Parser<S: Spider> {
     spider: Arc<S>,
     admission: Arc<Admission>,
     follow: FollowMode,
-    supervisor: Recipient<PagesParsed<S::Item>>,
-    /// Pages parsed in this turn, not sent yet.
-    parsed: Vec<PageParsed<S::Item>>,
+    supervisor: Recipient<Results<S::Item>>,
+    attend: Recipient<Attend>,
+    /// The hub, when this worker hands its results to the engine itself.
+    hub: Option<Arc<Mutex<Hub<S>>>>,
+    /// Results of this turn, not handed over yet.
+    turn: Vec<WorkerResult<S::Item>>,
 }
 
 impl<S: Spider> Parser<S> {
@@ -44,14 +52,46 @@ impl<S: Spider> Parser<S> {
         spider: Arc<S>,
         admission: Arc<Admission>,
         follow: FollowMode,
-        supervisor: Recipient<PagesParsed<S::Item>>,
+        supervisor: Recipient<Results<S::Item>>,
+        attend: Recipient<Attend>,
+        hub: Option<Arc<Mutex<Hub<S>>>>,
     ) -> Self {
         Parser {
             spider,
             admission,
             follow,
             supervisor,
-            parsed: Vec::new(),
+            attend,
+            hub,
+            turn: Vec::new(),
+        }
+    }
+
+    /// Notes one result of this turn; the first schedules the hand-over, after the
+    /// thread's other ready work (the results that come meanwhile go too).
+    fn note(&mut self, r: WorkerResult<S::Item>, ctx: &mut Context<Self>) {
+        if self.turn.is_empty() {
+            ctx.spawn(
+                tokio::task::yield_now()
+                    .into_actor(self)
+                    .map(|(), act, _| act.hand_over()),
+            );
+        }
+        self.turn.push(r);
+    }
+
+    /// The turn's results to the engine: here if the hub is free, else to the supervisor.
+    fn hand_over(&mut self) {
+        let results = std::mem::take(&mut self.turn);
+        let attend = match self.hub.as_deref().and_then(hub::try_lock) {
+            Some(mut hub) => hub.worker_turn(results),
+            None => {
+                self.supervisor.do_send(Results(results));
+                false
+            }
+        };
+        if attend {
+            self.attend.do_send(Attend);
         }
     }
 }
@@ -75,14 +115,7 @@ impl<S: Spider> Handler<Parse> for Parser<S> {
             &msg.request,
             &msg.page,
         );
-        if self.parsed.is_empty() {
-            // Sent after the thread's other ready work: the pages that come meanwhile go too.
-            ctx.spawn(tokio::task::yield_now().into_actor(self).map(|(), act, _| {
-                let pages = std::mem::take(&mut act.parsed);
-                act.supervisor.do_send(PagesParsed(pages));
-            }));
-        }
-        self.parsed.push(PageParsed {
+        let page = WorkerResult::Page(PageParsed {
             ticket: msg.ticket,
             parsed: Parsed {
                 meta: msg.meta,
@@ -96,5 +129,14 @@ impl<S: Spider> Handler<Parse> for Parser<S> {
             },
             items: h.items,
         });
+        self.note(page, ctx);
+    }
+}
+
+impl<S: Spider> Handler<Fetched> for Parser<S> {
+    type Result = ();
+
+    fn handle(&mut self, msg: Fetched, ctx: &mut Context<Self>) {
+        self.note(WorkerResult::Fetched(msg), ctx);
     }
 }

@@ -1,14 +1,20 @@
-//! The crawl supervisor: the actor shell around the [`Engine`].
+//! The crawl supervisor: the actor shell around the [`Engine`], which it shares with the
+//! workers through the [`Hub`].
 //!
-//! Takes: [`Fetched`], [`PagesParsed`], [`FileFetched`], [`ItemsProcessed`],
-//! [`PipelinesClosed`], [`OutOfFiles`]. Sends: [`FetchBatch`], [`FetchFile`] and
-//! [`RetireHosts`] to fetchers; item batches to the pipeline task.
+//! Takes: [`Results`] (what a worker could not hand the engine itself), [`Attend`],
+//! [`FileFetched`], [`ItemsProcessed`], [`PipelinesMarked`], [`PipelinesClosed`],
+//! [`OutOfFiles`]. Sends, through the hub: [`FetchBatch`](crate::actors::messages::FetchBatch),
+//! [`FetchFile`](crate::actors::messages::FetchFile) and
+//! [`RetireHosts`](crate::actors::messages::RetireHosts) to fetchers; item batches to the
+//! pipeline task.
 //!
 //! Every decision is the engine's: each handler hands its event to the engine, then
 //! carries out what [`Engine::pump`] says (requests to workers, hosts whose connections
 //! can go, when to wake up), passes the recorded outcomes to the user's callback and
-//! publishes the live counters. What stays here is what needs actix: the workers' actors
-//! and their restarts, the timers, the pipeline task's channel, the stop flag, and the
+//! publishes the live counters. The workers do the same for their own results (see
+//! `hub.rs`) and call on the supervisor for the rest. What stays here is what needs
+//! actix or one thread: the workers' actors and their restarts, the timers, a durable
+//! crawl's commits, the pipeline task, the stop flag, and the
 //! channel the report goes back on.
 //!
 //! Actor restarts are done here, not by actix's `Supervisor` (which does not restart an
@@ -16,11 +22,13 @@
 //! pair on its arbiter; the engine retries what it held.
 
 use crate::actors::fetcher::{FetchSettings, Fetcher, Routes};
+use crate::actors::hub::{self, Hub};
 use crate::actors::items::{self, Pipelines, ToPipelines};
 use crate::actors::messages::*;
 use crate::actors::parser::Parser;
+use crate::admit::Admission;
 use crate::config::CrawlConfig;
-use crate::engine::{Dispatch, Engine, Phase, Resume};
+use crate::engine::{Engine, Phase, Resume};
 use crate::fetch::record::Recorder;
 use crate::outcome::Outcome;
 use crate::progress::Progress;
@@ -32,10 +40,10 @@ const COOKIES_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 use crate::store::{CrawlStore, OutcomeLog, StoreError};
 use actix::prelude::*;
 use actix_rt::ArbiterHandle;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 /// How often dead workers and the stop flag are checked.
 const HEARTBEAT: Duration = Duration::from_millis(100);
@@ -77,20 +85,22 @@ struct Worker<S: Spider> {
 
 /// The crawl supervisor actor.
 pub(crate) struct CrawlSupervisor<S: Spider> {
-    engine: Engine<S>,
+    hub: Arc<Mutex<Hub<S>>>,
+    /// Whether workers hand their results to the engine themselves (not in a shared
+    /// crawl, whose pumps talk to the store).
+    inline: bool,
+    /// The engine's admission, which each parser shares.
+    admission: Arc<Admission>,
     spider: Arc<S>,
     cfg: Arc<CrawlConfig>,
     fetch: Arc<FetchSettings>,
     arbiters: Vec<ArbiterHandle>,
     workers: Vec<Worker<S>>,
     pipelines: Option<Pipelines<S::Item>>,
-    items_tx: Option<mpsc::UnboundedSender<ToPipelines<S::Item>>>,
     /// Whether the crawl has pipelines: a commit then waits for them to catch up.
     has_pipelines: bool,
-    on_outcome: Option<OutcomeFn>,
     outcome_log: Option<Box<dyn OutcomeLog>>,
     archive: Option<Arc<dyn Recorder>>,
-    wake_at: Option<Instant>,
     /// A pump is scheduled for after the messages already in the mailbox.
     pump_due: bool,
     /// When the cookie jars were last saved for a commit.
@@ -104,15 +114,23 @@ impl<S: Spider> CrawlSupervisor<S> {
     pub(crate) fn new(setup: Setup<S>) -> Self {
         let now = Instant::now();
         let workers = setup.arbiters.len();
+        let engine = Engine::new(
+            setup.config.clone(),
+            setup.spider.clone(),
+            setup.store,
+            setup.resume,
+            workers,
+            now,
+        );
         CrawlSupervisor {
-            engine: Engine::new(
-                setup.config.clone(),
-                setup.spider.clone(),
-                setup.store,
-                setup.resume,
-                workers,
-                now,
-            ),
+            inline: !engine.is_shared(),
+            admission: engine.admission(),
+            hub: Arc::new(Mutex::new(Hub::new(
+                engine,
+                setup.progress.clone(),
+                setup.on_outcome,
+                setup.archive.clone(),
+            ))),
             spider: setup.spider,
             cfg: setup.config,
             fetch: setup.fetch,
@@ -120,11 +138,8 @@ impl<S: Spider> CrawlSupervisor<S> {
             workers: Vec::new(),
             has_pipelines: !setup.pipelines.is_empty(),
             pipelines: Some(setup.pipelines),
-            items_tx: None,
-            on_outcome: setup.on_outcome,
             outcome_log: setup.outcome_log,
             archive: setup.archive,
-            wake_at: None,
             pump_due: false,
             cookies_saved: now,
             stop_flag: setup.stop_flag,
@@ -136,19 +151,17 @@ impl<S: Spider> CrawlSupervisor<S> {
     fn spawn_worker(&self, index: usize, ctx: &Context<Self>) -> Worker<S> {
         let arbiter = self.arbiters[index].clone();
         let me = ctx.address();
-        let (spider, admission, follow) = (
-            self.spider.clone(),
-            self.engine.admission(),
-            self.cfg.follow,
-        );
-        let to_sup = me.clone().recipient();
+        let (spider, follow) = (self.spider.clone(), self.cfg.follow);
+        let admission = self.admission.clone();
+        let (to_sup, attend) = (me.clone().recipient(), me.clone().recipient());
+        let shared = self.inline.then(|| self.hub.clone());
         let parser = Parser::start_in_arbiter(&arbiter, move |_| {
-            Parser::new(spider, admission, follow, to_sup)
+            Parser::new(spider, admission, follow, to_sup, attend, shared)
         });
         let settings = self.fetch.clone();
         let routes = Routes {
             parser: parser.clone().recipient(),
-            supervisor: me.clone().recipient(),
+            results: parser.clone().recipient(),
             files: me.clone().recipient(),
             out_of_files: me.recipient(),
         };
@@ -159,120 +172,93 @@ impl<S: Spider> CrawlSupervisor<S> {
     /// Carries out what the engine wants now, hands out the outcomes recorded, and ends
     /// the crawl when it is over.
     fn pump(&mut self, ctx: &mut Context<Self>) {
+        let hub = self.hub.clone();
+        let mut hub = hub::lock(&hub);
         let now = Instant::now();
-        let dispatch = self.engine.pump(now);
-        self.send(dispatch, ctx);
-        self.hand_out_outcomes();
-        if self.engine.commit_due(now) {
-            self.commit();
+        if let Some(t) = hub.dispatch(now) {
+            self.wake(&mut hub, t, ctx);
         }
-        self.progress.publish(self.engine.counters());
-        match self.engine.phase() {
+        self.hand_out_outcomes(&mut hub);
+        if hub.engine.commit_due(now) {
+            self.commit(&mut hub);
+        }
+        match hub.engine.phase() {
             Phase::Running => {}
             // Dropping the sender ends the pipeline task, which closes the pipelines and
             // reports back; the report goes out then. A durable crawl's last commit goes
             // before, so its mark is answered first.
             Phase::Closing => {
-                if self.items_tx.is_some() {
-                    self.hand_out_outcomes();
-                    self.commit();
+                if hub.items_tx.is_some() {
+                    self.hand_out_outcomes(&mut hub);
+                    self.commit(&mut hub);
                 }
-                self.items_tx = None
+                hub.items_tx = None
             }
             Phase::Done => {
-                self.hand_out_outcomes();
-                self.commit();
-                self.finish(ctx)
+                self.hand_out_outcomes(&mut hub);
+                self.commit(&mut hub);
+                self.finish(&mut hub, ctx)
             }
         }
     }
 
     /// Commits a durable crawl's changes, with how far the outcome log is written (the
     /// outcomes are handed out first, so every committed outcome has its record).
-    fn commit(&mut self) {
+    fn commit(&mut self, hub: &mut Hub<S>) {
         let position = match self.outcome_log.as_mut().map(|log| log.position()) {
             None => None,
             Some(Ok(p)) => Some(p),
             Some(Err(e)) => {
-                self.engine.store_failed(StoreError::OutcomeLog(e));
+                hub.engine.store_failed(StoreError::OutcomeLog(e));
                 return;
             }
         };
-        if self.engine.is_journaled()
+        if hub.engine.is_journaled()
             && let Some(archive) = &self.archive
         {
             // After the outcomes were handed out: every exchange of a committed outcome
             // was recorded before it, so the mark covers them.
             match archive.mark() {
-                Ok(mark) => self.engine.note_archive(mark),
+                Ok(mark) => hub.engine.note_archive(mark),
                 Err(e) => {
-                    self.engine.store_failed(StoreError::Archive(e));
+                    hub.engine.store_failed(StoreError::Archive(e));
                     return;
                 }
             }
         }
-        self.save_cookies();
+        self.save_cookies(hub);
         // With pipelines, the commit waits until every item sent before it went through
         // them (the items of a page are sent before its outcome is noted).
-        let wait = self.has_pipelines && self.items_tx.is_some();
-        if self.engine.commit(position, wait) {
-            let sent =
-                (self.items_tx.as_ref()).is_some_and(|tx| tx.send(ToPipelines::Mark).is_ok());
+        let wait = self.has_pipelines && hub.items_tx.is_some();
+        if hub.engine.commit(position, wait) {
+            let sent = (hub.items_tx.as_ref()).is_some_and(|tx| tx.send(ToPipelines::Mark).is_ok());
             if !sent {
                 // The pipeline task is gone: nothing more will go through them.
-                self.engine.pipelines_marked(None);
+                hub.engine.pipelines_marked(None);
             }
         }
     }
 
     /// A durable crawl's cookie jars go with the commit when they changed, at most every
     /// [`COOKIES_EVERY`], and with the last commit whatever the time.
-    fn save_cookies(&mut self) {
+    fn save_cookies(&mut self, hub: &mut Hub<S>) {
         let Some(jars) = &self.fetch.cookies else {
             return;
         };
-        let last = self.engine.phase() != Phase::Running;
+        let last = hub.engine.phase() != Phase::Running;
         let due = last || self.cookies_saved.elapsed() >= COOKIES_EVERY;
-        if self.engine.is_journaled() && due && jars.take_dirty() {
-            self.engine.note_cookies(jars.save());
+        if hub.engine.is_journaled() && due && jars.take_dirty() {
+            hub.engine.note_cookies(jars.save());
             self.cookies_saved = Instant::now();
         }
     }
 
-    fn send(&mut self, d: Dispatch, ctx: &mut Context<Self>) {
-        let mut batches: Vec<Vec<_>> = (0..self.workers.len()).map(|_| Vec::new()).collect();
-        for (w, job) in d.pages {
-            batches[w].push(job);
-        }
-        for (w, batch) in batches.into_iter().enumerate() {
-            if !batch.is_empty() {
-                self.workers[w].fetcher.do_send(FetchBatch(batch));
-            }
-        }
-        for (w, job) in d.files {
-            self.workers[w].fetcher.do_send(FetchFile(job));
-        }
-        if !d.retire.is_empty() {
-            for w in &self.workers {
-                w.fetcher.do_send(RetireHosts(d.retire.clone()));
-            }
-        }
-        if let Some(t) = d.wake {
-            self.wake(t, ctx);
-        }
-    }
-
-    fn hand_out_outcomes(&mut self) {
-        let outcomes = self.engine.take_outcomes();
-        if let Some(archive) = &self.archive
-            && !outcomes.is_empty()
-        {
-            archive.release(&mut outcomes.iter().map(|o| &o.url));
-        }
-        if let Some(f) = &mut self.on_outcome {
-            for o in &outcomes {
-                f(o);
-            }
+    /// Hands out the outcomes recorded; a panic of the user's callback (caught where it
+    /// ran, on whichever thread) goes on here, as if the callback had run on this thread.
+    fn hand_out_outcomes(&mut self, hub: &mut Hub<S>) {
+        hub.hand_out();
+        if let Some(panic) = hub.callback_panic.take() {
+            std::panic::resume_unwind(panic);
         }
     }
 
@@ -294,55 +280,70 @@ impl<S: Spider> CrawlSupervisor<S> {
         );
     }
 
-    fn wake(&mut self, at: Instant, ctx: &mut Context<Self>) {
-        if self.wake_at.is_some_and(|w| w <= at) {
+    /// Sets the timer for a pump at `at`, unless one is set for then or sooner.
+    fn wake(&mut self, hub: &mut Hub<S>, at: Instant, ctx: &mut Context<Self>) {
+        if hub.wake_at.is_some_and(|w| w <= at) {
             return;
         }
-        self.wake_at = Some(at);
+        hub.wake_at = Some(at);
         let after = at.saturating_duration_since(Instant::now());
         ctx.run_later(after, move |act, ctx| {
-            if act.wake_at == Some(at) {
-                act.wake_at = None;
+            {
+                let mut hub = hub::lock(&act.hub);
+                if hub.wake_at == Some(at) {
+                    hub.wake_at = None;
+                }
             }
             act.pump(ctx);
         });
     }
 
-    fn finish(&mut self, ctx: &mut Context<Self>) {
-        self.progress.publish(self.engine.counters());
-        let (report, out_of_files) = self.engine.finish(Instant::now());
+    fn finish(&mut self, hub: &mut Hub<S>, ctx: &mut Context<Self>) {
+        self.progress.publish(hub.engine.counters());
+        let (report, out_of_files) = hub.engine.finish(Instant::now());
         self.progress.finish(report.elapsed);
         if let Some(done) = self.done.take() {
             let _ = done.send(Finished {
                 report,
                 out_of_files,
-                store_error: self.engine.take_store_error(),
+                store_error: hub.engine.take_store_error(),
             });
         }
         ctx.stop();
     }
 
     fn heartbeat(&mut self, ctx: &mut Context<Self>) {
-        if self.stop_flag.load(Ordering::Relaxed) && !self.engine.is_stopping() {
-            self.engine.stop(StopReason::Requested);
-        }
-        let now = Instant::now();
-        for w in 0..self.workers.len() {
-            let worker = &self.workers[w];
-            if !worker.fetcher.connected() || !worker.parser.connected() {
-                tracing::warn!(
-                    worker = w,
-                    "a worker died; restarting it and re-queueing its requests"
-                );
-                self.workers[w] = self.spawn_worker(w, ctx);
-                self.engine.worker_died(w, now);
+        {
+            let hub = self.hub.clone();
+            let mut hub = hub::lock(&hub);
+            if self.stop_flag.load(Ordering::Relaxed) && !hub.engine.is_stopping() {
+                hub.engine.stop(StopReason::Requested);
             }
+            let now = Instant::now();
+            for w in 0..self.workers.len() {
+                let worker = &self.workers[w];
+                if !worker.fetcher.connected() || !worker.parser.connected() {
+                    tracing::warn!(
+                        worker = w,
+                        "a worker died; restarting it and re-queueing its requests"
+                    );
+                    self.workers[w] = self.spawn_worker(w, ctx);
+                    hub.fetchers[w] = self.workers[w].fetcher.clone();
+                    hub.engine.worker_died(w, now);
+                }
+            }
+            if let Some(e) = self.archive.as_ref().and_then(|a| a.failure()) {
+                // Pages whose exchanges cannot be kept are not worth fetching.
+                hub.engine.store_failed(StoreError::Archive(e));
+            }
+            hub.engine.upkeep(now);
         }
-        if let Some(e) = self.archive.as_ref().and_then(|a| a.failure()) {
-            // Pages whose exchanges cannot be kept are not worth fetching.
-            self.engine.store_failed(StoreError::Archive(e));
-        }
-        self.engine.upkeep(now);
+        self.pump(ctx);
+    }
+
+    /// Runs `f` on the engine, then pumps.
+    fn with_engine(&mut self, ctx: &mut Context<Self>, f: impl FnOnce(&mut Engine<S>)) {
+        f(&mut hub::lock(&self.hub).engine);
         self.pump(ctx);
     }
 }
@@ -351,7 +352,7 @@ impl<S: Spider> Actor for CrawlSupervisor<S> {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        self.progress.start(self.engine.started());
+        self.progress.start(hub::lock(&self.hub).engine.started());
         self.workers = (0..self.arbiters.len())
             .map(|i| self.spawn_worker(i, ctx))
             .collect();
@@ -362,50 +363,38 @@ impl<S: Spider> Actor for CrawlSupervisor<S> {
             marked: me.clone().recipient(),
             closed: me.recipient(),
         };
-        let cuts = self.engine.pipeline_cuts();
-        self.items_tx = Some(items::spawn(pipes, cuts, reports));
-        self.engine.start();
+        {
+            let mut hub = hub::lock(&self.hub);
+            hub.fetchers = self.workers.iter().map(|w| w.fetcher.clone()).collect();
+            let cuts = hub.engine.pipeline_cuts();
+            hub.items_tx = Some(items::spawn(pipes, cuts, reports));
+            hub.engine.start();
+        }
         ctx.run_interval(HEARTBEAT, |act, ctx| act.heartbeat(ctx));
         self.pump(ctx);
     }
 }
 
-impl<S: Spider> Handler<Fetched> for CrawlSupervisor<S> {
+impl<S: Spider> Handler<Results<S::Item>> for CrawlSupervisor<S> {
     type Result = ();
 
-    fn handle(&mut self, msg: Fetched, ctx: &mut Context<Self>) {
-        self.engine.fetched(msg.ticket, msg.result, Instant::now());
-        self.pump_soon(ctx);
-    }
-}
-
-impl<S: Spider> Handler<PagesParsed<S::Item>> for CrawlSupervisor<S> {
-    type Result = ();
-
-    fn handle(&mut self, msg: PagesParsed<S::Item>, ctx: &mut Context<Self>) {
-        for page in msg.0 {
-            self.page_parsed(page);
-        }
-        self.pump_soon(ctx);
-    }
-}
-
-impl<S: Spider> CrawlSupervisor<S> {
-    /// One parsed page to the engine, its items to the pipelines.
-    fn page_parsed(&mut self, msg: PageParsed<S::Item>) {
-        let mut parsed = msg.parsed;
-        parsed.items = msg.items.len();
-        if self.engine.parsed(msg.ticket, parsed) {
-            let n = msg.items.len() as u64;
-            let sent = self
-                .items_tx
-                .as_ref()
-                .is_some_and(|tx| tx.send(ToPipelines::Items(msg.items)).is_ok());
-            if !sent {
-                // The pipeline task is gone (its close report is on the way): dropped.
-                self.engine.items_processed(0, n);
+    fn handle(&mut self, msg: Results<S::Item>, ctx: &mut Context<Self>) {
+        {
+            let mut hub = hub::lock(&self.hub);
+            let now = Instant::now();
+            for r in msg.0 {
+                hub.result(r, now);
             }
         }
+        self.pump_soon(ctx);
+    }
+}
+
+impl<S: Spider> Handler<Attend> for CrawlSupervisor<S> {
+    type Result = ();
+
+    fn handle(&mut self, _: Attend, ctx: &mut Context<Self>) {
+        self.pump_soon(ctx);
     }
 }
 
@@ -413,9 +402,9 @@ impl<S: Spider> Handler<FileFetched> for CrawlSupervisor<S> {
     type Result = ();
 
     fn handle(&mut self, msg: FileFetched, ctx: &mut Context<Self>) {
-        self.engine
-            .file_fetched(msg.ticket, msg.answer, Instant::now());
-        self.pump(ctx);
+        self.with_engine(ctx, |e| {
+            e.file_fetched(msg.ticket, msg.answer, Instant::now())
+        });
     }
 }
 
@@ -423,8 +412,7 @@ impl<S: Spider> Handler<ItemsProcessed> for CrawlSupervisor<S> {
     type Result = ();
 
     fn handle(&mut self, msg: ItemsProcessed, ctx: &mut Context<Self>) {
-        self.engine.items_processed(msg.passed, msg.errors);
-        self.pump(ctx);
+        self.with_engine(ctx, |e| e.items_processed(msg.passed, msg.errors));
     }
 }
 
@@ -432,8 +420,7 @@ impl<S: Spider> Handler<PipelinesMarked> for CrawlSupervisor<S> {
     type Result = ();
 
     fn handle(&mut self, msg: PipelinesMarked, ctx: &mut Context<Self>) {
-        self.engine.pipelines_marked(Some(msg.positions));
-        self.pump(ctx);
+        self.with_engine(ctx, |e| e.pipelines_marked(Some(msg.positions)));
     }
 }
 
@@ -441,10 +428,11 @@ impl<S: Spider> Handler<PipelinesClosed> for CrawlSupervisor<S> {
     type Result = ();
 
     fn handle(&mut self, msg: PipelinesClosed, ctx: &mut Context<Self>) {
-        // Marks the task did not answer (it panicked) are applied as they are.
-        self.engine.pipelines_marked(None);
-        self.engine.pipelines_closed(msg.errors);
-        self.pump(ctx);
+        self.with_engine(ctx, |e| {
+            // Marks the task did not answer (it panicked) are applied as they are.
+            e.pipelines_marked(None);
+            e.pipelines_closed(msg.errors);
+        });
     }
 }
 
@@ -452,7 +440,6 @@ impl<S: Spider> Handler<OutOfFiles> for CrawlSupervisor<S> {
     type Result = ();
 
     fn handle(&mut self, msg: OutOfFiles, ctx: &mut Context<Self>) {
-        self.engine.out_of_files(msg.0);
-        self.pump(ctx);
+        self.with_engine(ctx, |e| e.out_of_files(msg.0));
     }
 }

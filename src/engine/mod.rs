@@ -59,8 +59,6 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub(crate) use dispatch::Dispatch;
-
 /// How often idle hosts' rate-limiter state is pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 

@@ -2,6 +2,7 @@
 //! dropped after a commit) on a real [`DiskStore`]: robots.txt rules with their age and
 //! `Crawl-delay`, a retry's due time, the sitemaps taken on and read, the trap counters.
 
+use super::dispatch::Dispatch;
 use super::tests::{Quiet, config, parsed};
 use super::types::{FetchResult, FileAnswer, FileKind};
 use super::*;

@@ -42,8 +42,8 @@ pub(crate) struct Rounds {
 }
 
 impl<S: Spider> Engine<S> {
-    /// Whether many processes share this crawl.
-    pub(super) fn is_shared(&self) -> bool {
+    /// Whether many processes share this crawl (its pumps then talk to the store).
+    pub(crate) fn is_shared(&self) -> bool {
         self.shared
     }
 
