@@ -569,9 +569,14 @@ fn a_panicking_pipeline_does_not_stop_the_crawl() {
 fn a_panicking_outcome_callback_is_an_error_not_a_hang() {
     let server = TestServer::start();
     let config = config(&server.url("/depth/0.html")).build().unwrap();
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = calls.clone();
     let result = bounded(20, move || {
         Crawler::new(config, FollowAll)
-            .on_outcome(|o| panic!("callback exploded on {}", o.url))
+            .on_outcome(move |o| {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                panic!("callback exploded on {}", o.url)
+            })
             .run()
     });
     assert!(
@@ -580,4 +585,7 @@ fn a_panicking_outcome_callback_is_an_error_not_a_hang() {
         result.map(|r| r.to_string())
     );
     assert!(server.hits("/depth/0.html") <= 1);
+    // Whichever thread ran it, a callback that panicked is not called again.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
 }

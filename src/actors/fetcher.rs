@@ -18,7 +18,7 @@ mod site_files;
 
 use crate::actors::messages::{FetchBatch, Fetched, FileFetched, OutOfFiles, Parse, RetireHosts};
 use crate::config::RequestHeaders;
-use crate::engine::types::{FetchJob, FetchResult};
+use crate::engine::types::{FetchJob, FetchResult, Ticket};
 use crate::error::FetchError;
 use crate::fetch::classify::{self, Route};
 use crate::fetch::record::Recorder;
@@ -159,9 +159,10 @@ impl Fetcher {
         }
     }
 
-    /// The process ran out of descriptors: the supervisor stops the crawl.
-    fn report_out_of_files(&self, what: String) {
-        self.routes.out_of_files.do_send(OutOfFiles(what));
+    /// The process ran out of descriptors: the supervisor stops the crawl (and queues the
+    /// page attempt `page` again).
+    fn report_out_of_files(&self, what: String, page: Option<Ticket>) {
+        (self.routes.out_of_files).do_send(OutOfFiles { what, page });
     }
 }
 
@@ -247,11 +248,7 @@ impl Fetcher {
         let response = match res {
             Ok(r) => r,
             Err(TransportError::OutOfFiles(what)) => {
-                self.report_out_of_files(what);
-                self.routes.results.do_send(Fetched {
-                    ticket,
-                    result: FetchResult::Requeue,
-                });
+                self.report_out_of_files(what, Some(ticket));
                 return;
             }
             Err(TransportError::Fetch(error)) => {

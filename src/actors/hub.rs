@@ -15,9 +15,10 @@
 //! recorded them, under the lock, so each goes out once, in order, and before any commit
 //! that counts it; memory allocated for an outcome is also freed on the thread that
 //! allocated it (handing outcomes to another thread to free raised the peak RSS of a
-//! 100k-page crawl by a fifth with mimalloc). A panic of the callback is caught there and
-//! raised again on the supervisor's thread, so the crawl fails as it always did
-//! ([`Error::SupervisorDied`](crate::Error::SupervisorDied)).
+//! 100k-page crawl by a fifth with mimalloc). A panic in a worker's turn (the callback's,
+//! or a bug) is caught there and raised again on the supervisor's thread, so the crawl
+//! fails as it always did ([`Error::SupervisorDied`](crate::Error::SupervisorDied)), and
+//! no thread works the engine after it.
 //!
 //! What stays with the supervisor is what must happen on one thread or may take long: a
 //! durable crawl's commits, timers, worker restarts and the end of the crawl. A worker
@@ -38,7 +39,7 @@ use crate::spider::Spider;
 use actix::Addr;
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 use tokio::sync::mpsc;
 
@@ -54,24 +55,25 @@ pub(crate) struct Hub<S: Spider> {
     pub(crate) wake_at: Option<Instant>,
     on_outcome: Option<OutcomeFn>,
     archive: Option<Arc<dyn Recorder>>,
-    /// The panic of the user's outcome callback, for the supervisor to go on with; the
-    /// callback is not called again.
-    pub(crate) callback_panic: Option<Box<dyn Any + Send>>,
+    /// A panic caught while a worker worked the engine (the user's outcome callback, or a
+    /// bug), for the supervisor to go on with.
+    pub(crate) panic: Option<Box<dyn Any + Send>>,
+    /// Set with the first such panic, and never cleared: nothing more is done here (the
+    /// engine may be half-way through a change; the crawl fails).
+    broken: bool,
 }
 
-/// The lock on a hub. A panic while it was held (a bug: the engine's own calls of the
-/// spider are caught) leaves it poisoned; the crawl goes on with the engine as it is.
+/// The supervisor's lock on a hub. Only the supervisor can leave it poisoned (a worker's
+/// turn catches its panics), and a supervisor that panicked is gone, so a poisoned lock
+/// is taken as it is.
 pub(crate) fn lock<S: Spider>(hub: &Mutex<Hub<S>>) -> MutexGuard<'_, Hub<S>> {
     hub.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The lock on a hub if nobody holds it now.
+/// A worker's lock on a hub, if nobody holds it now and the supervisor did not panic
+/// while holding it (the crawl is then failing: the worker leaves the engine alone).
 pub(crate) fn try_lock<S: Spider>(hub: &Mutex<Hub<S>>) -> Option<MutexGuard<'_, Hub<S>>> {
-    match hub.try_lock() {
-        Ok(guard) => Some(guard),
-        Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
-        Err(TryLockError::WouldBlock) => None,
-    }
+    hub.try_lock().ok()
 }
 
 impl<S: Spider> Hub<S> {
@@ -89,7 +91,16 @@ impl<S: Spider> Hub<S> {
             wake_at: None,
             on_outcome,
             archive,
-            callback_panic: None,
+            panic: None,
+            broken: false,
+        }
+    }
+
+    /// Keeps the first panic caught here for the supervisor; nothing more is done here.
+    fn fail(&mut self, panic: Box<dyn Any + Send>) {
+        if !self.broken {
+            self.broken = true;
+            self.panic = Some(panic);
         }
     }
 
@@ -97,7 +108,7 @@ impl<S: Spider> Hub<S> {
     /// the user's callback, in order, where they were recorded: the lock makes each go
     /// out once, and before any commit that counts it.
     pub(crate) fn hand_out(&mut self) {
-        if self.callback_panic.is_some() {
+        if self.broken {
             return;
         }
         let outcomes = self.engine.take_outcomes();
@@ -110,7 +121,7 @@ impl<S: Spider> Hub<S> {
         if let Some(f) = &mut self.on_outcome {
             let each = AssertUnwindSafe(|| outcomes.iter().for_each(&mut *f));
             if let Err(panic) = catch_unwind(each) {
-                self.callback_panic = Some(panic);
+                self.fail(panic);
             }
         }
     }
@@ -164,9 +175,24 @@ impl<S: Spider> Hub<S> {
         d.wake
     }
 
-    /// A worker's turn: its results to the engine, then a dispatch. `true` if the
-    /// supervisor has to follow up ([`Attend`](crate::actors::messages::Attend)).
+    /// A worker's turn: its results to the engine, then a dispatch and the outcomes.
+    /// `true` if the supervisor has to follow up ([`Attend`](crate::actors::messages::Attend)).
+    /// A panic is caught and kept for the supervisor, which fails the crawl with it, as it
+    /// would have had the engine's work panicked on its own thread.
     pub(crate) fn worker_turn(&mut self, results: Vec<WorkerResult<S::Item>>) -> bool {
+        if self.broken {
+            return false;
+        }
+        match catch_unwind(AssertUnwindSafe(|| self.turn(results))) {
+            Ok(attend) => attend,
+            Err(panic) => {
+                self.fail(panic);
+                true
+            }
+        }
+    }
+
+    fn turn(&mut self, results: Vec<WorkerResult<S::Item>>) -> bool {
         let now = Instant::now();
         for r in results {
             self.result(r, now);
@@ -175,7 +201,7 @@ impl<S: Spider> Hub<S> {
         self.hand_out();
         let sooner = wake.is_some_and(|t| self.wake_at.is_none_or(|w| t < w));
         sooner
-            || self.callback_panic.is_some()
+            || self.panic.is_some()
             || self.engine.commit_due(now)
             || self.engine.phase() != Phase::Running
     }

@@ -111,7 +111,13 @@ pub(crate) struct FileFetched {
 #[rtype(result = "()")]
 pub(crate) struct RetireHosts(pub(crate) Vec<String>);
 
-/// Fetcher → supervisor: the process has no file descriptor left for a socket.
+/// Fetcher → supervisor: the process has no file descriptor left for a socket. `page`: the
+/// page attempt that found it out, to queue again; it comes with the notice, so the crawl
+/// is stopping by the time the request is taken back (and it is recorded as stopped, not
+/// sent again at once).
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
-pub(crate) struct OutOfFiles(pub(crate) String);
+pub(crate) struct OutOfFiles {
+    pub(crate) what: String,
+    pub(crate) page: Option<Ticket>,
+}

@@ -28,6 +28,7 @@ use crate::actors::messages::*;
 use crate::actors::parser::Parser;
 use crate::admit::Admission;
 use crate::config::CrawlConfig;
+use crate::engine::types::FetchResult;
 use crate::engine::{Engine, Phase, Resume};
 use crate::fetch::record::Recorder;
 use crate::outcome::Outcome;
@@ -174,6 +175,7 @@ impl<S: Spider> CrawlSupervisor<S> {
     fn pump(&mut self, ctx: &mut Context<Self>) {
         let hub = self.hub.clone();
         let mut hub = hub::lock(&hub);
+        raise(&mut hub);
         let now = Instant::now();
         if let Some(t) = hub.dispatch(now) {
             self.wake(&mut hub, t, ctx);
@@ -253,13 +255,12 @@ impl<S: Spider> CrawlSupervisor<S> {
         }
     }
 
-    /// Hands out the outcomes recorded; a panic of the user's callback (caught where it
-    /// ran, on whichever thread) goes on here, as if the callback had run on this thread.
+    /// Hands out the outcomes recorded; a panic caught in a worker's turn or in the user's
+    /// callback (on whichever thread it ran) goes on here, as if it had happened on this
+    /// thread: the crawl fails.
     fn hand_out_outcomes(&mut self, hub: &mut Hub<S>) {
         hub.hand_out();
-        if let Some(panic) = hub.callback_panic.take() {
-            std::panic::resume_unwind(panic);
-        }
+        raise(hub);
     }
 
     /// A pump once the messages that came meanwhile are in: the answers of a burst go to
@@ -345,6 +346,13 @@ impl<S: Spider> CrawlSupervisor<S> {
     fn with_engine(&mut self, ctx: &mut Context<Self>, f: impl FnOnce(&mut Engine<S>)) {
         f(&mut hub::lock(&self.hub).engine);
         self.pump(ctx);
+    }
+}
+
+/// Goes on with a panic caught in a worker's turn, on this thread.
+fn raise<S: Spider>(hub: &mut Hub<S>) {
+    if let Some(panic) = hub.panic.take() {
+        std::panic::resume_unwind(panic);
     }
 }
 
@@ -440,6 +448,11 @@ impl<S: Spider> Handler<OutOfFiles> for CrawlSupervisor<S> {
     type Result = ();
 
     fn handle(&mut self, msg: OutOfFiles, ctx: &mut Context<Self>) {
-        self.with_engine(ctx, |e| e.out_of_files(msg.0));
+        self.with_engine(ctx, |e| {
+            e.out_of_files(msg.what);
+            if let Some(ticket) = msg.page {
+                e.fetched(ticket, FetchResult::Requeue, Instant::now());
+            }
+        });
     }
 }

@@ -62,7 +62,7 @@ impl Handler<FetchFile> for Fetcher {
                 }
                 Err(TransportError::Fetch(error)) => unanswered(&job.kind, error),
                 Err(TransportError::OutOfFiles(what)) => {
-                    act.report_out_of_files(what.clone());
+                    act.report_out_of_files(what.clone(), None);
                     unanswered(&job.kind, FetchError::Connect(what))
                 }
             };
