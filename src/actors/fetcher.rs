@@ -3,9 +3,9 @@
 //!
 //! Takes: [`FetchBatch`], [`FetchFile`](crate::actors::messages::FetchFile),
 //! [`RetireHosts`]. Sends: [`Parse`] to the parser on its own arbiter (HTML 2xx pages),
-//! [`Fetched`] to that parser too (everything else: it goes to the engine with the pages), [`FileFetched`] for robots.txt and
-//! sitemaps (in [`site_files`]), and [`OutOfFiles`] when the process has no file
-//! descriptor left.
+//! [`Fetched`] to that parser too (everything else: it goes to the engine with the
+//! pages), [`FileFetched`] for robots.txt and sitemaps (in [`site_files`]), and
+//! [`OutOfFiles`] when the process has no file descriptor left.
 //!
 //! Each job is a future spawned on the actor's context, so hundreds run at once without
 //! blocking the thread, and all of them die with the actor (the supervisor then re-queues

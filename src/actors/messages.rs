@@ -63,7 +63,7 @@ pub(crate) enum WorkerResult<I: Send + 'static> {
 pub(crate) struct Results<I: Send + 'static>(pub(crate) Vec<WorkerResult<I>>);
 
 /// Parser → supervisor: a worker's pump left something only the supervisor does (a timer
-/// earlier than its own, outcomes to hand out, a commit, the end of the crawl).
+/// earlier than its own, a commit, the end of the crawl, a panic to raise).
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
 pub(crate) struct Attend;
