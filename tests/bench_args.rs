@@ -36,8 +36,8 @@ fn every_flag_the_usage_names_is_accepted() {
         .filter_map(|l| l.split_whitespace().next())
         .filter(|f| *f != "help")
         .collect();
-    assert_eq!(flags.len(), 11, "{flags:?}");
-    for f in flags {
+    assert_eq!(flags.len(), 12, "{flags:?}");
+    for f in flags.into_iter().filter(|f| *f != "pool") {
         let mut a = vec![format!("--{f}")];
         match f {
             "state" | "no-ceiling" | "pin" => {}
@@ -64,4 +64,15 @@ fn every_flag_the_usage_names_is_accepted() {
         panic!("parses")
     };
     assert!(o.state && !o.ceiling && o.pin);
+}
+
+#[test]
+fn pool_takes_a_list_of_reports_and_runs_nothing() {
+    let t = Path::new("t");
+    let Ok(Asked::Pool(reports)) = parse(&args(&["--pool", "a.md, b.md", "--bench"]), t) else {
+        panic!("parses")
+    };
+    assert_eq!(reports, vec![Path::new("a.md"), Path::new("b.md")]);
+    let err = parse(&args(&["--pool", ",", "--bench"]), t).unwrap_err();
+    assert!(err.contains("--pool"), "{err}");
 }

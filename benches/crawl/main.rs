@@ -23,6 +23,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod ceiling;
 mod machine;
 mod options;
+mod pool;
 mod report;
 mod roles;
 mod stats;
@@ -81,6 +82,7 @@ fn main() {
                 Ok(())
             }
             Ok(Asked::Run(o)) => drive(&o),
+            Ok(Asked::Pool(reports)) => pool_reports(&reports),
             Err(e) => Err(e),
         },
     };
@@ -100,6 +102,19 @@ fn crawl_args<'a>(flag: &impl Fn(&str) -> Option<&'a str>) -> Result<CrawlArgs, 
         state: flag("--state-dir").map(PathBuf::from),
         pin: flag("--pin") == Some("1"),
     })
+}
+
+/// `--pool`: reads the reports and prints their pairs pooled per size.
+fn pool_reports(paths: &[PathBuf]) -> Result<(), String> {
+    let mut reports = Vec::new();
+    for path in paths {
+        let shown = path.display();
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{shown}: {e}"))?;
+        let rows = pool::rows(&text).map_err(|e| format!("{shown}: {e}"))?;
+        reports.push((shown.to_string(), rows));
+    }
+    print!("{}", pool::table(&reports)?);
+    Ok(())
 }
 
 fn drive(o: &Options) -> Result<(), String> {

@@ -31,11 +31,15 @@ Options:
                         loop over the same pages with the same client and extractor
                         (no crawl machinery), and the report gives trawler's figures
                         as a fraction of the loop's
+  --pool LIST           run nothing: pool the trawler/ceiling pairs of these reports
+                        (crawl-*.md, comma-separated) per site size and print their
+                        medians and intervals, which then span the machine's drift
+                        between runs too
   -h, --help            this text
 ";
 
 /// The flags that take a value.
-const KNOWN: [&str; 8] = [
+const KNOWN: [&str; 9] = [
     "--pages",
     "--reps",
     "--concurrency",
@@ -44,6 +48,7 @@ const KNOWN: [&str; 8] = [
     "--timeout",
     "--sample-ms",
     "--out",
+    "--pool",
 ];
 
 /// The driver's settings.
@@ -72,6 +77,8 @@ pub(crate) enum Asked {
     Help,
     /// Run the benchmark.
     Run(Options),
+    /// `--pool`: pool the pairs of these reports, running nothing.
+    Pool(Vec<PathBuf>),
 }
 
 /// A number, or `default` when the flag is absent.
@@ -109,6 +116,17 @@ pub(crate) fn parse(args: &[String], target: &std::path::Path) -> Result<Asked, 
         }
     }
     let flag = |name| flag(args, name);
+    if let Some(list) = flag("--pool") {
+        let reports: Vec<PathBuf> = (list.split(','))
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+            .collect();
+        if reports.is_empty() {
+            return Err("--pool needs one report or more (crawl-*.md, comma-separated)".into());
+        }
+        return Ok(Asked::Pool(reports));
+    }
     let sizes = flag("--pages")
         .unwrap_or("10000,100000")
         .split(',')
