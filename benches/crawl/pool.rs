@@ -101,8 +101,9 @@ fn pairs(rows: &[Row]) -> Vec<(u32, f64, f64)> {
 /// The pooled table of `reports` (each a name and its rows); an error when they hold no
 /// pair at all.
 pub(crate) fn table(reports: &[(String, Vec<Row>)]) -> Result<String, String> {
-    let all: Vec<(usize, (u32, f64, f64))> = (reports.iter().enumerate())
-        .flat_map(|(i, (_, rows))| pairs(rows).into_iter().map(move |p| (i, p)))
+    let per_report: Vec<Vec<(u32, f64, f64)>> = reports.iter().map(|(_, r)| pairs(r)).collect();
+    let all: Vec<(usize, (u32, f64, f64))> = (per_report.iter().enumerate())
+        .flat_map(|(i, p)| p.iter().map(move |&p| (i, p)))
         .collect();
     if all.is_empty() {
         return Err("no pairs to pool: the reports have no trawler and ceiling runs of the same size and rep (were they run with --no-ceiling?)".into());
@@ -114,8 +115,8 @@ pub(crate) fn table(reports: &[(String, Vec<Row>)]) -> Result<String, String> {
         "# trawler against the ceiling, pairs of {} reports pooled\n\n",
         reports.len()
     );
-    for (name, rows) in reports {
-        let _ = writeln!(md, "- {name}: {} pairs", pairs(rows).len());
+    for ((name, _), p) in reports.iter().zip(&per_report) {
+        let _ = writeln!(md, "- {name}: {} pairs", p.len());
     }
     let _ = writeln!(
         md,

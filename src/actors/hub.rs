@@ -15,10 +15,11 @@
 //! recorded them, under the lock, so each goes out once, in order, and before any commit
 //! that counts it; memory allocated for an outcome is also freed on the thread that
 //! allocated it (handing them to the supervisor's thread to free raised the peak RSS of a
-//! 100k-page crawl from 21.3 to 32.0 MiB with mimalloc, medians of 20 runs each). A panic in a worker's turn (the callback's,
-//! or a bug) is caught there and raised again on the supervisor's thread, so the crawl
-//! fails as it always did ([`Error::SupervisorDied`](crate::Error::SupervisorDied)), and
-//! no thread works the engine after it.
+//! 100k-page crawl from 21.3 to 32.0 MiB with mimalloc, medians of 20 runs each). A panic
+//! in a worker's turn (the callback's, or a bug) is caught there and raised again on the
+//! supervisor's thread, so the crawl fails as it always did
+//! ([`Error::SupervisorDied`](crate::Error::SupervisorDied)), and no thread works the
+//! engine after it.
 //!
 //! What stays with the supervisor is what must happen on one thread or may take long: a
 //! durable crawl's commits, timers, worker restarts and the end of the crawl. A worker
@@ -54,7 +55,9 @@ pub(crate) struct Hub<S: Spider> {
     /// When the supervisor's timer pumps next, if it is set.
     pub(crate) wake_at: Option<Instant>,
     on_outcome: Option<OutcomeFn>,
-    archive: Option<Arc<dyn Recorder>>,
+    /// The crawl's archive: outcomes release their exchanges to it here, the supervisor
+    /// takes its mark with each commit.
+    pub(crate) archive: Option<Arc<dyn Recorder>>,
     /// A panic caught while a worker worked the engine (the user's outcome callback, or a
     /// bug), for the supervisor to go on with.
     pub(crate) panic: Option<Box<dyn Any + Send>>,

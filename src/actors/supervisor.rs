@@ -101,7 +101,6 @@ pub(crate) struct CrawlSupervisor<S: Spider> {
     /// Whether the crawl has pipelines: a commit then waits for them to catch up.
     has_pipelines: bool,
     outcome_log: Option<Box<dyn OutcomeLog>>,
-    archive: Option<Arc<dyn Recorder>>,
     /// A pump is scheduled for after the messages already in the mailbox.
     pump_due: bool,
     /// When the cookie jars were last saved for a commit.
@@ -130,7 +129,7 @@ impl<S: Spider> CrawlSupervisor<S> {
                 engine,
                 setup.progress.clone(),
                 setup.on_outcome,
-                setup.archive.clone(),
+                setup.archive,
             ))),
             spider: setup.spider,
             cfg: setup.config,
@@ -140,7 +139,6 @@ impl<S: Spider> CrawlSupervisor<S> {
             has_pipelines: !setup.pipelines.is_empty(),
             pipelines: Some(setup.pipelines),
             outcome_log: setup.outcome_log,
-            archive: setup.archive,
             pump_due: false,
             cookies_saved: now,
             stop_flag: setup.stop_flag,
@@ -216,7 +214,7 @@ impl<S: Spider> CrawlSupervisor<S> {
             }
         };
         if hub.engine.is_journaled()
-            && let Some(archive) = &self.archive
+            && let Some(archive) = &hub.archive
         {
             // After the outcomes were handed out: every exchange of a committed outcome
             // was recorded before it, so the mark covers them.
@@ -333,7 +331,7 @@ impl<S: Spider> CrawlSupervisor<S> {
                     hub.engine.worker_died(w, now);
                 }
             }
-            if let Some(e) = self.archive.as_ref().and_then(|a| a.failure()) {
+            if let Some(e) = hub.archive.as_ref().and_then(|a| a.failure()) {
                 // Pages whose exchanges cannot be kept are not worth fetching.
                 hub.engine.store_failed(StoreError::Archive(e));
             }
